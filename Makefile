@@ -1,0 +1,144 @@
+# victor-lua: one GNU Makefile. `make help` lists the targets.
+#
+# The two commands a new user runs (see README.md):
+#   make demo   install dependencies, build, run the main job on bundled data
+#   make test   install dependencies, build, run every spec
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+CC ?= cc
+LUAJIT ?= luajit
+BUSTED := $(LUAJIT) /usr/bin/busted
+PREFIX ?= /usr/local
+BUILD ?= build
+SAN ?=
+
+LJ_CFLAGS := $(shell pkg-config --cflags luajit 2>/dev/null)
+LJ_LIBDIR := $(shell pkg-config --variable=libdir luajit 2>/dev/null)
+LJ_STATIC := $(LJ_LIBDIR)/libluajit-5.1.a
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
+        -Wcast-align -Wwrite-strings -Wformat=2 -Wundef -Wvla -Wno-psabi
+ifeq ($(CI),true)
+WARN += -Werror
+endif
+OPT ?= -O2 -g
+ifneq ($(SAN),)
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+SAN_LD := -fsanitize=address,undefined
+endif
+override VL_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC $(OPT) $(WARN) -Icore -I$(BUILD)/gen $(LJ_CFLAGS) $(CFLAGS)
+
+# Kernels: pure C (kernel.c) plus binding (lua_kernel.c).
+KERNELS := signature
+KERNEL_SRC := core/status.c $(KERNELS:%=core/%.c) $(KERNELS:%=core/lua_%.c) core/lua_victor.c
+RUNTIME_SRC := core/runtime.c
+LUA_SRC := $(shell find lua -name '*.lua' | LC_ALL=C sort)
+PACKS := $(sort $(wildcard rules/*.lua))
+
+OBJ := $(BUILD)/obj
+KERNEL_OBJ := $(KERNEL_SRC:core/%.c=$(OBJ)/%.o)
+RUNTIME_OBJ := $(OBJ)/runtime.o $(OBJ)/bundle.o
+HDRS := $(wildcard core/*.h)
+
+BIN := $(BUILD)/victor-lua
+LIB := $(BUILD)/libvictorlua.a
+CMOD := $(BUILD)/lib/victor.so
+EMBED := $(BUILD)/examples/embed-host
+
+.PHONY: all deps demo test test-c test-mem bench fuzz lint install uninstall examples help clean
+
+all: $(BIN) $(CMOD) $(EMBED)
+
+help:
+	@echo "victor-lua targets:"
+	@echo "  make demo      install deps, build, run examples/rules.lua on bundled data"
+	@echo "  make test      install deps, build, run every spec (native, fallback, host)"
+	@echo "  make all       build $(BIN), $(CMOD), $(LIB) and the embedding example"
+	@echo "  make deps      install Debian packages (scripts/install-deps.sh; skips what is present)"
+	@echo "  make test-c    rebuild with ASan+UBSan under $(BUILD)/asan and run the specs"
+	@echo "  make test-mem  run the specs under valgrind (errors and leaks fail)"
+	@echo "  make bench     run bench/*.lua; results in $(BUILD)/bench/"
+	@echo "  make fuzz      build libFuzzer targets and run each (FUZZ_SECONDS=60)"
+	@echo "  make lint      cppcheck on core/, luacheck on lua/ spec/ bench/"
+	@echo "  make install   install into PREFIX=$(PREFIX)"
+
+deps:
+	@sh scripts/install-deps.sh
+
+$(OBJ) $(BUILD)/gen $(BUILD)/lib $(BUILD)/examples:
+	@mkdir -p $@
+
+$(OBJ)/%.o: core/%.c $(HDRS) | $(OBJ)
+	$(CC) $(VL_CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/bundle.c: $(LUA_SRC) $(PACKS) scripts/bundle-lua.lua | $(BUILD)/gen
+	@mkdir -p $(BUILD)/gen/lua/victor
+	$(LUAJIT) scripts/bundle-lua.lua $@ $(BUILD)/gen/lua/victor/default_packs.lua --packs $(PACKS) --modules $(LUA_SRC)
+
+$(OBJ)/bundle.o: $(BUILD)/gen/bundle.c core/bundle.h | $(OBJ)
+	$(CC) $(VL_CFLAGS) -c $< -o $@
+
+$(LIB): $(KERNEL_OBJ) $(RUNTIME_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+# The CLI links LuaJIT statically and exports its symbols (-Wl,-E) so that Lua C
+# modules such as cjson.so load into it.
+$(BIN): $(OBJ)/main.o $(LIB)
+	$(CC) $(SAN_LD) -o $@ $(OBJ)/main.o $(LIB) $(LJ_STATIC) -Wl,-E -lm -ldl
+
+# The kernels as a Lua C module for a stock luajit: LUA_CPATH='build/lib/?.so;;'
+# then require "victor.core.signature". Only luaopen_* is exported.
+$(CMOD): $(KERNEL_OBJ) core/exports.map | $(BUILD)/lib
+	$(CC) $(SAN_LD) -shared -o $@ $(KERNEL_OBJ) -Wl,--version-script=core/exports.map -lm
+
+examples: $(EMBED)
+$(EMBED): examples/embed/embed_host.c core/victor_lua.h $(LIB) | $(BUILD)/examples
+	$(CC) $(VL_CFLAGS) $(SAN_LD) -o $@ $< $(LIB) $(LJ_STATIC) -Wl,-E -lm -ldl
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	$(BIN) examples/rules.lua
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@bash scripts/run-specs.sh $(BUILD) all
+
+test-c: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all
+	@bash scripts/run-specs.sh build/asan asan
+
+test-mem: deps
+	@$(MAKE) --no-print-directory all
+	@bash scripts/run-specs.sh $(BUILD) valgrind
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@mkdir -p $(BUILD)/bench
+	@for b in bench/*_bench.lua; do \
+	  LUA_PATH="./lua/?.lua;./bench/?.lua;$(BUILD)/gen/lua/?.lua;;" LUA_CPATH="$(BUILD)/lib/?.so;;" \
+	    $(LUAJIT) $$b $(BUILD)/bench || exit 1; done
+	@$(LUAJIT) bench/report.lua $(BUILD)/bench
+
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+lint: deps
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c99 \
+	  --suppress=missingIncludeSystem -Icore core/*.c examples/embed/*.c
+	luacheck -q lua spec bench examples scripts/bundle-lua.lua
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/victor-lua $(DESTDIR)$(PREFIX)/lib
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/victor-lua
+	install -m 644 core/victor_lua.h core/vl_status.h $(DESTDIR)$(PREFIX)/include/victor-lua/
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/victor-lua $(DESTDIR)$(PREFIX)/lib/libvictorlua.a
+	rm -rf $(DESTDIR)$(PREFIX)/include/victor-lua
+
+clean:
+	rm -rf build

@@ -1,0 +1,78 @@
+--- victor.cli: dispatch of `victor-lua COMMAND ...` and the texts of --help/--version.
+--
+-- A command is a module victor.cmd.<name> returning
+-- { name = "...", summary = "one line", run = function(argv, out, err) -> exit status }
+-- where argv holds the arguments after the command name and out/err are optional
+-- writer functions (default: io.stdout / io.stderr).
+local native = require "victor.native"
+
+local M = {}
+
+local pcall, require, tostring, sfmt = pcall, require, tostring, string.format
+
+--- Built-in commands, in the order `help` lists them.
+M.COMMANDS = { "help", "version", "rules", "sig" }
+
+local function stderr(s) io.stderr:write(s) end
+
+--- The command module for name, or nil and an error message.
+---@param name string
+---@return table|nil cmd
+---@return string? msg
+function M.find(name)
+  local modname = "victor.cmd." .. name
+  local ok, mod = pcall(require, modname)
+  if ok and type(mod) == "table" and type(mod.run) == "function" then return mod end
+  if not ok and tostring(mod):find("module '" .. modname .. "' not found", 1, true) then
+    return nil, sfmt("unknown command '%s' (see 'victor-lua help')", name)
+  end
+  if ok then return nil, sfmt("command module %s has no run function", modname) end
+  return nil, tostring(mod)
+end
+
+--- Run a command; returns its exit status (2 for an unknown command).
+---@param name string
+---@return integer status
+function M.main(name, ...)
+  local cmd, msg = M.find(name)
+  if not cmd then
+    stderr("victor-lua: " .. msg .. "\n")
+    return 2
+  end
+  local status = cmd.run({ ... })
+  io.stdout:flush()
+  return status or 0
+end
+
+--- "victor-lua X (LuaJIT Y; xxHash Z; kernels: signature=native ...)" plus a newline.
+---@return string
+function M.version_text()
+  local v = native.versions()
+  local parts = {}
+  for _, k in ipairs(native.KERNELS) do
+    parts[#parts + 1] = k .. "=" .. native.backends()[k]
+  end
+  return sfmt("victor-lua %s (%s; xxHash %s; kernels: %s)\n", v.victor_lua, v.luajit, v.xxhash,
+    table.concat(parts, " "))
+end
+
+--- The list of commands with their one-line summaries.
+---@return string
+function M.commands_text()
+  local lines = { "commands:" }
+  for _, name in ipairs(M.COMMANDS) do
+    local cmd = M.find(name)
+    lines[#lines + 1] = sfmt("  %-10s %s", name, cmd and cmd.summary or "(unavailable)")
+  end
+  lines[#lines + 1] = "\nrun 'victor-lua COMMAND --help' for a command's options.\n"
+  return table.concat(lines, "\n")
+end
+
+--- For `-l MODULE`: require it into the global of the same name.
+---@param name string
+function M.require_global(name)
+  _G[name] = require(name)
+  return true
+end
+
+return M

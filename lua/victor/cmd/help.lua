@@ -1,0 +1,23 @@
+--- `victor-lua help [COMMAND]`: list the commands, or show one command's help.
+local cli = require "victor.cli"
+
+local M = { name = "help", summary = "list the commands, or show a command's help" }
+
+function M.run(argv, out, err)
+  out = out or function(s) io.stdout:write(s) end
+  err = err or function(s) io.stderr:write(s) end
+  local name = argv[1]
+  if not name then
+    out("usage: victor-lua [options] [script.lua | - [args...]]\n       victor-lua COMMAND [args...]\n\n")
+    out(cli.commands_text())
+    return 0
+  end
+  local cmd, msg = cli.find(name)
+  if not cmd then
+    err("victor-lua: " .. msg .. "\n")
+    return 2
+  end
+  return cmd.run({ "--help" }, out, err)
+end
+
+return M

@@ -1,0 +1,83 @@
+--- victor.host: what a victor-lua runtime shares with the scripts it runs: the
+--- active rule set (built-in default packs plus packs the host or user loaded,
+--- merged by rule id) and the sandbox lock-down of vl_config.sandbox.
+local rules = require "victor.rules"
+
+local M = {}
+
+local active
+
+--- The built-in default packs, loaded through the rule sandbox, merged in name order.
+---@return table|nil pack
+---@return string? msg
+---@return string? code
+function M.defaults()
+  local ok, packs = pcall(require, "victor.default_packs")
+  if not ok then return nil, "no built-in rule packs: " .. tostring(packs), "EIO" end
+  local merged
+  for _, p in ipairs(packs) do
+    local pack, msg, code = rules.load_string(p.source, p.name)
+    if not pack then return nil, msg, code end
+    if merged then
+      merged, msg, code = rules.merge(merged, pack)
+      if not merged then return nil, msg, code end
+    else
+      merged = pack
+    end
+  end
+  return merged or { name = "empty", version = "0", rules = {} }
+end
+
+--- The active rule set (the defaults until a pack is added).
+---@return table pack
+function M.rules()
+  if not active then
+    active = assert(M.defaults())
+  end
+  return active
+end
+
+--- Load a pack file and merge it over the active set. The set is unchanged on error.
+---@param path string
+---@return true|nil ok
+---@return string? msg
+---@return string? code
+function M.add_pack(path)
+  local pack, msg, code = rules.load_file(path)
+  if not pack then return nil, msg, code end
+  local merged
+  merged, msg, code = rules.merge(M.rules(), pack)
+  if not merged then return nil, msg, code end
+  active = merged
+  return true
+end
+
+--- Drop the active set (the next rules() call reloads the defaults).
+function M.reset()
+  active = nil
+end
+
+--- Remove what a sandboxed script must not reach: files, processes, the FFI, debug,
+--- loading of code other than modules, and C modules. Modules that need those
+--- (the rule loader) are loaded first so they keep their own references.
+function M.lockdown()
+  require "victor.rules"
+  require "victor.signature"
+  local G = _G
+  local os_ = G.os
+  G.os = { clock = os_.clock, time = os_.time, date = os_.date, difftime = os_.difftime, getenv = os_.getenv }
+  G.io, G.debug = nil, nil
+  G.load, G.loadstring, G.loadfile, G.dofile = nil, nil, nil, nil
+  G.string.dump = nil
+  local pkg = G.package
+  pkg.loadlib, pkg.cpath = nil, ""
+  for _, name in ipairs({ "ffi", "io", "os", "debug", "jit.util", "jit.profile" }) do
+    pkg.loaded[name] = nil
+    pkg.preload[name] = nil
+  end
+  -- keep the preload and Lua-path searchers, drop the C ones
+  pkg.loaders[3], pkg.loaders[4] = nil, nil
+  return true
+end
+
+return M
