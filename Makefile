@@ -45,10 +45,11 @@ BIN := $(BUILD)/victor-lua
 LIB := $(BUILD)/libvictorlua.a
 CMOD := $(BUILD)/lib/victor.so
 EMBED := $(BUILD)/examples/embed-host
+TEST_RUNTIME := $(BUILD)/tests/test_runtime
 
 .PHONY: all deps demo test test-c test-mem bench fuzz lint install uninstall examples help clean
 
-all: $(BIN) $(CMOD) $(EMBED)
+all: $(BIN) $(CMOD) $(EMBED) $(TEST_RUNTIME)
 
 help:
 	@echo "victor-lua targets:"
@@ -92,6 +93,10 @@ $(BIN): $(OBJ)/main.o $(LIB)
 # then require "victor.core.signature". Only luaopen_* is exported.
 $(CMOD): $(KERNEL_OBJ) core/exports.map | $(BUILD)/lib
 	$(CC) $(SAN_LD) -shared -o $@ $(KERNEL_OBJ) -Wl,--version-script=core/exports.map -lm
+
+$(TEST_RUNTIME): spec/c/test_runtime.c core/victor_lua.h $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(VL_CFLAGS) $(SAN_LD) -o $@ $< $(LIB) $(LJ_STATIC) -Wl,-E -lm -ldl
 
 examples: $(EMBED)
 $(EMBED): examples/embed/embed_host.c core/victor_lua.h $(LIB) | $(BUILD)/examples

@@ -7,7 +7,7 @@ local argparse = require "argparse"
 local cjson = require "cjson.safe"
 local signature = require "victor.signature"
 local host = require "victor.host"
-local rules = require "victor.rules"
+local loopguard = require "victor.loopguard"
 
 local M = { name = "sig", summary = "tool-call signatures (XXH3) and loop detection over JSONL" }
 
@@ -51,37 +51,6 @@ local function decode_call(line, lineno)
   return name, args
 end
 
---- Detectors for the enabled `loop` rules of a pack.
----@return table[] guards {rule=, det=}
-function M.guards(pack)
-  local guards = {}
-  for _, r in ipairs(rules.enabled(pack, "loop")) do
-    local tools
-    if r.tools then
-      tools = {}
-      for _, t in ipairs(r.tools) do tools[t] = true end
-    end
-    guards[#guards + 1] = { rule = r, tools = tools,
-      det = signature.LoopDetector.new { window = r.window, threshold = r.threshold } }
-  end
-  return guards
-end
-
---- Feed one call to every guard that watches its tool; returns the findings.
-function M.observe(guards, name, sig)
-  local found
-  for _, g in ipairs(guards) do
-    if not g.tools or g.tools[name] then
-      local rep = g.det:push(sig)
-      if rep then
-        found = found or {}
-        found[#found + 1] = { rule = g.rule, report = rep }
-      end
-    end
-  end
-  return found
-end
-
 local function run_jsonl(a, out, err)
   local pack = host.rules()
   for _, path in ipairs(a.rules) do
@@ -92,7 +61,7 @@ local function run_jsonl(a, out, err)
   local fh, msg
   if a.jsonl == "-" then fh = io.stdin else fh, msg = io.open(a.jsonl, "rb") end
   if not fh then err("victor-lua: " .. msg .. "\n") return 2 end
-  local guards = M.guards(pack)
+  local guard = loopguard.new(pack)
   local bits = tonumber(a.bits)
   local lineno, loops = 0, 0
   for line in fh:lines() do
@@ -103,7 +72,7 @@ local function run_jsonl(a, out, err)
       local sig, e, code = signature.of(name, args, { bits = bits })
       if not sig then err(sfmt("victor-lua: line %d: %s (%s)\n", lineno, e, code)) return 2 end
       out(sfmt("%s  %s\n", sig, name))
-      local found = M.observe(guards, name, sig)
+      local found = guard:observe(name, sig)
       for _, f in ipairs(found or {}) do
         loops = loops + 1
         out(sfmt("loop: line %d: rule '%s' (%s): cycle of %d call(s) repeated %d times\n", lineno, f.rule.id,

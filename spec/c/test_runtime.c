@@ -1,0 +1,187 @@
+/*
+ * test_runtime.c: C-level checks of the embedding API (victor_lua.h) that a Lua
+ * spec cannot make: allocation failure at every point of runtime creation and of
+ * a call, the memory limit, errors and ownership of results. Prints one line per
+ * check ("ok N - what" / "not ok N - what") and exits 1 if any failed; run by
+ * spec/embed_spec.lua.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "victor_lua.h"
+
+static int failures, checks;
+
+static void check(int cond, const char *what)
+{
+  checks++;
+  if (!cond) failures++;
+  printf("%s %d - %s\n", cond ? "ok" : "not ok", checks, what);
+}
+
+/* An allocator that fails the Nth allocation (and every later one when sticky). */
+typedef struct failing {
+  long countdown;  /* allocations left before failing; < 0: never fail */
+  long allocs;
+  long live;       /* blocks allocated and not yet freed */
+} failing;
+
+static void *failing_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+  failing *f = (failing *)ud;
+  size_t old = ptr ? osize : 0;
+  void *p;
+  if (nsize == 0) {
+    if (ptr) f->live--;
+    free(ptr);
+    return NULL;
+  }
+  if (nsize > old) {
+    if (f->countdown == 0) return NULL;
+    if (f->countdown > 0) f->countdown--;
+  }
+  p = realloc(ptr, nsize);
+  if (p) {
+    f->allocs++;
+    if (!ptr) f->live++;
+  }
+  return p;
+}
+
+int main(void)
+{
+  vl_config cfg;
+  vl_runtime *rt;
+  const char *res;
+  size_t len;
+  int rc, st;
+  long n, created = 0, total;
+  failing f;
+
+  /* Defaults: a call with string arguments and a string result. */
+  rc = vl_runtime_new(NULL, &rt);
+  check(rc == VL_OK && rt, "vl_runtime_new(NULL) succeeds");
+  {
+    const char *args[] = {"read_file"};
+    rc = vl_runtime_call(rt, "victor.signature", "of", 1, args, &res, &len);
+    check(rc == VL_OK && len == 16 && strcmp(res, "fe7e1c3cd8e4a5f7") != 0 && strlen(res) == 16,
+          "call returns a 16-digit signature");
+  }
+  {
+    const char *args[] = {"t", "{bad"};
+    rc = vl_runtime_call(rt, "victor.signature", "of_json", 2, args, &res, &len);
+    check(rc == VL_EINPUT && res == NULL, "nil, msg, code gives VL_EINPUT");
+    check(strstr(vl_runtime_errmsg(rt), "invalid JSON arguments") != NULL, "errmsg holds msg");
+    check(strcmp(vl_runtime_errcode(rt), "EPARSE") == 0, "errcode holds code");
+  }
+  rc = vl_runtime_call(rt, "victor.nosuch", "f", 0, NULL, &res, &len);
+  check(rc == VL_ERUNTIME && strstr(vl_runtime_errmsg(rt), "module 'victor.nosuch' not found"),
+        "missing module is VL_ERUNTIME with the message");
+  rc = vl_runtime_call(rt, "victor.signature", "nosuch", 0, NULL, &res, &len);
+  check(rc == VL_EINVAL && strcmp(vl_runtime_errmsg(rt), "module 'victor.signature' has no function 'nosuch'") == 0,
+        "missing function is VL_EINVAL");
+  rc = vl_runtime_call(rt, "victor.native", "backends", 0, NULL, &res, &len);
+  check(rc == VL_ETYPE && strstr(vl_runtime_errmsg(rt), "returned a table"), "table result is VL_ETYPE");
+  rc = vl_runtime_call(rt, "victor.native", "is_available", 0, NULL, &res, &len);
+  check(rc == VL_OK && strcmp(res, "true") == 0, "boolean result as \"true\"");
+  check(*vl_runtime_errmsg(rt) == '\0', "errmsg is empty after success");
+  rc = vl_runtime_run_string(rt, "error('x' .. 1)", "=t");
+  check(rc == VL_ERUNTIME && strncmp(vl_runtime_errmsg(rt), "t:1: x1\nstack traceback:", 24) == 0,
+        "run_string error has position and traceback");
+  rc = vl_runtime_run_string(rt, "x = = 1", "=t");
+  check(rc == VL_EPARSE, "syntax error is VL_EPARSE");
+  rc = vl_runtime_run_string(rt, "error(setmetatable({}, {__tostring = function() return 'obj' end}))", "=t");
+  check(rc == VL_ERUNTIME && strncmp(vl_runtime_errmsg(rt), "obj", 3) == 0, "error object with __tostring");
+  rc = vl_runtime_run_string(rt, "error({})", "=t");
+  check(rc == VL_ERUNTIME && strncmp(vl_runtime_errmsg(rt), "(error object is a table value)", 31) == 0,
+        "error object without a message");
+  rc = vl_runtime_run_file(rt, "/nonexistent.lua", 0, NULL, &st);
+  check(rc == VL_EIO && strstr(vl_runtime_errmsg(rt), "cannot open /nonexistent.lua"), "missing file is VL_EIO");
+  rc = vl_runtime_load_rules(rt, "/nonexistent-pack.lua");
+  check(rc == VL_EINPUT && strcmp(vl_runtime_errcode(rt), "EIO") == 0, "missing rule pack is VL_EINPUT/EIO");
+  check(vl_runtime_call(NULL, "a", "b", 0, NULL, NULL, NULL) == VL_EINVAL, "NULL runtime is VL_EINVAL");
+  check(vl_runtime_call(rt, "a", "b", 1, NULL, NULL, NULL) == VL_EINVAL, "args NULL with nargs 1 is VL_EINVAL");
+  vl_runtime_free(rt);
+  vl_runtime_free(NULL);
+
+  /* Sandbox: no io, os.execute, ffi, debug, load, C modules. */
+  vl_config_init(&cfg);
+  cfg.sandbox = 1;
+  rc = vl_runtime_new(&cfg, &rt);
+  check(rc == VL_OK, "sandboxed runtime starts");
+  rc = vl_runtime_run_string(rt,
+                             "assert(io == nil and debug == nil and load == nil and loadstring == nil)"
+                             " assert(os.execute == nil and os.remove == nil and os.clock ~= nil)"
+                             " assert(string.dump == nil)"
+                             " assert(not pcall(require, 'ffi'))"
+                             " assert(not pcall(require, 'cjson'))"
+                             " assert(require('victor.signature').of('t') == '148daa02858cc950')",
+                             "=sandbox");
+  check(rc == VL_OK, "sandbox removes io/os.execute/ffi/debug/load/C modules, keeps victor");
+  if (rc != VL_OK) printf("# %s\n", vl_runtime_errmsg(rt));
+  vl_runtime_free(rt);
+
+  /* no_native: fallbacks. */
+  vl_config_init(&cfg);
+  cfg.no_native = 1;
+  rc = vl_runtime_new(&cfg, &rt);
+  rc = rc == VL_OK ? vl_runtime_call(rt, "victor.signature", "of", 1, (const char *[]){"t"}, &res, &len) : rc;
+  check(rc == VL_OK && strcmp(res, "148daa02858cc950") == 0, "no_native gives the same signature");
+  rc = vl_runtime_run_string(rt, "assert(require('victor.native').backends().signature == 'fallback')", "=nn");
+  check(rc == VL_OK, "no_native selects the fallback");
+  vl_runtime_free(rt);
+
+  /* Memory limit: a script that allocates without bound gets an error, not a crash. */
+  vl_config_init(&cfg);
+  cfg.memory_limit = (size_t)32 << 20;
+  rc = vl_runtime_new(&cfg, &rt);
+  check(rc == VL_OK, "runtime with a 32 MiB limit starts");
+  rc = vl_runtime_run_string(rt, "local t = {} for i = 1, 1e9 do t[i] = ('x'):rep(64) .. i end", "=bomb");
+  check(rc == VL_ENOMEM && strcmp(vl_runtime_errmsg(rt), "out of memory") == 0, "allocation bomb is VL_ENOMEM");
+  check(vl_runtime_memory(rt) <= ((size_t)32 << 20), "usage stays within the limit");
+  rc = vl_runtime_call(rt, "victor.signature", "of", 1, (const char *[]){"t"}, &res, &len);
+  check(rc == VL_OK && strcmp(res, "148daa02858cc950") == 0, "runtime still works after VL_ENOMEM");
+  vl_runtime_free(rt);
+
+  /* Allocation failure at every point of creation and of a first call. */
+  f.countdown = -1;
+  f.allocs = 0;
+  f.live = 0;
+  vl_config_init(&cfg);
+  cfg.alloc = failing_alloc;
+  cfg.alloc_ud = &f;
+  rc = vl_runtime_new(&cfg, &rt);
+  check(rc == VL_OK, "runtime with a host allocator starts");
+  rc = vl_runtime_call(rt, "victor.signature", "of", 1, (const char *[]){"t"}, &res, &len);
+  vl_runtime_free(rt);
+  total = f.allocs;
+  check(f.live == 0, "host allocator: everything freed");
+  for (n = 0; n <= total; n++) {
+    f.countdown = n;
+    f.live = 0;
+    f.allocs = 0;
+    rc = vl_runtime_new(&cfg, &rt);
+    if (rc == VL_OK) {
+      created++;
+      rc = vl_runtime_call(rt, "victor.signature", "of", 1, (const char *[]){"t"}, &res, &len);
+      if (rc == VL_OK && strcmp(res, "148daa02858cc950") != 0) {
+        printf("# N=%ld: wrong result %s\n", n, res);
+        break;
+      }
+      vl_runtime_free(rt);
+    } else if (rc != VL_ENOMEM && rc != VL_ERUNTIME) {
+      printf("# N=%ld: vl_runtime_new returned %d\n", n, rc);
+      break;
+    }
+    if (f.live != 0) {
+      printf("# N=%ld: %ld blocks leaked\n", n, f.live);
+      break;
+    }
+  }
+  check(n > total, "failing the Nth allocation, for every N: no crash, no leak, no wrong result");
+  printf("# %ld allocation points tried, %ld runtimes created\n", total + 1, created);
+
+  printf("%d passed, %d failed\n", checks - failures, failures);
+  return failures ? 1 : 0;
+}

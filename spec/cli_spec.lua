@@ -1,0 +1,167 @@
+-- cli_spec.lua: the victor-lua command line (core/main.c + lua/victor/cli.lua).
+local proc = require "support.proc"
+local vl, q = proc.vl, proc.q
+
+local function tmpfile(content)
+  local p = os.tmpname()
+  local f = assert(io.open(p, "wb"))
+  f:write(content)
+  f:close()
+  return p
+end
+
+describe("victor-lua CLI", function()
+  it("prints versions with -v / --version and the version command", function()
+    for _, a in ipairs({ "-v", "--version" }) do
+      local out, err, st = vl({ a })
+      assert.equal(0, st)
+      assert.equal("", err)
+      assert.truthy(out:find("^victor%-lua 0%.1%.0 %(LuaJIT 2%.1[^;]*; xxHash [^;]+; kernels: signature=%a+%)\n$"), out)
+    end
+    local out, _, st = vl({ "version" })
+    assert.equal(0, st)
+    assert.truthy(out:find("^victor%-lua 0%.1%.0 "))
+    out = vl({ "-v" }, nil, "VICTOR_NO_NATIVE=1")
+    assert.truthy(out:find("kernels: signature=fallback", 1, true), out)
+    assert.truthy(out:find("xxHash pure-Lua XXH3", 1, true), out)
+  end)
+
+  it("prints help with the commands", function()
+    local out, _, st = vl({ "-h" })
+    assert.equal(0, st)
+    assert.truthy(out:find("usage: victor-lua [options] [script.lua | - [args...]]", 1, true))
+    for _, c in ipairs({ "help", "version", "rules", "sig" }) do
+      assert.truthy(out:find("\n  " .. c .. " ", 1, true), c)
+    end
+    out, _, st = vl({ "help" })
+    assert.equal(0, st)
+    assert.truthy(out:find("commands:", 1, true))
+    out, _, st = vl({ "help", "sig" })
+    assert.equal(0, st)
+    assert.truthy(out:find("Usage: victor-lua sig", 1, true))
+  end)
+
+  it("rejects bad usage with exit status 2", function()
+    local out, err, st = vl({})
+    assert.equal(2, st)
+    assert.equal("", out)
+    assert.truthy(err:find("usage: victor-lua", 1, true))
+    _, err, st = vl({ "--bogus" })
+    assert.equal(2, st)
+    assert.truthy(err:find("victor-lua: unknown option --bogus", 1, true))
+    _, err, st = vl({ "-e" })
+    assert.equal(2, st)
+    assert.truthy(err:find("victor-lua: -e needs a CODE argument", 1, true))
+    _, err, st = vl({ "nosuchcommand" })
+    assert.equal(2, st)
+    assert.equal("victor-lua: unknown command 'nosuchcommand' (see 'victor-lua help')\n", err)
+  end)
+
+  it("runs -e code, -l modules and scripts with arg set as luajit does", function()
+    local out, _, st = vl({ "-e", "print(1 + 1)" })
+    assert.equal(0, st)
+    assert.equal("2\n", out)
+    out = vl({ "-l", "victor.signature", "-e", "print(type(victor))" })
+    assert.equal("nil\n", out)   -- a dotted module name sets _G["victor.signature"]
+    out = vl({ "-l", "cjson", "-e", "print(cjson.encode({1}))" })
+    assert.equal("[1]\n", out)
+    local script = tmpfile("print(arg[0] == ..., #arg, arg[1], arg[2], select('#', ...))\nreturn tonumber(arg[2])")
+    local o2, _, st2 = vl({ script, "x", "7" })
+    assert.equal(7, st2)
+    assert.equal("false\t2\tx\t7\t2\n", o2)
+    os.remove(script)
+    out, _, st = vl({ "-", "a" }, "print(arg[1], arg[0])")
+    assert.equal(0, st)
+    assert.equal("a\t-\n", out)
+  end)
+
+  it("finds every kernel and the Lua modules with no paths set", function()
+    local out, _, st = vl({ "-e", [[
+      package.path = ""  -- nothing on disk: everything must be built in
+      local n = require "victor.native"
+      local s = require "victor.signature"
+      print(n.is_available(), n.backends().signature, s.of("t", {}))
+    ]] })
+    assert.equal(0, st)
+    assert.equal("true\tnative\t148daa02858cc950\n", out)
+  end)
+
+  it("reports script errors with a traceback and exit status 2", function()
+    local script = tmpfile("local function f() error('boom') end\nf()\n")
+    local out, err, st = vl({ script })
+    os.remove(script)
+    assert.equal(2, st)
+    assert.equal("", out)
+    assert.truthy(err:find("^victor%-lua: [^\n]*:1: boom\nstack traceback:\n"), err)
+    _, err, st = vl({ "/nonexistent/x.lua" })
+    assert.equal(2, st)
+    assert.truthy(err:find("victor-lua: cannot open /nonexistent/x.lua", 1, true), err)
+    _, err, st = vl({ "-e", "x = = 1" })
+    assert.equal(2, st)
+    assert.truthy(err:find("victor-lua: (command line):1: unexpected symbol near '='", 1, true), err)
+  end)
+
+  describe("sig", function()
+    it("prints the signature of one call, 64 or 128 bits, or its canonical form", function()
+      local out, _, st = vl({ "sig", "read_file", '{"path":"/test.py"}' })
+      assert.equal(0, st)
+      assert.equal("e0b351af9a73140e\n", out)
+      out = vl({ "sig", "--bits", "128", "read_file", '{"path":"/test.py"}' })
+      assert.equal("d07c7623fa45b330743887987fd9eb72\n", out)
+      out = vl({ "sig", "--canonical", "t", '{"b":[1,null],"a":true}' })
+      assert.equal("s1:t{s1:ats1:b[i1;n]}\n", out)
+      out = vl({ "sig", "t" })
+      assert.equal("148daa02858cc950\n", out)
+    end)
+
+    it("rejects bad arguments with exit status 2", function()
+      local _, err, st = vl({ "sig", "t", "{bad" })
+      assert.equal(2, st)
+      assert.truthy(err:find("victor-lua: sig: ARGS is not a JSON object", 1, true), err)
+      _, err, st = vl({ "sig", "--bits", "32", "t" })
+      assert.equal(2, st)
+      assert.truthy(err:find("victor-lua: sig: argument for option '--bits' must be one of", 1, true), err)
+      _, err, st = vl({ "sig" })
+      assert.equal(2, st)
+      assert.truthy(err:find("a tool NAME or --jsonl FILE is required", 1, true))
+    end)
+
+    it("detects loops in JSONL with the default rules and exits 1", function()
+      local lines = {}
+      for i = 1, 3 do lines[i] = '{"name":"read_file","arguments":{"path":"/a"}}' end
+      local out, err, st = vl({ "sig", "--jsonl", "-" }, table.concat(lines, "\n") .. "\n")
+      assert.equal(1, st)
+      assert.equal("", err)
+      assert.truthy(out:find("loop: line 3: rule 'repeat-any' (warn): cycle of 1 call(s) repeated 3 times", 1,
+        true), out)
+      out, _, st = vl({ "sig", "--jsonl", "-" }, '{"name":"a"}\n{"name":"b","arguments":"{\\"x\\":1}"}\n')
+      assert.equal(0, st)
+      local sig = require "victor.signature"
+      assert.equal(sig.of("a") .. "  a\n" .. sig.of("b", { x = 1 }) .. "  b\n", out)
+      local _, err2, st2 = vl({ "sig", "--jsonl", "-" }, '{"name":"a"}\nnot json\n')
+      assert.equal(2, st2)
+      assert.truthy(err2:find("victor-lua: line 2: invalid JSON", 1, true), err2)
+    end)
+  end)
+
+  it("runs the demo job on its bundled data", function()
+    local out, err, st = vl({ "examples/rules.lua" })
+    assert.equal(0, st, err)
+    assert.truthy(out:find("victor-lua job: tool-call loop detection", 1, true))
+    assert.truthy(out:find("rule 'repeat-any' (warn): read_file repeated 3 times in a row", 1, true), out)
+    assert.truthy(out:find("cycle of 4 calls [edit_file -> run_tests -> edit_file -> run_tests] repeated 3 times",
+      1, true), out)
+    assert.truthy(out:find("rule 'read-churn' (warn): cycle of 2 calls [grep -> read_file] repeated 4 times", 1,
+      true), out)
+    local _, _, st2 = vl({ "examples/rules.lua", "--strict" })
+    assert.equal(1, st2)
+  end)
+
+  it("loads the kernels as a Lua C module into a stock luajit", function()
+    local cmd = "LUA_CPATH=" .. q(proc.build .. "/lib/?.so;;") .. " luajit -e " ..
+      q('local s = require "victor.core.signature"; print(s.of("t", {}), s.xxhash_version())')
+    local out, err, st = proc.run(cmd)
+    assert.equal(0, st, err)
+    assert.truthy(out:find("^148daa02858cc950\t%d+%.%d+%.%d+\n$"), out)
+  end)
+end)

@@ -1,0 +1,47 @@
+-- proc.lua: run a shell command from a spec and capture stdout, stderr and status.
+local M = {}
+
+M.build = os.getenv("VL_BUILD") or "build"
+M.bin = M.build .. "/victor-lua"
+
+local function slurp(path)
+  local f = io.open(path, "rb")
+  if not f then return "" end
+  local s = f:read("*a")
+  f:close()
+  os.remove(path)
+  return s
+end
+
+--- Shell-quote one word.
+function M.q(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+--- Run cmd (a shell string) with optional stdin text; returns out, err, status.
+function M.run(cmd, input)
+  local out, err = os.tmpname(), os.tmpname()
+  -- the binaries under test pick their own backend: do not leak the fallback switch
+  local full = "env -u VICTOR_NO_NATIVE " .. cmd .. " >" .. out .. " 2>" .. err
+  if input then
+    local inp = os.tmpname()
+    local f = assert(io.open(inp, "wb"))
+    f:write(input)
+    f:close()
+    full = full .. " <" .. inp
+    local ok, _, code = os.execute(full)
+    os.remove(inp)
+    return slurp(out), slurp(err), type(ok) == "number" and ok / 256 or code
+  end
+  local ok, _, code = os.execute(full .. " </dev/null")
+  return slurp(out), slurp(err), type(ok) == "number" and ok / 256 or code
+end
+
+--- Run victor-lua with the given argument words.
+function M.vl(args, input, env)
+  local words = {}
+  for i, a in ipairs(args) do words[i] = M.q(a) end
+  return M.run((env and "env " .. env .. " " or "") .. M.bin .. " " .. table.concat(words, " "), input)
+end
+
+return M
