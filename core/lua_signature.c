@@ -22,6 +22,10 @@
 #define CTX_MT "victor.signature.ctx"
 #define LOOP_MT "victor.signature.LoopDetector"
 #define PATH_MAX_LEN 160
+/* Values stay on the Lua stack while room is left for every nested table below
+ * (8 slots each, down to max_depth); past that they are fetched again by key, so
+ * a table of any size can be signed within LuaJIT's C stack limit. */
+#define STACK_RESERVE(x) (8 * ((x)->c.max_depth - (x)->c.depth) + 16)
 
 typedef struct sigctx {
   vl_canon c;
@@ -96,8 +100,18 @@ static int grow_keys(sigctx *x)
   return VL_OK;
 }
 
-/* Collect the table's keys into a new frame, leaving each value on the Lua stack
- * (key.ref is its stack slot), sort the frame, then write it as array or map. */
+static void push_key(lua_State *L, const vl_canon_key *k)
+{
+  switch (k->type) {
+  case VL_KEY_BOOL: lua_pushboolean(L, k->boolean); break;
+  case VL_KEY_NUMBER: lua_pushnumber(L, k->num); break;
+  default: lua_pushlstring(L, k->str, k->len); break;
+  }
+}
+
+/* Collect the table's keys into a new frame, leaving each key and value pair on
+ * the Lua stack (key.ref is the value's slot; the key below it keeps borrowed key
+ * strings alive), sort the frame, then write it as array or map. */
 static int put_table(lua_State *L, sigctx *x, int idx)
 {
   size_t base = x->nkeys, n, i;
@@ -106,7 +120,10 @@ static int put_table(lua_State *L, sigctx *x, int idx)
     x->limit_depth = 1;
     return x->c.status = VL_ELIMIT;
   }
-  if (!lua_checkstack(L, 3)) return x->c.status = VL_ENOMEM;
+  if (!lua_checkstack(L, 8)) {  /* nesting so deep that Lua's C stack is full */
+    x->limit_depth = 1;
+    return x->c.status = VL_ELIMIT;
+  }
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     vl_canon_key *k;
@@ -133,15 +150,14 @@ static int put_table(lua_State *L, sigctx *x, int idx)
       break;
     }
     if (st != VL_OK) break;
-    if (!lua_checkstack(L, 2)) {
-      x->limit_depth = 0;
-      st = x->c.status = VL_ELIMIT;
-      break;
-    }
-    k->ref = lua_gettop(L) - 1; /* the value's slot once its key is removed below */
     x->nkeys++;
-    lua_pushvalue(L, -2);
-    lua_remove(L, -3);
+    if (lua_checkstack(L, STACK_RESERVE(x))) {
+      k->ref = lua_gettop(L);   /* the value stays in place; a copy of the key */
+      lua_pushvalue(L, -2);     /* goes on top for lua_next to consume */
+    } else {
+      k->ref = 0;               /* Lua's C stack is full (huge table): fetch it again later */
+      lua_pop(L, 1);
+    }
   }
   if (st != VL_OK) {
     lua_settop(L, top);
@@ -155,7 +171,16 @@ static int put_table(lua_State *L, sigctx *x, int idx)
   for (i = 0; st == VL_OK && i < n; i++) {
     vl_canon_key k = x->keys[base + i]; /* copy: children may move the array */
     if (!is_array) st = vl_canon_write_key(&x->c, &k);
-    if (st == VL_OK) st = put_value(L, x, k.ref);
+    if (st == VL_OK) {
+      if (k.ref) {
+        st = put_value(L, x, k.ref);
+      } else {
+        push_key(L, &k);
+        lua_rawget(L, idx);
+        st = put_value(L, x, lua_gettop(L));
+        lua_pop(L, 1);
+      }
+    }
     if (st != VL_OK && (st == VL_ETYPE || (st == VL_ELIMIT && x->limit_depth)))
       path_prepend_key(x, &k, is_array);
   }

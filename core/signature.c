@@ -41,7 +41,16 @@ void vl_canon_free(vl_canon *c)
 }
 
 /* Make room for n more bytes; on failure record the status and return NULL. */
-static unsigned char *canon_room(vl_canon *c, size_t n)
+static unsigned char *canon_grow(vl_canon *c, size_t n);
+
+static inline unsigned char *canon_room(vl_canon *c, size_t n)
+{
+  /* fast path: no error, fits in the buffer and under the limit */
+  if (c->status == VL_OK && n <= c->cap - c->len && c->len + n <= c->max_bytes) return c->buf + c->len;
+  return canon_grow(c, n);
+}
+
+static unsigned char *canon_grow(vl_canon *c, size_t n)
 {
   size_t need;
   if (c->status != VL_OK) return NULL;
@@ -127,13 +136,22 @@ int vl_canon_number(vl_canon *c, double x)
 int vl_canon_string(vl_canon *c, const char *s, size_t n)
 {
   char tmp[24];
-  char *end = tmp + sizeof tmp, *p;
+  char *p;
   unsigned char *dst;
   size_t hl;
-  *--end = ':';
-  p = u64_digits((uint64_t)n, end);
-  *--p = 's';
-  hl = (size_t)(tmp + sizeof tmp - p);
+  if (n < 10) {  /* the common short key: "s<d>:" */
+    p = tmp;
+    p[0] = 's';
+    p[1] = (char)('0' + n);
+    p[2] = ':';
+    hl = 3;
+  } else {
+    char *end = tmp + sizeof tmp;
+    *--end = ':';
+    p = u64_digits((uint64_t)n, end);
+    *--p = 's';
+    hl = (size_t)(tmp + sizeof tmp - p);
+  }
   if (n > c->max_bytes) {  /* keeps hl + n from overflowing */
     if (c->status == VL_OK) c->status = VL_ELIMIT;
     return c->status;
@@ -187,7 +205,8 @@ void vl_canon_sort_keys(vl_canon_key *keys, size_t n)
 {
   static const size_t gaps[] = {1750, 701, 301, 132, 57, 23, 10, 4, 1};
   size_t g, i, j;
-  for (g = 0; g < sizeof gaps / sizeof gaps[0]; g++) {
+  if (n < 2) return;
+  for (g = n <= 16 ? sizeof gaps / sizeof gaps[0] - 1 : 0; g < sizeof gaps / sizeof gaps[0]; g++) {
     size_t gap = gaps[g];
     if (gap >= n) continue;
     for (i = gap; i < n; i++) {
@@ -237,9 +256,11 @@ void vl_sig_hex64(uint64_t h, char out[16])
 {
   static const char hex[] = "0123456789abcdef";
   int i;
-  for (i = 15; i >= 0; i--) {
-    out[i] = hex[h & 15];
-    h >>= 4;
+  for (i = 7; i >= 0; i--) {  /* a byte, two digits, per step */
+    unsigned b = (unsigned)(h & 0xff);
+    out[2 * i] = hex[b >> 4];
+    out[2 * i + 1] = hex[b & 15];
+    h >>= 8;
   }
 }
 
