@@ -255,6 +255,29 @@ describe("victor.signature", function()
     end)
   end
 
+  if has_core then
+    it("native and fallback agree on huge and deep tables (past LuaJIT's C stack)", function()
+      local wide, arr, deep = {}, {}, {}
+      for i = 1, 20000 do
+        wide["k" .. i] = i
+        arr[i] = { i, { x = { i } } }
+      end
+      local cur = deep
+      for _ = 1, 900 do
+        cur.n = {}
+        cur = cur.n
+      end
+      assert.equal(fallback.of("t", wide), core.of("t", wide))
+      assert.equal(fallback.of("t", arr), core.of("t", arr))
+      assert.equal(fallback.of("t", arr, { max_depth = 1000 }), core.of("t", arr, { max_depth = 1000 }))
+      assert.equal(fallback.of("t", deep, { max_depth = 1000 }), core.of("t", deep, { max_depth = 1000 }))
+      local r, msg, code = core.of("t", deep)
+      assert.is_nil(r)
+      assert.equal("ELIMIT", code)
+      assert.equal(select(2, fallback.of("t", deep)), msg)
+    end)
+  end
+
   describe("LoopDetector", function()
     for _, b in ipairs(backends) do
       local S = b.mod
