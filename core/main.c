@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
 #include "victor_lua.h"
 
@@ -106,7 +106,7 @@ int main(int argc, char **argv)
       vl_runtime_free(rt);
       return rc;
     } else if (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0) {
-      if ((rc = print_cli(rt, "version_text", stdout)) != 0) goto out;
+      if ((status = print_cli(rt, "version_text", stdout)) != 0) goto out;
       ran = 1;
     } else if (strcmp(a, "-e") == 0 || strcmp(a, "-l") == 0) {
       if (i + 1 >= argc) die_usage(a[1] == 'e' ? "-e needs a CODE argument" : "-l needs a MODULE argument", NULL);
@@ -127,7 +127,10 @@ int main(int argc, char **argv)
   }
   if (i < argc) {
     const char *a = argv[i];
-    int is_script = strcmp(a, "-") == 0 || strchr(a, '/') || strstr(a, ".lua") || access(a, F_OK) == 0;
+    struct stat sb;
+    /* A bare word names a command unless it is a regular file here (a script). */
+    int is_script = strcmp(a, "-") == 0 || strchr(a, '/') || strstr(a, ".lua") ||
+                    (stat(a, &sb) == 0 && S_ISREG(sb.st_mode));
     if (!is_script && is_command_name(a) && !ran) {
       status = run_command(rt, argc - i, argv + i);
       goto out;

@@ -101,6 +101,17 @@ describe("victor-lua CLI", function()
     assert.truthy(err:find("victor-lua: (command line):1: unexpected symbol near '='", 1, true), err)
   end)
 
+  it("dispatches a command even where a directory of that name exists (rules/)", function()
+    local out, err, st = vl({ "rules", "check", "rules/default.lua" })
+    assert.equal(0, st, err)
+    assert.equal("rules/default.lua: ok (2 rules)\n", out)
+    out, err, st = vl({ "rules", "check", "rules/default.lua", "spec/data/rules/bad.lua" })
+    assert.equal(1, st)
+    assert.equal("rules/default.lua: ok (2 rules)\n", out)
+    assert.equal("victor-lua: spec/data/rules/bad.lua: rule 'x' (#2): field 'window': expected integer in 2..1024, "
+      .. "got 1\n", err)
+  end)
+
   describe("sig", function()
     it("prints the signature of one call, 64 or 128 bits, or its canonical form", function()
       local out, _, st = vl({ "sig", "read_file", '{"path":"/test.py"}' })
