@@ -29,7 +29,7 @@ case "$mode" in
     ;;
   asan)
     note "specs: inside the ASan/UBSan host ($build/victor-lua)"
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    VL_SAN=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       LUA_PATH="$lua_path" run "$build/victor-lua" /usr/bin/busted "${busted_args[@]}"
     ;;
   valgrind)
