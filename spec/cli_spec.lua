@@ -42,6 +42,7 @@ describe("victor-lua CLI", function()
   end)
 
   it("rejects bad usage with exit status 2", function()
+    local _
     local out, err, st = vl({})
     assert.equal(2, st)
     assert.equal("", out)
@@ -90,6 +91,7 @@ describe("victor-lua CLI", function()
     local script = tmpfile("local function f() error('boom') end\nf()\n")
     local out, err, st = vl({ script })
     os.remove(script)
+    local _
     assert.equal(2, st)
     assert.equal("", out)
     assert.truthy(err:find("^victor%-lua: [^\n]*:1: boom\nstack traceback:\n"), err)
@@ -145,8 +147,9 @@ describe("victor-lua CLI", function()
       assert.equal("", err)
       assert.truthy(out:find("loop: line 3: rule 'repeat-any' (warn): cycle of 1 call(s) repeated 3 times", 1,
         true), out)
-      out, _, st = vl({ "sig", "--jsonl", "-" }, '{"name":"a"}\n{"name":"b","arguments":"{\\"x\\":1}"}\n')
+      out, err, st = vl({ "sig", "--jsonl", "-" }, '{"name":"a"}\n{"name":"b","arguments":"{\\"x\\":1}"}\n')
       assert.equal(0, st)
+      assert.equal("", err)
       local sig = require "victor.signature"
       assert.equal(sig.of("a") .. "  a\n" .. sig.of("b", { x = 1 }) .. "  b\n", out)
       local _, err2, st2 = vl({ "sig", "--jsonl", "-" }, '{"name":"a"}\nnot json\n')

@@ -101,7 +101,8 @@ describe("victor.signature", function()
       it("formats numbers: integers, shortest round-trip floats, specials", function()
         local want = {
           { 0, "i0;" }, { -0.0, "i0;" }, { 42, "i42;" }, { -7, "i-7;" }, { 2 ^ 53, "i9007199254740992;" },
-          { -2 ^ 63 + 1024, "i-9223372036854774784;" }, { -2 ^ 63, "d-9.223372036854776e+18;" }, { 2 ^ 63, "d9.223372036854776e+18;" }, { 0.1, "d0.1;" },
+          { -2 ^ 63 + 1024, "i-9223372036854774784;" }, { -2 ^ 63, "d-9.223372036854776e+18;" },
+          { 2 ^ 63, "d9.223372036854776e+18;" }, { 0.1, "d0.1;" },
           { 1 / 3, "d0.3333333333333333;" }, { 1e300, "d1e+300;" }, { 1e21, "d1e+21;" },
           { 0 / 0, "dnan;" }, { 1 / 0, "d+inf;" }, { -1 / 0, "d-inf;" }, { 5e-324, "d4.94065645841247e-324;" },
         }
@@ -120,11 +121,11 @@ describe("victor.signature", function()
       end)
 
       it("sorts keys at every depth, whatever the insertion order (Victor used repr)", function()
-        local a, b = {}, {}
+        local t1, t2 = {}, {}
         local keys = { "zeta", "alpha", "mid", "b", "a", "aa", "A" }
-        for i = 1, #keys do a[keys[i]] = { [keys[i]] = i, inner = { y = 1, x = 2 } } end
-        for i = #keys, 1, -1 do b[keys[i]] = { inner = { x = 2, y = 1 }, [keys[i]] = i } end
-        assert.equal(S.canonical("t", a), S.canonical("t", b))
+        for i = 1, #keys do t1[keys[i]] = { [keys[i]] = i, inner = { y = 1, x = 2 } } end
+        for i = #keys, 1, -1 do t2[keys[i]] = { inner = { x = 2, y = 1 }, [keys[i]] = i } end
+        assert.equal(S.canonical("t", t1), S.canonical("t", t2))
         assert.equal("s1:t{s1:ai1;s1:bi2;}", S.canonical("t", { b = 2, a = 1 }))
         -- booleans < numbers < strings; numbers by value, strings by bytes
         assert.equal("s1:t{fs1:ats1:bi-1;s1:ci2;s1:ei10;s1:ds1:Zs1:fs1:as1:g}",
@@ -227,11 +228,14 @@ describe("victor.signature", function()
         assert.equal("call #2: args.f: unsupported value type 'function'", msg)
         assert.equal("ETYPE", code)
         r, msg, code = S.batch({ { "a" }, 5 })
+        assert.is_nil(r)
         assert.equal("call #2: expected a table, got number", msg)
         assert.equal("ETYPE", code)
         r, msg = S.batch({ { 5 } })
+        assert.is_nil(r)
         assert.equal("call #1: name must be a string, got number", msg)
         r, msg = S.batch({ { "a", "json" } })
+        assert.is_nil(r)
         assert.equal("call #1: arguments must be a table, got string", msg)
       end)
     end)
@@ -378,6 +382,7 @@ describe("victor.signature", function()
       assert.equal("EPARSE", code)
       assert.truthy(msg:find("^invalid JSON arguments: "))
       r, msg, code = signature.of_json("t", "3")
+      assert.is_nil(r)
       assert.equal("ETYPE", code)
       assert.equal("JSON arguments must be an object or array", msg)
     end)

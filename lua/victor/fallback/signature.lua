@@ -9,7 +9,7 @@ local M = {}
 
 local type, pairs, tostring, error, select = type, pairs, tostring, error, select
 local floor, huge = math.floor, math.huge
-local sfmt, sbyte, slower = string.format, string.byte, string.lower
+local sfmt, slower = string.format, string.lower
 local tconcat, tsort = table.concat, table.sort
 
 -- cjson.null is a NULL light userdata; every NULL light userdata compares equal.
@@ -75,7 +75,7 @@ function W:put(s)
   self.buf[self.n] = s
 end
 
-function W:key_text(k)
+function W.key_text(_, k)
   local t = type(k)
   if t == "boolean" then return k and "t" or "f" end
   if t == "number" then return number_text(k) end

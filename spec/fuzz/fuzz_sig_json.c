@@ -1,0 +1,194 @@
+/*
+ * fuzz_sig_json.c: libFuzzer target for victor.signature.of_json through the embedding
+ * API (core/victor_lua.h): lua-cjson decodes the input, the canonical writer signs it.
+ *
+ * Two runtimes are created once: one with the native kernels, one with
+ * vl_config.no_native (the pure-Lua fallback). Each input, cut at its first NUL, is
+ * passed as the JSON text of
+ *   vl_runtime_call(rt, "victor.signature", "of_json", 2, {"tool", json}, ...)
+ * in both. Findings (abort, so libFuzzer keeps the input):
+ *   - a result other than VL_OK (16 lowercase hex digits) or VL_EINPUT (a code), i.e.
+ *     the function raised instead of returning nil, msg, code;
+ *   - native and fallback disagree: different outcome, code or signature. On a
+ *     signature mismatch both canonical forms are printed.
+ * Every 256 inputs a full GC must bring each runtime back near its baseline memory.
+ * Needs lua-cjson (cjson.so on package.cpath); without it every call is ENOTSUP and
+ * the target says so once.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "victor_lua.h"
+
+#define MEMORY_LIMIT ((size_t)64 << 20)
+#define GROWTH_SLACK ((size_t)16 << 20)
+
+static vl_runtime *rt_native, *rt_fallback;
+static size_t base_native, base_fallback;
+static unsigned long runs;
+
+/* Helpers for diagnostics and the memory check, as package.preload["fuzz.sig"]. */
+static const char helper_src[] =
+  "package.preload['fuzz.sig'] = function()\n"
+  "  local sig = require 'victor.signature'\n"
+  "  local cjson = require 'cjson.safe'\n"
+  "  local M = {}\n"
+  "  function M.canonical(json)\n"
+  "    local v = cjson.decode(json)\n"
+  "    if type(v) ~= 'table' then return 'not a table' end\n"
+  "    local c, msg = sig.canonical('tool', v)\n"
+  "    if not c then return 'error: ' .. tostring(msg) end\n"
+  "    return (c:gsub('[^\\32-\\126]', function(ch) return ('\\\\x%02x'):format(ch:byte()) end))\n"
+  "  end\n"
+  "  function M.backend() return sig.backend end\n"
+  "  function M.collect() collectgarbage() collectgarbage() return true end\n"
+  "  return M\n"
+  "end\n";
+
+static vl_runtime *make_runtime(int no_native, const char *expect_backend)
+{
+  vl_config cfg;
+  vl_runtime *rt;
+  const char *backend;
+  int rc;
+  vl_config_init(&cfg);
+  cfg.memory_limit = MEMORY_LIMIT;
+  cfg.no_native = no_native;
+  rc = vl_runtime_new(&cfg, &rt);
+  if (rc != VL_OK) {
+    fprintf(stderr, "fuzz_sig_json: vl_runtime_new failed: %s\n", vl_strerror(rc));
+    abort();
+  }
+  rc = vl_runtime_run_string(rt, helper_src, "=fuzz_sig");
+  if (rc == VL_OK) rc = vl_runtime_call(rt, "fuzz.sig", "backend", 0, NULL, &backend, NULL);
+  if (rc != VL_OK) {
+    fprintf(stderr, "fuzz_sig_json: setup failed: %s\n", vl_runtime_errmsg(rt));
+    abort();
+  }
+  if (!backend || strcmp(backend, expect_backend) != 0) {
+    fprintf(stderr, "fuzz_sig_json: expected the %s backend, got %s\n", expect_backend,
+            backend ? backend : "(nil)");
+    abort();
+  }
+  return rt;
+}
+
+static size_t collect(vl_runtime *rt)
+{
+  if (vl_runtime_call(rt, "fuzz.sig", "collect", 0, NULL, NULL, NULL) != VL_OK) {
+    fprintf(stderr, "fuzz_sig_json: collect failed: %s\n", vl_runtime_errmsg(rt));
+    abort();
+  }
+  return vl_runtime_memory(rt);
+}
+
+static void free_runtimes(void)
+{
+  vl_runtime_free(rt_native);
+  vl_runtime_free(rt_fallback);
+  rt_native = rt_fallback = NULL;
+}
+
+static void setup(void)
+{
+  const char *args[2] = {"tool", "{}"};
+  int rc;
+  rt_native = make_runtime(0, "native");
+  rt_fallback = make_runtime(1, "fallback");
+  rc = vl_runtime_call(rt_native, "victor.signature", "of_json", 2, args, NULL, NULL);
+  if (rc != VL_OK)
+    fprintf(stderr, "fuzz_sig_json: WARNING: of_json('tool', '{}') failed (%s): %s\n",
+            vl_runtime_errcode(rt_native), vl_runtime_errmsg(rt_native));
+  vl_runtime_call(rt_fallback, "victor.signature", "of_json", 2, args, NULL, NULL);
+  base_native = collect(rt_native);
+  base_fallback = collect(rt_fallback);
+  atexit(free_runtimes);
+}
+
+static int is_hex16(const char *s, size_t n)
+{
+  size_t i;
+  if (!s || n != 16) return 0;
+  for (i = 0; i < n; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
+  return 1;
+}
+
+typedef struct outcome {
+  int rc;
+  char sig[17];
+  char code[16];
+  char msg[256];
+} outcome;
+
+static void call(vl_runtime *rt, const char *json, outcome *o, const char *which)
+{
+  const char *args[2] = {"tool", json};
+  const char *res = NULL;
+  size_t len = 0;
+  memset(o, 0, sizeof *o);
+  o->rc = vl_runtime_call(rt, "victor.signature", "of_json", 2, args, &res, &len);
+  snprintf(o->msg, sizeof o->msg, "%s", vl_runtime_errmsg(rt));
+  snprintf(o->code, sizeof o->code, "%s", vl_runtime_errcode(rt));
+  if (o->rc == VL_OK) {
+    if (!is_hex16(res, len)) {
+      fprintf(stderr, "fuzz_sig_json: FINDING: %s of_json returned '%.*s' (16 hex digits expected)\n",
+              which, (int)(res ? len : 0), res ? res : "");
+      abort();
+    }
+    memcpy(o->sig, res, 16);
+  } else if (o->rc != VL_EINPUT || !o->code[0]) {
+    fprintf(stderr, "fuzz_sig_json: FINDING: %s of_json raised: rc %d (%s), code '%s'\n  %s\n", which,
+            o->rc, vl_strerror(o->rc), o->code, o->msg);
+    abort();
+  }
+}
+
+static void show_canonical(vl_runtime *rt, const char *json, const char *which)
+{
+  const char *res = NULL;
+  const char *args[1] = {json};
+  if (vl_runtime_call(rt, "fuzz.sig", "canonical", 1, args, &res, NULL) == VL_OK && res)
+    fprintf(stderr, "  %s canonical: %.2000s\n", which, res);
+  else
+    fprintf(stderr, "  %s canonical: (failed: %s)\n", which, vl_runtime_errmsg(rt));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+  const char *nul = memchr(data, 0, size);
+  size_t n = nul ? (size_t)(nul - (const char *)data) : size;
+  char *json;
+  outcome a, b;
+  if (!rt_native) setup();
+  json = malloc(n + 1);
+  if (!json) return 0;
+  memcpy(json, data, n);
+  json[n] = '\0';
+
+  call(rt_native, json, &a, "native");
+  call(rt_fallback, json, &b, "fallback");
+  if (a.rc != b.rc || strcmp(a.code, b.code) != 0 || strcmp(a.sig, b.sig) != 0) {
+    fprintf(stderr,
+            "fuzz_sig_json: FINDING: native and fallback disagree on %.200s\n"
+            "  native:   rc %d code '%s' sig '%s' %s\n  fallback: rc %d code '%s' sig '%s' %s\n",
+            json, a.rc, a.code, a.sig, a.rc ? a.msg : "", b.rc, b.code, b.sig, b.rc ? b.msg : "");
+    show_canonical(rt_native, json, "native");
+    show_canonical(rt_fallback, json, "fallback");
+    abort();
+  }
+  if (++runs % 256 == 0) {
+    size_t mn = collect(rt_native), mf = collect(rt_fallback);
+    if (mn > base_native + GROWTH_SLACK || mf > base_fallback + GROWTH_SLACK) {
+      fprintf(stderr, "fuzz_sig_json: FINDING: memory after GC grew: native %zu -> %zu, fallback %zu -> %zu\n",
+              base_native, mn, base_fallback, mf);
+      abort();
+    }
+  }
+  free(json);
+  return 0;
+}
