@@ -37,6 +37,8 @@ typedef struct sigctx {
   char path[PATH_MAX_LEN + 1]; /* error path, built back to front */
   size_t path_at;
   int path_full;        /* a segment did not fit: "..." was written, stop prepending */
+  int busy;             /* a walk is in progress (a __gc finalizer run by an allocation
+                           inside it must not reuse the scratch) */
 } sigctx;
 
 typedef struct sigopts {
@@ -209,8 +211,8 @@ static int put_value(lua_State *L, sigctx *x, int idx)
   }
 }
 
-/* Canonicalise (name, args at index aidx) into x->c. */
-static int canon_call(lua_State *L, sigctx *x, const char *name, size_t nlen, int aidx, const sigopts *o)
+/* Write the call (name, args at index aidx) into x->c. */
+static int canon_walk(lua_State *L, sigctx *x, const char *name, size_t nlen, int aidx, const sigopts *o)
 {
   x->c.max_depth = o->max_depth;
   x->c.max_bytes = o->max_bytes;
@@ -228,6 +230,19 @@ static int canon_call(lua_State *L, sigctx *x, const char *name, size_t nlen, in
   return put_value(L, x, aidx);
 }
 
+/* canon_walk guarded against re-entry: the walk can allocate (pushing a key back
+ * in refetch mode), an allocation can run a __gc finalizer, and a finalizer that
+ * signs a call would otherwise clobber the scratch in use. */
+static int canon_call(lua_State *L, sigctx *x, const char *name, size_t nlen, int aidx, const sigopts *o)
+{
+  int st;
+  if (x->busy) return VL_EINVAL;
+  x->busy = 1;
+  st = canon_walk(L, x, name, nlen, aidx, o);
+  x->busy = 0;
+  return st;
+}
+
 /* Push nil, msg, code for a failed canonicalisation; returns 3. */
 static int push_failure(lua_State *L, sigctx *x, int st, const char *prefix)
 {
@@ -243,6 +258,9 @@ static int push_failure(lua_State *L, sigctx *x, int st, const char *prefix)
       lua_pushfstring(L, "%sargs%s: tables nested deeper than %d (max_depth)", prefix, path, x->c.max_depth);
     else
       lua_pushfstring(L, "%scanonical form larger than %d bytes (max_bytes)", prefix, (int)x->c.max_bytes);
+    break;
+  case VL_EINVAL:
+    lua_pushfstring(L, "%ssignature kernel re-entered (from a __gc finalizer?)", prefix);
     break;
   default:
     lua_pushfstring(L, "%s%s", prefix, vl_strerror(st));
