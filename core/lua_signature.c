@@ -326,17 +326,23 @@ static size_t digest_hex(const sigctx *x, int bits, char *out)
   return 16;
 }
 
-/* canonical(name [, args]) -> string | nil, msg, code */
+/* Check (name, args, opts) at stack slots base..base+2, then canonicalise the
+ * call into x->c; returns the status. Misuse raises before anything is written. */
+static int canon_args(lua_State *L, sigctx *x, int base, sigopts *o)
+{
+  size_t nlen;
+  const char *name = luaL_checklstring(L, base, &nlen);
+  check_args_arg(L, base + 1);
+  check_opts(L, base + 2, o);
+  return canon_call(L, x, name, nlen, base + 1, o);
+}
+
+/* canonical(name [, args [, opts]]) -> string | nil, msg, code */
 static int l_canonical(lua_State *L)
 {
   sigctx *x = get_ctx(L);
-  size_t nlen;
-  const char *name = luaL_checklstring(L, 1, &nlen);
   sigopts o;
-  int st;
-  check_args_arg(L, 2);
-  check_opts(L, 3, &o);
-  st = canon_call(L, x, name, nlen, 2, &o);
+  int st = canon_args(L, x, 1, &o);
   if (st != VL_OK) return push_failure(L, x, st, "");
   lua_pushlstring(L, (const char *)x->c.buf, x->c.len);
   return 1;
@@ -346,14 +352,9 @@ static int l_canonical(lua_State *L)
 static int l_of(lua_State *L)
 {
   sigctx *x = get_ctx(L);
-  size_t nlen;
-  const char *name = luaL_checklstring(L, 1, &nlen);
   sigopts o;
   char hex[32];
-  int st;
-  check_args_arg(L, 2);
-  check_opts(L, 3, &o);
-  st = canon_call(L, x, name, nlen, 2, &o);
+  int st = canon_args(L, x, 1, &o);
   if (st != VL_OK) return push_failure(L, x, st, "");
   lua_pushlstring(L, hex, digest_hex(x, o.bits, hex));
   return 1;
@@ -416,41 +417,30 @@ static int l_batch(lua_State *L)
   return 1;
 }
 
-/* Hash a Lua string: hash64 / hash128 / hash64_low128 -> hex. */
-static int l_hash64(lua_State *L)
-{
-  size_t n;
-  const char *s = luaL_checklstring(L, 1, &n);
-  char hex[16];
-  vl_sig_hex64(vl_sig_hash64(s, n), hex);
-  lua_pushlstring(L, hex, 16);
-  return 1;
-}
-
-static int l_hash128(lua_State *L)
+/* Hash a Lua string to hex: hash64 (16 digits), hash128 (32, high half first),
+ * hash64_low128 (16, the low half of XXH3-128). */
+static int push_string_hash(lua_State *L, int kind)
 {
   size_t n;
   const char *s = luaL_checklstring(L, 1, &n);
   uint64_t hi, lo;
   char hex[32];
+  if (kind == 64) {
+    vl_sig_hex64(vl_sig_hash64(s, n), hex);
+    lua_pushlstring(L, hex, 16);
+    return 1;
+  }
   vl_sig_hash128(s, n, &hi, &lo);
   vl_sig_hex64(hi, hex);
   vl_sig_hex64(lo, hex + 16);
-  lua_pushlstring(L, hex, 32);
+  if (kind == 128) lua_pushlstring(L, hex, 32);
+  else lua_pushlstring(L, hex + 16, 16);
   return 1;
 }
 
-static int l_hash64_low128(lua_State *L)
-{
-  size_t n;
-  const char *s = luaL_checklstring(L, 1, &n);
-  uint64_t hi, lo;
-  char hex[16];
-  vl_sig_hash128(s, n, &hi, &lo);
-  vl_sig_hex64(lo, hex);
-  lua_pushlstring(L, hex, 16);
-  return 1;
-}
+static int l_hash64(lua_State *L) { return push_string_hash(L, 64); }
+static int l_hash128(lua_State *L) { return push_string_hash(L, 128); }
+static int l_hash64_low128(lua_State *L) { return push_string_hash(L, 0); }
 
 /* ---- LoopDetector ----------------------------------------------------------- */
 
@@ -529,13 +519,8 @@ static int l_loop_push_call(lua_State *L)
 {
   loopud *u = check_loop(L);
   sigctx *x = get_ctx(L);
-  size_t nlen;
-  const char *name = luaL_checklstring(L, 2, &nlen);
   sigopts o;
-  int st;
-  check_args_arg(L, 3);
-  check_opts(L, 4, &o);
-  st = canon_call(L, x, name, nlen, 3, &o);
+  int st = canon_args(L, x, 2, &o);
   if (st != VL_OK) return push_failure(L, x, st, "");
   return loop_push_value(L, u, vl_sig_hash64(x->c.buf, x->c.len));
 }

@@ -2,13 +2,7 @@
 local proc = require "support.proc"
 local vl, q = proc.vl, proc.q
 
-local function tmpfile(content)
-  local p = os.tmpname()
-  local f = assert(io.open(p, "wb"))
-  f:write(content)
-  f:close()
-  return p
-end
+local tmpfile = proc.tmpfile
 
 describe("victor-lua CLI", function()
   it("prints versions with -v / --version and the version command", function()

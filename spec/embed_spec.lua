@@ -6,13 +6,7 @@ local q = proc.q
 local host = proc.build .. "/examples/embed-host"
 local job = "--path " .. q("examples/embed/?.lua") .. " "
 
-local function tmpfile(content)
-  local p = os.tmpname()
-  local f = assert(io.open(p, "wb"))
-  f:write(content)
-  f:close()
-  return p
-end
+local tmpfile = proc.tmpfile
 
 local call = '{"name":"read_file","arguments":{"path":"/a"}}\n'
 

@@ -37,6 +37,15 @@ function M.run(cmd, input)
   return slurp(out), slurp(err), type(ok) == "number" and ok / 256 or code
 end
 
+--- Write content to a new temporary file; returns its path.
+function M.tmpfile(content)
+  local p = os.tmpname()
+  local f = assert(io.open(p, "wb"))
+  f:write(content)
+  f:close()
+  return p
+end
+
 --- Run victor-lua with the given argument words.
 function M.vl(args, input, env)
   local words = {}

@@ -173,29 +173,23 @@ local function failure(err, w, prefix)
   return nil, sfmt("%scanonical form larger than %d bytes (max_bytes)", prefix, w.max_bytes), "ELIMIT"
 end
 
+-- An integer option in lo..hi, or the default; the messages match the C binding.
+local function int_opt(opts, key, lo, hi, range, default, i, fname)
+  local v = opts[key]
+  if v == nil then return default end
+  if type(v) ~= "number" or v < lo or v > hi or v ~= floor(v) then
+    argerror(i, fname, sfmt("opts.%s must be an integer in %s", key, range))
+  end
+  return v
+end
+
 local function check_opts(opts, i, fname)
-  local bits, depth, bytes = 64, DEFAULT_MAX_DEPTH, DEFAULT_MAX_BYTES
-  if opts == nil then return bits, depth, bytes end
+  if opts == nil then return 64, DEFAULT_MAX_DEPTH, DEFAULT_MAX_BYTES end
   if type(opts) ~= "table" then argerror(i, fname, "table expected, got " .. type(opts)) end
-  if opts.bits ~= nil then
-    if opts.bits ~= 64 and opts.bits ~= 128 then argerror(i, fname, "opts.bits must be 64 or 128") end
-    bits = opts.bits
-  end
-  if opts.max_depth ~= nil then
-    local d = opts.max_depth
-    if type(d) ~= "number" or d < 1 or d > 1000 or d ~= floor(d) then
-      argerror(i, fname, "opts.max_depth must be an integer in 1..1000")
-    end
-    depth = d
-  end
-  if opts.max_bytes ~= nil then
-    local m = opts.max_bytes
-    if type(m) ~= "number" or m < 16 or m > 1073741824 or m ~= floor(m) then
-      argerror(i, fname, "opts.max_bytes must be an integer in 16..2^30")
-    end
-    bytes = m
-  end
-  return bits, depth, bytes
+  local bits = opts.bits or 64
+  if bits ~= 64 and bits ~= 128 then argerror(i, fname, "opts.bits must be 64 or 128") end
+  return bits, int_opt(opts, "max_depth", 1, 1000, "1..1000", DEFAULT_MAX_DEPTH, i, fname),
+    int_opt(opts, "max_bytes", 16, 1073741824, "16..2^30", DEFAULT_MAX_BYTES, i, fname)
 end
 
 -- Canonical bytes of (name, args), or nil, msg, code.
