@@ -77,8 +77,20 @@ static void path_prepend_key(sigctx *x, const vl_canon_key *k, int is_array)
     path_prepend(x, seg, len + 1);
     return;
   }
-  if (k->type == VL_KEY_BOOL) n = snprintf(seg, sizeof seg, "[%s]", k->boolean ? "true" : "false");
-  else n = snprintf(seg, sizeof seg, "[%.17g]", k->num);
+  if (k->type == VL_KEY_BOOL) {
+    n = snprintf(seg, sizeof seg, "[%s]", k->boolean ? "true" : "false");
+  } else if (k->num == floor(k->num) && fabs(k->num) < 9223372036854775808.0) {
+    n = snprintf(seg, sizeof seg, "[%lld]", (long long)k->num);
+  } else {  /* exact bits, as in the canonical form: decimal text is ambiguous at ties */
+    uint64_t bits;
+    memcpy(&bits, &k->num, sizeof bits);
+    seg[0] = '[';
+    seg[1] = '0';
+    seg[2] = 'x';
+    vl_sig_hex64(bits, seg + 3);
+    seg[19] = ']';
+    n = 20;
+  }
   path_prepend(x, seg, (size_t)n);
 }
 

@@ -121,15 +121,13 @@ int vl_canon_number(vl_canon *c, double x)
     *--p = 'i';
     return canon_put(c, p, (size_t)(tmp + sizeof tmp - p));
   } else {
-    /* Shortest of %.15g, %.16g, %.17g that reads back as the same double. */
-    int prec, n = 0;
-    for (prec = 15; prec <= 17; prec++) {
-      n = snprintf(tmp + 1, sizeof tmp - 2, "%.*g", prec, x);
-      if (prec == 17 || strtod(tmp + 1, NULL) == x) break;
-    }
+    /* The exact bits (see the design note in signature.h). */
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
     tmp[0] = 'd';
-    tmp[n + 1] = ';';
-    return canon_put(c, tmp, (size_t)n + 2);
+    vl_sig_hex64(bits, tmp + 1);
+    tmp[17] = ';';
+    return canon_put(c, tmp, 18);
   }
 }
 

@@ -15,11 +15,17 @@
  *   nil / JSON null   n
  *   false / true      f  t
  *   integral number   i<decimal>;        |x| < 2^63, -0 is i0;
- *   other number      d<shortest %.{15,16,17}g that round-trips>;  dnan; d+inf; d-inf;
+ *   other number      d<16 lowercase hex digits of the IEEE-754 binary64 bits>;
+ *                     and dnan; d+inf; d-inf; (every NaN is one NaN)
  *   string            s<byte length>:<bytes>
  *   array             [ value* ]         a table whose keys are exactly 1..n, n >= 1
  *   map               { (key value)* }   any other table (the empty table is {})
  *   call              s<len>:<name> followed by the arguments map
+ *
+ * Non-integral numbers are written as their exact bits, not as decimal text: a
+ * shortest-round-trip decimal is ambiguous at exact ties (glibc rounds
+ * 900719925474090.25 to ...090.2 at 16 digits, LuaJIT's formatter to ...090.3), and
+ * the bits are trivial to reproduce in any language.
  *
  * Map keys are sorted, at every depth, by (type, value): booleans (false < true),
  * then numbers by value, then strings by bytes (memcmp, a shorter prefix first).

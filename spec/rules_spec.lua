@@ -206,6 +206,17 @@ describe("victor.rules", function()
       assert.are.equal("read_file|grep", p.description)
     end)
 
+    it("refuses table.insert/remove positions that would shift ~2^31 slots in one C call", function()
+      refused("local t = {} table.insert(t, -2147483647, 1) return t", "ERUNTIME",
+        "p.lua:1: bad argument #2 to 'insert' (position out of bounds)")
+      refused("local t = {1} table.remove(t, -2147483647) return t", "ERUNTIME",
+        "p.lua:1: bad argument #2 to 'remove' (position out of bounds)")
+      -- ordinary use still works
+      local p = assert(load(pack_src("", [[description = (function() local t = { "b" } table.insert(t, 1, "a")
+        table.insert(t, "c") table.remove(t, 2) return table.concat(t) end)(), ]])))
+      assert.are.equal("ac", p.description)
+    end)
+
     it("has a CPU-time backstop for work done inside C functions", function()
       refused('local s = ("a"):rep(2^20) while true do local i = s:find("b", 1, true) end', "ELIMIT",
         "p.lua:1: cpu time limit exceeded (0.2 s)", { budget = 1e9, time = 0.2 })

@@ -45,7 +45,7 @@ local floor, huge = math.floor, math.huge
 local sfmt, sbyte, ssub, sfind, srep, sgsub = string.format, string.byte, string.sub, string.find,
   string.rep, string.gsub
 local smatch, sgmatch = string.match, string.gmatch
-local tconcat, tsort, tinsert = table.concat, table.sort, table.insert
+local tconcat, tsort, tinsert, tremove = table.concat, table.sort, table.insert, table.remove
 local gc = collectgarbage
 local clock = os.clock
 local open = io.open
@@ -616,6 +616,30 @@ local function w_concat(t, sep, i, j)
   return tconcat(t, sep, i, j)
 end
 
+-- table.insert/remove shift every slot between the position and the end inside one C call, so a
+-- far-off position (table.insert(t, -2^31, x)) would loop ~2^31 times out of the hook's reach.
+-- Lua 5.3 refuses such positions; so do we.
+local function w_insert(t, ...)
+  local n = select("#", ...)
+  if n == 2 and type(t) == "table" then
+    local pos = tonumber((...))
+    if pos and (pos < 1 or pos > #t + 1) then
+      fail("ERUNTIME", "bad argument #2 to 'insert' (position out of bounds)")
+    end
+  end
+  return tinsert(t, ...)
+end
+
+local function w_remove(t, pos)
+  if pos ~= nil and type(t) == "table" then
+    local p, len = tonumber(pos), #t
+    if p and (len > 0 or p ~= 0) and (p < 1 or p > len + 1) then
+      fail("ERUNTIME", "bad argument #2 to 'remove' (position out of bounds)")
+    end
+  end
+  return tremove(t, pos)
+end
+
 -- Worst-case steps of Lua's backtracking matcher for pattern p on a subject of n bytes: every
 -- single-char item with * + - can take each of the remaining positions (positions only move
 -- forward, hence C(n+q, q) for q such items), ? doubles, %b and back-references rescan; and an
@@ -767,7 +791,7 @@ local SAFE_BASE = { assert = assert, error = error, ipairs = ipairs, next = next
 local SAFE_STRING = { byte = string.byte, char = string.char, find = w_find, format = w_format, gmatch = w_gmatch,
   gsub = w_gsub, len = string.len, lower = string.lower, match = w_match, rep = w_rep, reverse = string.reverse,
   sub = string.sub, upper = string.upper }
-local SAFE_TABLE = { concat = w_concat, insert = tinsert, maxn = table.maxn, remove = table.remove, sort = w_sort }
+local SAFE_TABLE = { concat = w_concat, insert = w_insert, maxn = table.maxn, remove = w_remove, sort = w_sort }
 local SAFE_MATH, SAFE_BIT = {}, {}
 for k, v in pairs(real_math) do
   if k ~= "random" and k ~= "randomseed" then SAFE_MATH[k] = v end
@@ -784,7 +808,8 @@ for i = 1, #LIBS do LIBS[i][3] = getmetatable(LIBS[i][3]) end
 -- Host functions the pack can reach run under the hook too; keep them out of the JIT so that their
 -- loops are counted like the pack's own.
 if jit then
-  for _, f in ipairs({ hook, where, fail, vlen, check_alloc, w_rep, w_format, w_concat, pattern_cost,
+  for _, f in ipairs({ hook, where, fail, vlen, check_alloc, w_rep, w_format, w_concat, w_insert, w_remove,
+    pattern_cost,
     check_pattern, w_find, w_match, w_gmatch, enter, w_gsub, w_sort, env_mt.__index,
     LIBS[1][3].__index, LIBS[2][3].__index, LIBS[3][3].__index, LIBS[4][3].__index }) do
     jit.off(f, true)

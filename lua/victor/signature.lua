@@ -8,7 +8,7 @@
 --
 -- Fixes relative to Victor's hashing.rs (see the README): true, 1 and "1" no longer
 -- collide; nested keys are sorted (Victor used Python repr); strings cannot forge
--- structure; floats print in shortest round-trip form, not "%.6f"; and there is no
+-- structure; non-integral numbers are their exact bits, not "%.6f"; and there is no
 -- `signature_similarity` (a Hamming ratio over hex digits measures nothing).
 -- Note that Lua cannot tell 1 from 1.0: they are one number, so one signature.
 local native = require "victor.native"

@@ -16,6 +16,10 @@ local tconcat, tsort = table.concat, table.sort
 local has_cjson, cjson = pcall(require, "cjson")
 local NULL = has_cjson and cjson.null or nil
 
+local ffi = require "ffi"
+local tohex = bit.tohex
+local bits_of = ffi.new("union { double d; uint64_t u; }")
+
 local DEFAULT_MAX_BYTES = 1048576
 local DEFAULT_MAX_DEPTH = 64
 local PATH_MAX_LEN = 160
@@ -38,12 +42,8 @@ local function number_text(x)
   if x == floor(x) and x < 9223372036854775808 and x > -9223372036854775808 then
     return "i" .. sfmt("%.0f", x) .. ";"
   end
-  local s
-  for prec = 15, 17 do
-    s = sfmt("%." .. prec .. "g", x)
-    if prec == 17 or tonumber(s) == x then break end
-  end
-  return "d" .. s .. ";"
+  bits_of.d = x   -- the exact IEEE-754 bits, as core/signature.c writes them
+  return "d" .. tohex(bits_of.u, 16) .. ";"
 end
 
 -- The order of core/signature.h: booleans, then numbers, then strings; LuaJIT
@@ -88,7 +88,11 @@ local function path_seg(k, is_array)
     return "." .. k
   end
   if type(k) == "boolean" then return k and "[true]" or "[false]" end
-  return sfmt("[%.17g]", k)
+  if k == floor(k) and k < 9223372036854775808 and k > -9223372036854775808 then
+    return "[" .. sfmt("%.0f", k) .. "]"
+  end
+  bits_of.d = k
+  return "[0x" .. tohex(bits_of.u, 16) .. "]"
 end
 
 local function fail(code, fields)
