@@ -179,8 +179,11 @@ static int put_table(lua_State *L, sigctx *x, int idx)
     return st;
   }
   n = x->nkeys - base;
-  vl_canon_sort_keys(x->keys + base, n);
-  is_array = vl_canon_keys_are_array(x->keys + base, n);
+  is_array = 0;
+  if (n) {  /* x->keys is NULL until the first key ever: no pointer arithmetic on it */
+    vl_canon_sort_keys(x->keys + base, n);
+    is_array = vl_canon_keys_are_array(x->keys + base, n);
+  }
   st = vl_canon_open(&x->c, is_array ? '[' : '{');
   for (i = 0; st == VL_OK && i < n; i++) {
     vl_canon_key k = x->keys[base + i]; /* copy: children may move the array */

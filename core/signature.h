@@ -107,7 +107,8 @@ typedef struct vl_canon_key {
 
 /* Total order described in the design note; <0, 0, >0. */
 int vl_canon_key_cmp(const vl_canon_key *a, const vl_canon_key *b);
-/* Sort keys in place with that order (stable, allocation-free). */
+/* Sort keys in place with that order (allocation-free; not stable, which does not
+ * matter: the keys of one table are distinct, so no two compare equal). */
 void vl_canon_sort_keys(vl_canon_key *keys, size_t n);
 /* 1 when the sorted keys are exactly the numbers 1..n (the table is an array). */
 int vl_canon_keys_are_array(const vl_canon_key *sorted, size_t n);

@@ -7,6 +7,10 @@
 -- bundled examples/data/session.jsonl), signs every call in one batch, runs the
 -- `loop` rules over the stream and prints a report. Each kernel adds a section.
 -- Exit status: 0, or with --strict 1 when something was found; 2 on bad input.
+-- LuaJIT 2.1.0-beta3 (Debian) miscompiles nested `pairs`/`next` loops (LuaJIT issue #827:
+-- a JIT-compiled loop can stop early or see a wrong key). The parser only specialises loops
+-- whose iterator is spelled `pairs(...)` or `next`, so iterate through this alias instead.
+local each_next = next
 local argparse = require "argparse"
 local cjson = require "cjson.safe"
 local native = require "victor.native"
@@ -63,7 +67,7 @@ local sigs = signature.split(buf)
 local distinct = {}
 for _, s in ipairs(sigs) do distinct[s] = true end
 local ndistinct = 0
-for _ in pairs(distinct) do ndistinct = ndistinct + 1 end
+for _ in each_next, distinct do ndistinct = ndistinct + 1 end
 
 -- Loop rules: one detector per enabled `loop` rule (victor.loopguard).
 local guard = loopguard.new(pack)

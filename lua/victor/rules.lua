@@ -35,6 +35,10 @@
 --    hundred bytes with three or more quantifiers) may be refused;
 --  * a load started from inside a debug hook runs without the hook (LuaJIT does not nest hooks).
 
+-- LuaJIT 2.1.0-beta3 (Debian) miscompiles nested `pairs`/`next` loops (LuaJIT issue #827:
+-- a JIT-compiled loop can stop early or see a wrong key). The parser only specialises loops
+-- whose iterator is spelled `pairs(...)` or `next`, so iterate through this alias instead.
+local each_next = next
 local M = {}
 
 local type, next, pairs, ipairs, select, tostring = type, next, pairs, ipairs, select, tostring
@@ -213,7 +217,7 @@ local describe = M.describe
 
 local function sorted_keys(t)
   local keys = {}
-  for k in next, t do keys[#keys + 1] = k end
+  for k in each_next, t do keys[#keys + 1] = k end
   tsort(keys, function(a, b)
     local ta, tb = type(a), type(b)
     if ta ~= tb then return ta < tb end
@@ -233,7 +237,7 @@ end
 -- Length of a table that must be an array (keys exactly 1..n); else nil and a description.
 local function array_len(t)
   local n, maxk = 0, 0
-  for k in next, t do
+  for k in each_next, t do
     if type(k) ~= "number" or k < 1 or k ~= floor(k) then
       local bad
       for _, key in ipairs(sorted_keys(t)) do
@@ -332,7 +336,7 @@ end
 local function copy_default(d)
   if type(d) ~= "table" then return d end
   local out = {}
-  for k, v in pairs(d) do out[k] = copy_default(v) end
+  for k, v in each_next, d do out[k] = copy_default(v) end
   return out
 end
 
@@ -359,7 +363,7 @@ end
 
 local function kind_names(kinds)
   local names = {}
-  for k in pairs(kinds) do names[#names + 1] = k end
+  for k in each_next, kinds do names[#names + 1] = k end
   tsort(names)
   return names
 end
@@ -450,7 +454,7 @@ local TYPES = { string = true, integer = true, number = true, boolean = true, ar
 
 local function spec_problem(spec, path)
   if type(spec) ~= "table" then return path .. ": expected a field spec table" end
-  for k in pairs(spec) do
+  for k in each_next, spec do
     if not SPEC_KEYS[k] then return sfmt("%s: unknown spec key %s", path, fmtkey(k)) end
   end
   if not TYPES[spec.type] then return sfmt("%s: bad type %s", path, fmtval(spec.type)) end
@@ -477,7 +481,7 @@ local function spec_problem(spec, path)
 end
 
 local function kinds_problem(kinds)
-  for name, schema in pairs(kinds) do
+  for name, schema in each_next, kinds do
     if type(name) ~= "string" or not sfind(name, "^[%a][%w_]*$") then
       return "bad kind name " .. fmtkey(name)
     end
@@ -487,7 +491,7 @@ local function kinds_problem(kinds)
     if schema.summary ~= nil and type(schema.summary) ~= "string" then
       return sfmt("kind '%s': 'summary' must be a string", name)
     end
-    for fname, spec in pairs(schema.fields) do
+    for fname, spec in each_next, schema.fields do
       if type(fname) ~= "string" or not sfind(fname, "^[%a_][%w_]*$") then
         return sfmt("kind '%s': bad field name %s", name, fmtkey(fname))
       end
@@ -741,7 +745,7 @@ local function w_gsub(s, p, repl, n)
       check_alloc("string.gsub", ls + m * per + refs * ls)
     elseif type(repl) == "table" then
       per = 0
-      for _, v in next, repl do
+      for _, v in each_next, repl do
         local l = vlen(v)
         if l and l > per then per = l end
       end
@@ -793,10 +797,10 @@ local SAFE_STRING = { byte = string.byte, char = string.char, find = w_find, for
   sub = string.sub, upper = string.upper }
 local SAFE_TABLE = { concat = w_concat, insert = w_insert, maxn = table.maxn, remove = w_remove, sort = w_sort }
 local SAFE_MATH, SAFE_BIT = {}, {}
-for k, v in pairs(real_math) do
+for k, v in each_next, real_math do
   if k ~= "random" and k ~= "randomseed" then SAFE_MATH[k] = v end
 end
-for k, v in pairs(real_bit) do SAFE_BIT[k] = v end
+for k, v in each_next, real_bit do SAFE_BIT[k] = v end
 local LIBS = {
   { "string", SAFE_STRING, setmetatable({}, lib_mt("string", real_string)) },
   { "table", SAFE_TABLE, setmetatable({}, lib_mt("table", real_table)) },
@@ -818,11 +822,11 @@ end
 
 local function make_env()
   local env = {}
-  for k, v in pairs(SAFE_BASE) do env[k] = v end
+  for k, v in each_next, SAFE_BASE do env[k] = v end
   for i = 1, #LIBS do
     local name, safe, mt = LIBS[i][1], LIBS[i][2], LIBS[i][3]
     local copy = {}
-    for k, v in pairs(safe) do copy[k] = v end
+    for k, v in each_next, safe do copy[k] = v end
     env[name] = setmetatable(copy, mt)
   end
   return setmetatable(env, env_mt)
@@ -890,7 +894,7 @@ local function check_opts(opts, n, fname)
   local o = { budget = DEFAULT_BUDGET, memory = DEFAULT_MEMORY, time = DEFAULT_TIME, kinds = default_kinds }
   if opts == nil then return o end
   if type(opts) ~= "table" then argerror(n, fname, "table expected, got " .. type(opts), 3) end
-  for k, v in pairs(opts) do
+  for k, v in each_next, opts do
     local want = OPT_TYPES[k]
     if not want then argerror(n, fname, "unknown option " .. fmtkey(k), 3) end
     if type(v) ~= want then argerror(n, fname, sfmt("option '%s': %s expected, got %s", k, want, type(v)), 3) end
@@ -1034,7 +1038,7 @@ function M.merge(base, ...)
           rules[#rules + 1] = target
           if id ~= nil then index[id] = #rules end
         end
-        for k, v in next, r do
+        for k, v in each_next, r do
           if not given or given[k] or k == "id" or k == "kind" then target[k] = copy_default(v) end
         end
       end

@@ -16,11 +16,15 @@
  * After each input a Lua guard (installed as package.preload["fuzz.guard"]) checks
  * that the load left the host as it found it: the shared string metatable's __index,
  * the standard library tables and _G unchanged, no debug hook left set, the GC
- * running, the JIT still on. A pack that loaded is also merged over itself and the
+ * running, the JIT as it was. A pack that loaded is also merged over itself and the
  * defaults (rules.merge must answer pack | nil, msg, code, never raise). Every 64
  * inputs a full GC must bring the runtime's memory back near its baseline, so that
  * state which grows with every load is found. Hangs are left to libFuzzer's -timeout
  * and the loader's own budgets.
+ *
+ * Environment: FUZZ_NO_JIT=1 runs the runtime with jit.off() (to tell LuaJIT JIT
+ * problems from ours); FUZZ_SHOW_OUTCOME=1 prints each input's outcome feature (see
+ * note_outcome) to stderr, for tuning the vocabulary.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +36,16 @@
 #define MEMORY_LIMIT ((size_t)64 << 20)
 #define GROWTH_SLACK ((size_t)24 << 20)
 #define CHUNKNAME "fuzz.lua"
+
+/* Lua code is invisible to libFuzzer's coverage, so each kind of outcome is a
+ * feature of its own, hashed into extra counters: the result code plus the words of
+ * the message that belong to the vocabulary below (the loader's and Lua's own error
+ * wording, schema fields, sandboxed names), in order, up to 16 of them; a quoted
+ * name counts only if it is such a word. Text a pack controls (its keys, globals and
+ * values) thus cannot make every input look new; a pack's own error(...) message and
+ * source quoted by a syntax error (" near ...") are not read at all. */
+#define NOUTCOMES 4096
+__attribute__((section("__libfuzzer_extra_counters"))) static uint8_t outcomes[NOUTCOMES];
 
 static vl_runtime *rt;
 static size_t baseline;
@@ -47,6 +61,7 @@ static const char guard_src[] =
   "  snap.G = shallow(_G)\n"
   "  snap.index = string_mt.__index\n"
   "  snap.mt = shallow(string_mt)\n"
+  "  snap.jit = jit and jit.status()\n"
   "  snap.libs = {}\n"
   "  for _, n in ipairs(libs) do if type(_G[n]) == 'table' then snap.libs[n] = shallow(_G[n]) end end\n"
   "end\n"
@@ -71,7 +86,7 @@ static const char guard_src[] =
   "  end\n"
   "  if debug.gethook() then return nil, 'debug hook left set' end\n"
   "  if not collectgarbage('isrunning') then return nil, 'garbage collector left stopped' end\n"
-  "  if jit and not jit.status() then return nil, 'JIT left off' end\n"
+  "  if jit and jit.status() ~= snap.jit then return nil, 'JIT switched on or off' end\n"
   "  return true\n"
   "end\n"
   /* Merge a loaded pack over the defaults and over itself: must not raise. */
@@ -144,6 +159,8 @@ static void setup(void)
   rc = vl_runtime_run_string(rt, install, "=fuzz_guard");
   free(install);
   if (rc != VL_OK) die("installing the guard", rc);
+  if (getenv("FUZZ_NO_JIT") && vl_runtime_run_string(rt, "if jit then jit.off() end", "=fuzz_nojit") != VL_OK)
+    die("jit.off", VL_ERUNTIME);
   /* Load the loader and the defaults once, so the snapshot and baseline include them. */
   rc = vl_runtime_run_string(rt, "require 'victor.rules'; require 'victor.host'.defaults()", "=fuzz_setup");
   if (rc != VL_OK) die("requiring victor.rules", rc);
@@ -151,6 +168,114 @@ static void setup(void)
   guard_call("collect");
   baseline = vl_runtime_memory(rt);
   atexit(free_runtime);
+}
+
+static const char *const vocab[] = {
+  /* loader and Lua VM wording */
+  "attempt", "index", "call", "perform", "arithmetic", "concatenate", "compare", "bad", "argument",
+  "expected", "got", "undefined", "global", "sandboxed", "may", "not", "use", "memory", "limit",
+  "exceeded", "instruction", "budget", "cpu", "time", "pattern", "costly", "callbacks", "nested",
+  "deeply", "result", "large", "stack", "overflow", "field", "rule", "unknown", "kind", "required",
+  "duplicate", "top", "level", "reserved", "string", "integer", "number", "boolean", "array",
+  "table", "nil", "value", "function", "invalid", "order", "sorting", "results", "unpack", "slice",
+  "long", "cycle", "plain", "data", "hole", "element", "elements", "key", "pack", "must", "return",
+  "error", "object", "local", "upvalue", "method", "precompiled", "bytecode", "allowed", "source",
+  "one", "length", "matching", "non", "empty", "least", "most", "unexpected", "symbol",
+  "unfinished", "malformed", "escape", "sequence", "ambiguous", "syntax", "loop", "break", "goto",
+  "label", "close", "too", "many", "variables", "complex", "enough", "format", "base", "range",
+  "out", "contains", "deep", "first", "used", "by", "known", "to", "for", "at",
+  /* schema fields, kinds and values */
+  "name", "version", "description", "rules", "id", "enabled", "tools", "window", "threshold",
+  "action", "warn", "block",
+  /* names the sandbox refuses */
+  "io", "os", "require", "load", "loadstring", "dofile", "loadfile", "getmetatable", "setmetatable",
+  "rawset", "rawget", "rawequal", "setfenv", "getfenv", "pcall", "xpcall", "coroutine", "debug",
+  "jit", "ffi", "package", "collectgarbage", "print", "module", "newproxy", "gcinfo", "rep",
+  "find", "match", "gmatch", "gsub", "concat", "insert", "remove", "sort", NULL
+};
+
+static uint32_t fnv(uint32_t h, const char *p, size_t n)
+{
+  size_t i;
+  for (i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 16777619u;
+  return h;
+}
+
+static int in_vocab(const char *w, size_t n)
+{
+  int i;
+  for (i = 0; vocab[i]; i++)
+    if (strlen(vocab[i]) == n && memcmp(vocab[i], w, n) == 0) return 1;
+  return 0;
+}
+
+/* Identifier characters (LuaJIT also takes bytes >= 0x80 in names): "to1rawget" is
+ * one word, not "to" and "rawget". */
+static int is_word_char(char c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         (unsigned char)c >= 0x80;
+}
+
+/* How errors raised by the Lua VM or a library function begin. Any other ERUNTIME
+ * message is a pack's own error(...) text: one outcome, whatever it says. */
+static const char *const vm_prefixes[] = {
+  "attempt to ", "bad argument ", "undefined global ", "rule pack must ", "invalid ", "too many ",
+  "stack overflow", "string slice too long", "wrong number ", "table index is ", "(error object ",
+  "not enough memory", "loop in ", "C stack overflow", "number has no ", "error in error", NULL
+};
+
+static int vm_error(const char *msg)
+{
+  const char *p = msg;
+  int i;
+  /* skip "fuzz.lua:12: " */
+  if (strncmp(p, CHUNKNAME, strlen(CHUNKNAME)) == 0) {
+    p += strlen(CHUNKNAME);
+    if (*p == ':') p++;
+    while (*p >= '0' && *p <= '9') p++;
+    if (*p == ':') p++;
+    while (*p == ' ') p++;
+  }
+  for (i = 0; vm_prefixes[i]; i++)
+    if (strncmp(p, vm_prefixes[i], strlen(vm_prefixes[i])) == 0) return 1;
+  return 0;
+}
+
+static void note_outcome(int rc, const char *code, const char *msg)
+{
+  uint32_t h = fnv(2166136261u ^ (uint32_t)(rc & 0xff), code, strlen(code));
+  const char *p = msg, *nl = strchr(msg, '\n'); /* tracebacks: first line only */
+  const char *near = strstr(msg, " near ");       /* syntax errors quote the source */
+  const char *end = nl ? nl : msg + strlen(msg);
+  int words = 0;
+  if (near && near < end) end = near;
+  if (strcmp(code, "ERUNTIME") == 0 && !vm_error(msg)) end = msg;  /* the pack's own text */
+  while (p < end && words < 16) {
+    size_t n = 0;
+    if (*p == '\'' || *p == '"') {
+      /* A quoted name counts only when it is a vocabulary word; else just '?'. */
+      const char *q = memchr(p + 1, *p, (size_t)(end - p - 1));
+      if (!q) break;
+      n = (size_t)(q - p - 1);
+      h = in_vocab(p + 1, n) ? fnv(h, p + 1, n) : fnv(h, "?", 1);
+      words++;
+      p = q + 1;
+      continue;
+    }
+    if (!is_word_char(*p)) {
+      p++;
+      continue;
+    }
+    while (p + n < end && is_word_char(p[n])) n++;
+    if (in_vocab(p, n)) {
+      h = fnv(h, p, n + 1);
+      words++;
+    }
+    p += n;
+  }
+  outcomes[h % NOUTCOMES]++;
+  if (getenv("FUZZ_SHOW_OUTCOME")) fprintf(stderr, "outcome %4u: %s %.120s\n", h % NOUTCOMES, code, msg);
 }
 
 static int known_code(const char *code)
@@ -180,6 +305,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   args[1] = CHUNKNAME;
 
   rc = vl_runtime_call(rt, "victor.rules", "load_string", 2, args, NULL, NULL);
+  note_outcome(rc, vl_runtime_errcode(rt), rc == VL_ETYPE ? "" : vl_runtime_errmsg(rt));
   switch (rc) {
   case VL_ETYPE:
     if (!strstr(vl_runtime_errmsg(rt), "load_string returned a table"))

@@ -8,10 +8,14 @@
 -- run(argv, out, err) takes optional writer functions (string -> nothing) so it can be tested and
 -- embedded; they default to io.stdout and io.stderr. It never calls os.exit.
 
+-- LuaJIT 2.1.0-beta3 (Debian) miscompiles nested `pairs`/`next` loops (LuaJIT issue #827:
+-- a JIT-compiled loop can stop early or see a wrong key). The parser only specialises loops
+-- whose iterator is spelled `pairs(...)` or `next`, so iterate through this alias instead.
+local each_next = next
 local argparse = require("argparse")
 local rules = require("victor.rules")
 
-local type, ipairs, pairs, pcall, error, tostring = type, ipairs, pairs, pcall, error, tostring
+local type, ipairs, pcall, error, tostring = type, ipairs, pcall, error, tostring
 local sfmt, sfind, srep, sgsub = string.format, string.find, string.rep, string.gsub
 local tconcat, tsort, floor = table.concat, table.sort, math.floor
 
@@ -71,7 +75,7 @@ end
 
 local function sorted_keys(t)
   local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
+  for k in each_next, t do keys[#keys + 1] = k end
   tsort(keys, function(a, b)
     if type(a) ~= type(b) then return type(a) < type(b) end
     if type(a) == "boolean" then return tostring(a) < tostring(b) end
@@ -82,7 +86,7 @@ end
 
 local function is_array(t)
   local n = 0
-  for _ in pairs(t) do n = n + 1 end
+  for _ in each_next, t do n = n + 1 end
   return n == #t
 end
 
@@ -164,7 +168,7 @@ local function list_kinds()
     lines[#lines + 1] = ""
     lines[#lines + 1] = "kind '" .. kind .. "': " .. (schema.summary or "")
     local names = {}
-    for name in pairs(schema.fields) do names[#names + 1] = name end
+    for name in each_next, schema.fields do names[#names + 1] = name end
     tsort(names)
     for _, name in ipairs(names) do field_lines(lines, name, schema.fields[name]) end
   end

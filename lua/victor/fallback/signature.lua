@@ -3,11 +3,15 @@
 -- Same API, canonical bytes, digests, error messages and loop decisions as the C
 -- module victor.core.signature (see core/signature.h for the canonical form); the
 -- specs check both backends against each other on random inputs.
+-- LuaJIT 2.1.0-beta3 (Debian) miscompiles nested `pairs`/`next` loops (LuaJIT issue #827:
+-- a JIT-compiled loop can stop early or see a wrong key). The parser only specialises loops
+-- whose iterator is spelled `pairs(...)` or `next`, so iterate through this alias instead.
+local each_next = next
 local xxh3 = require "victor.xxh3"
 
 local M = {}
 
-local type, pairs, tostring, error, select = type, pairs, tostring, error, select
+local type, tostring, error, select = type, tostring, error, select
 local floor, huge = math.floor, math.huge
 local sfmt, slower = string.format, string.lower
 local tconcat, tsort = table.concat, table.sort
@@ -115,7 +119,7 @@ end
 function W:table(tab)
   if self.depth >= self.max_depth then fail("ELIMIT", { depth = true }) end
   local keys, n = {}, 0
-  for k in pairs(tab) do
+  for k in each_next, tab do
     if not TYPE_RANK[type(k)] then fail("ETYPE", { bad_type = type(k), key = true }) end
     n = n + 1
     keys[n] = k

@@ -1,0 +1,1 @@
+string.rep = nil; table.insert = nil; x = 1; return { name = 'env', version = '1', rules = {} }

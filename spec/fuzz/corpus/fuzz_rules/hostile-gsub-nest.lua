@@ -1,0 +1,1 @@
+local function f(c) return (string.gsub(c, '.', f)) end return f('abc')

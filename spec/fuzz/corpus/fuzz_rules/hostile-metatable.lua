@@ -1,0 +1,1 @@
+local t = getmetatable('') t.__index = nil return {}

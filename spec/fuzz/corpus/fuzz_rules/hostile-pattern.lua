@@ -1,0 +1,1 @@
+local s = ('a'):rep(3000) return { s:find('.-.-.-.-b') }

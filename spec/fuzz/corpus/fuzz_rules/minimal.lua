@@ -1,0 +1,1 @@
+return { name = 'min', version = '1', rules = {} }
