@@ -14,7 +14,8 @@
 # uninstrumented static library.
 #
 # Everything goes under $BUILD/fuzz/ (git ignores build/): binaries, objects, the
-# growing corpora (seeded from spec/fuzz/corpus/<target>/), logs, and crash
+# growing corpora (seeded from spec/fuzz/corpus/<target>/, and for fuzz_rules also
+# from rules/*.lua and spec/data/rules/*.lua), logs, and crash
 # reproducers in $BUILD/fuzz/artifacts/<target>/. Reproduce one with
 #   LSAN_OPTIONS=suppressions=spec/fuzz/lsan.supp \
 #     $BUILD/fuzz/<target> $BUILD/fuzz/artifacts/<target>/crash-...
@@ -118,6 +119,10 @@ for t in "${targets[@]}"; do
   corpus="$out/corpus/$t"
   arts="$out/artifacts/$t"
   mkdir -p "$corpus" "$arts"
+  # the rule loader also starts from the real packs: the defaults and the spec's test packs
+  if [ "$t" = fuzz_rules ]; then
+    for f in rules/*.lua spec/data/rules/*.lua; do cp -n "$f" "$corpus/seed-$(basename "$f")"; done
+  fi
   if [ -d "spec/fuzz/corpus/$t" ]; then
     cp -n spec/fuzz/corpus/"$t"/* "$corpus"/ 2>/dev/null || true
   fi
