@@ -135,8 +135,8 @@ int main(int argc, char **argv)
       status = run_command(rt, argc - i, argv + i);
       goto out;
     }
-    rc = vl_runtime_run_file(rt, strcmp(a, "-") == 0 ? NULL : a, argc - i - 1,
-                             (const char *const *)argv + i + 1, &status);
+    if (strcmp(a, "-") == 0) argv[i] = NULL; /* standard input */
+    rc = vl_runtime_run_argv(rt, argc, (const char *const *)argv, i, &status);
     if (rc != VL_OK) status = report(rt, rc);
   } else if (!ran) {
     fputs(usage_text, stderr);

@@ -179,9 +179,9 @@ static int status_code(int st)
 typedef struct req {
   vl_runtime *rt;
   int rc;
-  /* run_file / run_string */
-  const char *path, *code, *chunk;
-  int argc;
+  /* run_file / run_string / call */
+  const char *code, *chunk;
+  int argc, script;
   const char *const *argv;
   int status;
   /* call */
@@ -374,23 +374,25 @@ static int p_run_file(lua_State *L)
 {
   req *r = (req *)lua_touserdata(L, 1);
   vl_runtime *rt = r->rt;
-  int i, st;
+  const char *path = r->argv[r->script];
+  int i, st, nargs = r->argc - r->script - 1;
   lua_settop(L, 0);
-  /* arg table as luajit builds it */
-  lua_createtable(L, r->argc, 2);
-  lua_pushstring(L, rt->progname);
-  lua_rawseti(L, -2, -1);
-  lua_pushstring(L, r->path ? r->path : "-");
-  lua_rawseti(L, -2, 0);
+  /* arg as luajit builds it: arg[0] is the script, the words before it go to
+   * negative indices, the script's arguments to 1..n */
+  lua_createtable(L, nargs, r->script + 1);
+  if (r->script == 0) {
+    lua_pushstring(L, rt->progname);
+    lua_rawseti(L, -2, -1);
+  }
   for (i = 0; i < r->argc; i++) {
-    lua_pushstring(L, r->argv[i]);
-    lua_rawseti(L, -2, i + 1);
+    lua_pushstring(L, i == r->script && !path ? "-" : r->argv[i]);
+    lua_rawseti(L, -2, i - r->script);
   }
   lua_setfield(L, LUA_GLOBALSINDEX, "arg");
-  st = luaL_loadfile(L, r->path);
+  st = luaL_loadfile(L, path);
   if (load_status(rt, L, r, st)) return 0;
-  for (i = 0; i < r->argc; i++) lua_pushstring(L, r->argv[i]);
-  st = pcall_traceback(L, r->argc, 1);
+  for (i = r->script + 1; i < r->argc; i++) lua_pushstring(L, r->argv[i]);
+  st = pcall_traceback(L, nargs, 1);
   if (st != 0) {
     take_error(rt, L, st);
     r->rc = status_code(st);
@@ -400,17 +402,36 @@ static int p_run_file(lua_State *L)
   return 0;
 }
 
-int vl_runtime_run_file(vl_runtime *rt, const char *path, int argc, const char *const *argv, int *status)
+int vl_runtime_run_argv(vl_runtime *rt, int argc, const char *const *argv, int script, int *status)
 {
   req r;
   int rc;
-  if (!rt || argc < 0 || (argc > 0 && !argv)) return VL_EINVAL;
+  if (status) *status = 0;
+  if (!rt || !argv || script < 0 || script >= argc) return VL_EINVAL;
   memset(&r, 0, sizeof r);
-  r.path = path;
   r.argc = argc;
   r.argv = argv;
+  r.script = script;
   rc = run_protected(rt, p_run_file, &r);
   if (status) *status = rc == VL_OK ? r.status : 0;
+  return rc;
+}
+
+int vl_runtime_run_file(vl_runtime *rt, const char *path, int argc, const char *const *argv, int *status)
+{
+  /* the script followed by its arguments, as one command line */
+  const char *small[16], **all = small;
+  int i, rc;
+  if (status) *status = 0;
+  if (!rt || argc < 0 || (argc > 0 && !argv)) return VL_EINVAL;
+  if (argc + 1 > (int)(sizeof small / sizeof small[0])) {
+    all = (const char **)raw_alloc(rt, NULL, 0, (size_t)(argc + 1) * sizeof *all);
+    if (!all) return VL_ENOMEM;
+  }
+  all[0] = path;
+  for (i = 0; i < argc; i++) all[i + 1] = argv[i];
+  rc = vl_runtime_run_argv(rt, argc + 1, all, 0, status);
+  if (all != small) raw_alloc(rt, (void *)all, (size_t)(argc + 1) * sizeof *all, 0);
   return rc;
 }
 

@@ -60,11 +60,17 @@ void vl_runtime_free(vl_runtime *rt);
 
 /* Run a Lua file (path NULL: standard input) as a script: `arg` is set as luajit
  * sets it (arg[0] = path, arg[1..argc] = argv) and the chunk receives argv as `...`.
- * *status (may be NULL) receives the chunk's exit status: its first return value if
- * that is an integer 0..255, else 0. Returns VL_OK, VL_EIO (unreadable file),
+ * arg[-1] is vl_config.progname. *status (may be NULL) receives the chunk's exit
+ * status: its first return value if that is an integer 0..255, else 0. Returns VL_OK, VL_EIO (unreadable file),
  * VL_EPARSE (syntax error) or VL_ERUNTIME (error raised; message has a traceback). */
 int vl_runtime_run_file(vl_runtime *rt, const char *path, int argc, const char *const *argv,
                         int *status);
+/* The same for a whole command line, as luajit does it: argv[script] is the script
+ * (NULL: standard input), arg[i - script] = argv[i], so the words before the script
+ * (program, options) get negative indices and the ones after it are the script's
+ * arguments. VL_EINVAL unless 0 <= script < argc. */
+int vl_runtime_run_argv(vl_runtime *rt, int argc, const char *const *argv, int script, int *status);
+
 /* Run a string of Lua code; chunkname (may be NULL) names it in messages. */
 int vl_runtime_run_string(vl_runtime *rt, const char *code, const char *chunkname);
 

@@ -68,6 +68,10 @@ describe("victor-lua CLI", function()
     out, _, st = vl({ "-", "a" }, "print(arg[1], arg[0])")
     assert.equal(0, st)
     assert.equal("a\t-\n", out)
+    -- the words before the script get negative indices, as luajit does it
+    out, _, st = vl({ "-e", "x = 1", "-" }, "print(arg[-3], arg[-2], arg[-1], arg[0], x)")
+    assert.equal(0, st)
+    assert.equal(proc.bin .. "\t-e\tx = 1\t-\t1\n", out)
   end)
 
   it("finds every kernel and the Lua modules with no paths set", function()

@@ -100,6 +100,13 @@ int main(void)
   check(rc == VL_EIO && strstr(vl_runtime_errmsg(rt), "cannot open /nonexistent.lua"), "missing file is VL_EIO");
   rc = vl_runtime_load_rules(rt, "/nonexistent-pack.lua");
   check(rc == VL_EINPUT && strcmp(vl_runtime_errcode(rt), "EIO") == 0, "missing rule pack is VL_EINPUT/EIO");
+  {
+    const char *words[] = {"prog", "-x", "/nonexistent-script.lua", "a"};
+    check(vl_runtime_run_argv(rt, 4, words, 4, &st) == VL_EINVAL, "run_argv: script index out of range");
+    rc = vl_runtime_run_argv(rt, 4, words, 2, &st);
+    check(rc == VL_EIO && strstr(vl_runtime_errmsg(rt), "cannot open /nonexistent-script.lua"),
+          "run_argv runs argv[script]");
+  }
   check(vl_runtime_call(NULL, "a", "b", 0, NULL, NULL, NULL) == VL_EINVAL, "NULL runtime is VL_EINVAL");
   check(vl_runtime_call(rt, "a", "b", 1, NULL, NULL, NULL) == VL_EINVAL, "args NULL with nargs 1 is VL_EINVAL");
   vl_runtime_free(rt);
