@@ -11,5 +11,6 @@ int vl_lua_typeerror(lua_State *L, int i, const char *expected)
 
 const vl_lua_module vl_lua_modules[] = {
   {"victor.core.signature", luaopen_victor_core_signature},
+  {"victor.core.dedup", luaopen_victor_core_dedup},
   {NULL, NULL}
 };

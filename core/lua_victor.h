@@ -18,6 +18,7 @@ int vl_lua_typeerror(lua_State *L, int i, const char *expected);
 
 /* Kernel entry points: each returns its module table. */
 VL_LUA_EXPORT int luaopen_victor_core_signature(lua_State *L);
+VL_LUA_EXPORT int luaopen_victor_core_dedup(lua_State *L);
 
 /* Every kernel module as {name, opener}, NULL-terminated; the runtime registers each
  * in package.preload. */

@@ -4,6 +4,7 @@
 # 0 only builds). TARGET names a subset.
 #
 #   fuzz_canon     the pure-C canonical writer and loop detector (core/signature.c)
+#   fuzz_dedup     the pure-C dedup kernel (core/dedup.c): one-shot invariants, idempotence
 #   fuzz_rules     the sandboxed rule-pack loader through the embedding API
 #   fuzz_sig_json  victor.signature.of_json (cjson + canonical form), native vs fallback
 #
@@ -39,7 +40,7 @@ self="$PWD/scripts/fuzz.sh"
 BUILD=${BUILD:-build}
 CC=${FUZZ_CC:-clang}
 out="$BUILD/fuzz"
-all_targets=(fuzz_canon fuzz_rules fuzz_sig_json)
+all_targets=(fuzz_canon fuzz_dedup fuzz_rules fuzz_sig_json)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
 die() { echo "fuzz.sh: $*" >&2; exit 2; }
@@ -82,15 +83,20 @@ for src in core/*.c "$BUILD/gen/bundle.c"; do
   core_objs+=("$o")
 done
 sig_objs=("$out/obj/signature.o" "$out/obj/status.o")
+dedup_objs=("$out/obj/dedup.o" "$out/obj/status.o")
 
 build_target() { # NAME
   local t=$1 bin="$out/$1" src="spec/fuzz/$1.c" deps
   [ -f "$src" ] || { echo "fuzz.sh: no $src" >&2; return 1; }
-  if [ "$t" = fuzz_canon ]; then deps=("${sig_objs[@]}"); else deps=("${core_objs[@]}"); fi
+  case "$t" in
+    fuzz_canon) deps=("${sig_objs[@]}") ;;
+    fuzz_dedup) deps=("${dedup_objs[@]}") ;;
+    *) deps=("${core_objs[@]}") ;;
+  esac
   local newest=0 d
   for d in "$src" "${deps[@]}" "$self"; do [ "$d" -nt "$bin" ] && newest=1; done
   [ -x "$bin" ] && [ $newest = 0 ] && return 0
-  if [ "$t" = fuzz_canon ]; then
+  if [ "$t" = fuzz_canon ] || [ "$t" = fuzz_dedup ]; then
     "$CC" "${cflags[@]}" -fsanitize=fuzzer -o "$bin" "$src" "${deps[@]}" -lm
   else
     # -Wl,-E: C modules loaded at run time (cjson.so) resolve lua_* in the binary.

@@ -10,7 +10,8 @@ describe("victor-lua CLI", function()
       local out, err, st = vl({ a })
       assert.equal(0, st)
       assert.equal("", err)
-      assert.truthy(out:find("^victor%-lua 0%.1%.0 %(LuaJIT 2%.1[^;]*; xxHash [^;]+; kernels: signature=%a+%)\n$"), out)
+      assert.truthy(out:find("^victor%-lua 0%.1%.0 %(LuaJIT 2%.1[^;]*; xxHash [^;]+; " ..
+        "kernels: signature=%a+ dedup=%a+%)\n$"), out)
     end
     local out, _, st = vl({ "version" })
     assert.equal(0, st)

@@ -9,16 +9,7 @@ local cjson = require "cjson"
 local backends = { { name = "fallback", mod = fallback } }
 if has_core then table.insert(backends, 1, { name = "native", mod = core }) end
 
--- Deterministic generator (xorshift32) so failures reproduce.
-local function rng(seed)
-  local x = seed
-  return function(n)
-    x = bit.bxor(x, bit.lshift(x, 13))
-    x = bit.bxor(x, bit.rshift(x, 17))
-    x = bit.bxor(x, bit.lshift(x, 5))
-    return (x % n + n) % n
-  end
-end
+local rng = require "support.rng"  -- deterministic xorshift32
 
 local function random_value(r, depth)
   local k = r(depth > 3 and 6 or 9)

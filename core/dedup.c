@@ -1,0 +1,472 @@
+/*
+ * dedup.c: block and line deduplication and the one-pass normaliser (dedup.h).
+ *
+ * xxHash is used header-only (XXH_INLINE_ALL), as in signature.c. The sets are
+ * open-addressing tables of indices (0 = empty) sized to a power of two at least
+ * twice the number of possible entries, so a probe sequence always ends.
+ */
+#include "dedup.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+typedef unsigned char u8;
+
+/* Byte length of a White_Space code point at s[i] (well-formed UTF-8), else 0.
+ * With no_lf, "\n" is not counted (horizontal space for the normaliser). */
+static size_t ws_len(const u8 *s, size_t i, size_t n, int no_lf)
+{
+  u8 c = s[i];
+  if (c < 0x80) {
+    if (c == ' ' || (c >= 9 && c <= 13)) return (no_lf && c == '\n') ? 0 : 1;
+    return 0;
+  }
+  if (c == 0xC2) {
+    if (i + 1 < n && (s[i + 1] == 0x85 || s[i + 1] == 0xA0)) return 2;
+    return 0;
+  }
+  if (i + 2 >= n) return 0;
+  if (c == 0xE1) return (s[i + 1] == 0x9A && s[i + 2] == 0x80) ? 3 : 0;
+  if (c == 0xE2) {
+    u8 b = s[i + 1], d = s[i + 2];
+    if (b == 0x80 && ((d >= 0x80 && d <= 0x8A) || d == 0xA8 || d == 0xA9 || d == 0xAF)) return 3;
+    if (b == 0x81 && d == 0x9F) return 3;
+    return 0;
+  }
+  if (c == 0xE3) return (s[i + 1] == 0x80 && s[i + 2] == 0x80) ? 3 : 0;
+  return 0;
+}
+
+size_t vl_dedup_normalize_block(const char *str, size_t n, char *out)
+{
+  const u8 *s = (const u8 *)str;
+  size_t i = 0, o = 0, w;
+  int pend = 0;
+  while (i < n) {
+    u8 c = s[i];
+    if (c < 0x80 && c != ' ' && (c < 9 || c > 13)) {  /* fast path: ordinary ASCII */
+      if (pend) { out[o++] = ' '; pend = 0; }
+      out[o++] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+      i++;
+      continue;
+    }
+    w = ws_len(s, i, n, 0);
+    if (w) {
+      if (o) pend = 1;
+      i += w;
+      continue;
+    }
+    if (pend) { out[o++] = ' '; pend = 0; }
+    out[o++] = (char)c;
+    i++;
+  }
+  while (o && (out[o - 1] == '.' || out[o - 1] == ',' || out[o - 1] == ';' || out[o - 1] == ':')) o--;
+  return o;
+}
+
+/* Simple lowercase mappings (UnicodeData.txt, Unicode 14) of U+0080..U+07FF whose
+ * target is also below U+0800: runs {first, last, delta, stride}, sorted by first.
+ * Generated with Python 3.11 (str.lower of each code point, one code point long,
+ * plus U+0130 -> U+0069, its simple mapping). U+023A and U+023E are left out:
+ * their lowercase is a 3-byte code point. */
+typedef struct lower_run {
+  uint16_t first, last;
+  int16_t delta;
+  uint8_t stride;
+} lower_run;
+
+static const lower_run lower_runs[] = {
+  {0x00C0, 0x00D6, 32, 1}, {0x00D8, 0x00DE, 32, 1}, {0x0100, 0x012E, 1, 2},
+  {0x0130, 0x0130, -199, 1}, {0x0132, 0x0136, 1, 2}, {0x0139, 0x0147, 1, 2},
+  {0x014A, 0x0176, 1, 2}, {0x0178, 0x0178, -121, 1}, {0x0179, 0x017D, 1, 2},
+  {0x0181, 0x0181, 210, 1}, {0x0182, 0x0184, 1, 2}, {0x0186, 0x0186, 206, 1},
+  {0x0187, 0x0187, 1, 1}, {0x0189, 0x018A, 205, 1}, {0x018B, 0x018B, 1, 1},
+  {0x018E, 0x018E, 79, 1}, {0x018F, 0x018F, 202, 1}, {0x0190, 0x0190, 203, 1},
+  {0x0191, 0x0191, 1, 1}, {0x0193, 0x0193, 205, 1}, {0x0194, 0x0194, 207, 1},
+  {0x0196, 0x0196, 211, 1}, {0x0197, 0x0197, 209, 1}, {0x0198, 0x0198, 1, 1},
+  {0x019C, 0x019C, 211, 1}, {0x019D, 0x019D, 213, 1}, {0x019F, 0x019F, 214, 1},
+  {0x01A0, 0x01A4, 1, 2}, {0x01A6, 0x01A6, 218, 1}, {0x01A7, 0x01A7, 1, 1},
+  {0x01A9, 0x01A9, 218, 1}, {0x01AC, 0x01AC, 1, 1}, {0x01AE, 0x01AE, 218, 1},
+  {0x01AF, 0x01AF, 1, 1}, {0x01B1, 0x01B2, 217, 1}, {0x01B3, 0x01B5, 1, 2},
+  {0x01B7, 0x01B7, 219, 1}, {0x01B8, 0x01B8, 1, 1}, {0x01BC, 0x01BC, 1, 1}, {0x01C4, 0x01C4, 2, 1},
+  {0x01C5, 0x01C5, 1, 1}, {0x01C7, 0x01C7, 2, 1}, {0x01C8, 0x01C8, 1, 1}, {0x01CA, 0x01CA, 2, 1},
+  {0x01CB, 0x01DB, 1, 2}, {0x01DE, 0x01EE, 1, 2}, {0x01F1, 0x01F1, 2, 1}, {0x01F2, 0x01F4, 1, 2},
+  {0x01F6, 0x01F6, -97, 1}, {0x01F7, 0x01F7, -56, 1}, {0x01F8, 0x021E, 1, 2},
+  {0x0220, 0x0220, -130, 1}, {0x0222, 0x0232, 1, 2}, {0x023B, 0x023B, 1, 1},
+  {0x023D, 0x023D, -163, 1}, {0x0241, 0x0241, 1, 1}, {0x0243, 0x0243, -195, 1},
+  {0x0244, 0x0244, 69, 1}, {0x0245, 0x0245, 71, 1}, {0x0246, 0x024E, 1, 2}, {0x0370, 0x0372, 1, 2},
+  {0x0376, 0x0376, 1, 1}, {0x037F, 0x037F, 116, 1}, {0x0386, 0x0386, 38, 1},
+  {0x0388, 0x038A, 37, 1}, {0x038C, 0x038C, 64, 1}, {0x038E, 0x038F, 63, 1},
+  {0x0391, 0x03A1, 32, 1}, {0x03A3, 0x03AB, 32, 1}, {0x03CF, 0x03CF, 8, 1}, {0x03D8, 0x03EE, 1, 2},
+  {0x03F4, 0x03F4, -60, 1}, {0x03F7, 0x03F7, 1, 1}, {0x03F9, 0x03F9, -7, 1},
+  {0x03FA, 0x03FA, 1, 1}, {0x03FD, 0x03FF, -130, 1}, {0x0400, 0x040F, 80, 1},
+  {0x0410, 0x042F, 32, 1}, {0x0460, 0x0480, 1, 2}, {0x048A, 0x04BE, 1, 2}, {0x04C0, 0x04C0, 15, 1},
+  {0x04C1, 0x04CD, 1, 2}, {0x04D0, 0x052E, 1, 2}, {0x0531, 0x0556, 48, 1}
+};
+
+static unsigned lower_cp(unsigned cp)
+{
+  size_t i;
+  for (i = 0; i < sizeof lower_runs / sizeof lower_runs[0] && lower_runs[i].first <= cp; i++) {
+    const lower_run *r = &lower_runs[i];
+    if (cp <= r->last && (cp - r->first) % r->stride == 0) return (unsigned)((int)cp + r->delta);
+  }
+  return cp;
+}
+
+/* Length of a zero-width code point at s[i], else 0. */
+static size_t zw_len(const u8 *s, size_t i, size_t n)
+{
+  if (i + 2 >= n) return 0;
+  if (s[i] == 0xE2) {
+    if (s[i + 1] == 0x80 && s[i + 2] >= 0x8B && s[i + 2] <= 0x8D) return 3;
+    if (s[i + 1] == 0x81 && s[i + 2] == 0xA0) return 3;
+  } else if (s[i] == 0xEF && s[i + 1] == 0xBB && s[i + 2] == 0xBF) {
+    return 3;
+  }
+  return 0;
+}
+
+/* End of an ANSI sequence starting at s[i] == ESC, or i when none starts there. */
+static size_t ansi_end(const u8 *s, size_t i, size_t n)
+{
+  size_t j;
+  if (i + 1 >= n) return i;
+  if (s[i + 1] == '[') {
+    j = i + 2;
+    while (j < n && s[j] >= 0x20 && s[j] <= 0x3F) j++;
+    if (j < n && s[j] >= 0x40 && s[j] <= 0x7E) j++;
+    return j;
+  }
+  if (s[i + 1] == ']') {
+    for (j = i + 2; j < n; j++) {
+      u8 b = s[j];
+      if (b == 0x07) return j + 1;
+      if (b == 0x1B) return (j + 1 < n && s[j + 1] == '\\') ? j + 2 : j;
+      if (b < 0x20) return j;
+    }
+    return n;
+  }
+  return i;
+}
+
+size_t vl_norm_apply(unsigned flags, const char *str, size_t n, char *out)
+{
+  const u8 *s = (const u8 *)str;
+  const int ansi = (flags & VL_NORM_ANSI) != 0, zw = (flags & VL_NORM_ZERO_WIDTH) != 0;
+  const int crlf = (flags & VL_NORM_CRLF) != 0, collapse = (flags & VL_NORM_COLLAPSE_WS) != 0;
+  const int trim = (flags & VL_NORM_TRIM_LINES) != 0;
+  const int lower = (flags & (VL_NORM_LOWER_ASCII | VL_NORM_LOWER_UNICODE)) != 0;
+  const int lower_u = (flags & VL_NORM_LOWER_UNICODE) != 0;
+  const int spaces = collapse || trim;
+  size_t i = 0, o = 0, w, ws_start = VL_DEDUP_NONE;
+  while (i < n) {
+    u8 c = s[i];
+    if (c == 0x1B && ansi) {
+      size_t j = ansi_end(s, i, n);
+      if (j != i) { i = j; continue; }
+    } else if ((c == 0xE2 || c == 0xEF) && zw && (w = zw_len(s, i, n)) != 0) {
+      i += w;
+      continue;
+    }
+    if (c == '\n' || (c == '\r' && crlf && i + 1 < n && s[i + 1] == '\n')) {
+      if (trim && ws_start != VL_DEDUP_NONE) o = ws_start;
+      ws_start = VL_DEDUP_NONE;
+      out[o++] = '\n';
+      i += c == '\r' ? 2 : 1;
+      continue;
+    }
+    if (spaces && (w = ws_len(s, i, n, 1)) != 0) {
+      if (ws_start == VL_DEDUP_NONE) {
+        ws_start = o;
+        if (collapse) out[o++] = ' ';
+      }
+      if (!collapse) { memcpy(out + o, s + i, w); o += w; }
+      i += w;
+      continue;
+    }
+    ws_start = VL_DEDUP_NONE;
+    if (lower_u && c >= 0xC2 && c <= 0xDF && i + 1 < n && (s[i + 1] & 0xC0) == 0x80) {
+      unsigned cp = ((unsigned)(c & 0x1F) << 6) | (s[i + 1] & 0x3F), lc = lower_cp(cp);
+      if (lc < 0x80) {
+        out[o++] = (char)lc;
+      } else {
+        out[o++] = (char)(0xC0 | (lc >> 6));
+        out[o++] = (char)(0x80 | (lc & 0x3F));
+      }
+      i += 2;
+      continue;
+    }
+    out[o++] = (char)((lower && c >= 'A' && c <= 'Z') ? c + 32 : c);
+    i++;
+  }
+  if (trim && ws_start != VL_DEDUP_NONE) o = ws_start;
+  return o;
+}
+
+/* ---- blocks --------------------------------------------------------------------- */
+
+static int is_blank(const u8 *s, size_t a, size_t b)
+{
+  for (; a < b; a++)
+    if (s[a] != ' ' && s[a] != '\t' && s[a] != '\r' && s[a] != '\v' && s[a] != '\f') return 0;
+  return 1;
+}
+
+/* Fence marker of line s[a..b): its character and run length, or 0. */
+static int fence_marker(const u8 *s, size_t a, size_t b, u8 *ch, size_t *len)
+{
+  size_t i = a, k;
+  while (i < b && i - a < 3 && s[i] == ' ') i++;
+  if (i >= b || (s[i] != '`' && s[i] != '~')) return 0;
+  *ch = s[i];
+  for (k = i; k < b && s[k] == *ch; k++) {}
+  if (k - i < 3) return 0;
+  *len = k - i;
+  i = k;  /* the rest of the line: the info string */
+  if (*ch == '`')
+    for (; i < b; i++)
+      if (s[i] == '`') return 0;
+  return 1;
+}
+
+static int fence_closes(const u8 *s, size_t a, size_t b, u8 ch, size_t len)
+{
+  size_t i = a, k;
+  while (i < b && i - a < 3 && s[i] == ' ') i++;
+  for (k = i; k < b && s[k] == ch; k++) {}
+  if (k - i < len) return 0;
+  for (; k < b; k++)
+    if (s[k] != ' ' && s[k] != '\t' && s[k] != '\r') return 0;
+  return 1;
+}
+
+static int push_block(vl_dedup *d, const u8 *s, size_t start, size_t last_eol, size_t end, size_t line,
+                      int fence)
+{
+  vl_dedup_block *b;
+  size_t stop = last_eol;
+  if (d->nblocks == d->capblocks) {
+    size_t cap = d->capblocks ? d->capblocks * 2 : 64;
+    vl_dedup_block *nb = realloc(d->blocks, cap * sizeof *nb);
+    if (!nb) return VL_ENOMEM;
+    d->blocks = nb;
+    d->capblocks = cap;
+  }
+  if (stop < end && s[stop] == '\n' && stop > start && s[stop - 1] == '\r') stop--;
+  b = &d->blocks[d->nblocks++];
+  b->start = start;
+  b->stop = stop;
+  b->end = end;
+  b->line = line;
+  b->fence = fence;
+  b->first = VL_DEDUP_NONE;
+  b->key = b->key_len = 0;
+  b->id = 0;
+  return VL_OK;
+}
+
+/* A set slot keeps the id beside the index, so a probe that misses never touches
+ * the block array. idx 0 = empty, else block index + 1. */
+typedef struct set_slot {
+  uint64_t id;
+  size_t idx;
+} set_slot;
+
+static size_t pow2_at_least(size_t x)
+{
+  size_t p = 16;
+  while (p < x) p <<= 1;
+  return p;
+}
+
+int vl_dedup_scan(vl_dedup *d, const char *str, size_t n, size_t min_block_length)
+{
+  const u8 *s = (const u8 *)str;
+  size_t pos = 0, line = 1, i, koff = 0, mask;
+  set_slot *set;
+  size_t pstart = 0, pline = 0, peol = 0, pend = 0;  /* open paragraph (pline 0: none) */
+  size_t fstart = 0, fline = 0, flen = 0;            /* open fence (fline 0: none) */
+  u8 fch = 0;
+  int st;
+  d->nblocks = 0;
+  d->removed = 0;
+  while (pos < n) {
+    const u8 *nl = memchr(s + pos, '\n', n - pos);
+    size_t eol = nl ? (size_t)(nl - s) : n, next = nl ? eol + 1 : n;
+    u8 ch;
+    size_t len;
+    if (fline) {
+      if (fence_closes(s, pos, eol, fch, flen)) {
+        if ((st = push_block(d, s, fstart, eol, next, fline, 1)) != VL_OK) return st;
+        fline = 0;
+      }
+    } else if (is_blank(s, pos, eol)) {
+      if (pline) {
+        if ((st = push_block(d, s, pstart, peol, pend, pline, 0)) != VL_OK) return st;
+        pline = 0;
+      }
+    } else if (fence_marker(s, pos, eol, &ch, &len)) {
+      if (pline) {
+        if ((st = push_block(d, s, pstart, peol, pend, pline, 0)) != VL_OK) return st;
+        pline = 0;
+      }
+      fstart = pos; fline = line; fch = ch; flen = len;
+    } else {
+      if (!pline) { pstart = pos; pline = line; }
+      peol = eol;
+      pend = next;
+    }
+    pos = next;
+    line++;
+  }
+  if (pline && (st = push_block(d, s, pstart, peol, pend, pline, 0)) != VL_OK) return st;
+  if (fline) {  /* unclosed: the fence runs to the end of the input */
+    size_t eol = n;
+    if (n > fstart && s[n - 1] == '\n') eol = n - 1;
+    if ((st = push_block(d, s, fstart, eol, n, fline, 1)) != VL_OK) return st;
+  }
+  if (d->nblocks == 0) return VL_OK;
+  d->keys = malloc(n ? n : 1);
+  mask = pow2_at_least(2 * d->nblocks) - 1;
+  set = calloc(mask + 1, sizeof *set);
+  if (!d->keys || !set) {
+    free(set);
+    return VL_ENOMEM;
+  }
+  for (i = 0; i < d->nblocks; i++) {
+    vl_dedup_block *b = &d->blocks[i];
+    size_t h;
+    b->key = koff;
+    b->key_len = vl_dedup_normalize_block(str + b->start, b->stop - b->start, d->keys + koff);
+    b->id = XXH3_64bits(d->keys + koff, b->key_len);
+    if (b->key_len < min_block_length) continue;  /* short: never a duplicate, not remembered */
+    koff += b->key_len;
+    for (h = (size_t)b->id & mask;; h = (h + 1) & mask) {
+      const vl_dedup_block *o;
+      if (!set[h].idx) {
+        set[h].id = b->id;
+        set[h].idx = i + 1;
+        break;
+      }
+      if (set[h].id != b->id) continue;
+      o = &d->blocks[set[h].idx - 1];
+      if (o->key_len == b->key_len && memcmp(d->keys + o->key, d->keys + b->key, b->key_len) == 0) {
+        b->first = set[h].idx - 1;
+        d->removed++;
+        break;
+      }
+    }
+  }
+  free(set);
+  return VL_OK;
+}
+
+void vl_dedup_free(vl_dedup *d)
+{
+  free(d->blocks);
+  free(d->keys);
+  d->blocks = NULL;
+  d->keys = NULL;
+  d->nblocks = d->capblocks = d->removed = 0;
+}
+
+void vl_dedup_render(const vl_dedup *d, const char *s, size_t n, char *out, size_t *out_len)
+{
+  size_t o = 0, i, last = 0, sep_a = 0, sep_b = 0;
+  int removed = 0;
+  if (d->nblocks == 0) {
+    memcpy(out, s, n);
+    *out_len = n;
+    return;
+  }
+  memcpy(out, s, d->blocks[0].end);  /* leading blank lines and the first block */
+  o = d->blocks[0].end;
+  for (i = 1; i < d->nblocks; i++) {
+    const vl_dedup_block *b = &d->blocks[i], *p = &d->blocks[i - 1];
+    if (b->start > p->end) { sep_a = p->end; sep_b = b->start; }
+    if (b->first != VL_DEDUP_NONE) { removed = 1; continue; }
+    if (sep_b > sep_a) {
+      memcpy(out + o, s + sep_a, sep_b - sep_a);
+      o += sep_b - sep_a;
+    } else if (removed && !d->blocks[last].fence && !b->fence) {
+      out[o++] = '\n';
+    }
+    memcpy(out + o, s + b->start, b->end - b->start);
+    o += b->end - b->start;
+    sep_a = sep_b = 0;
+    removed = 0;
+    last = i;
+  }
+  i = d->blocks[d->nblocks - 1].end;
+  memcpy(out + o, s + i, n - i);
+  *out_len = o + n - i;
+}
+
+/* ---- lines ----------------------------------------------------------------------- */
+
+typedef struct line_ent {
+  size_t off, len, count;
+  uint64_t h;
+} line_ent;
+
+int vl_dedup_lines(const char *s, size_t n, unsigned char delim, char *out, size_t *out_len,
+                   size_t *nlines, size_t *nkept, size_t **counts)
+{
+  size_t pos = 0, o = 0, lines = 0, kept = 0, cap, mask, *set, i;
+  line_ent *ents;
+  *out_len = *nlines = *nkept = 0;
+  if (counts) *counts = NULL;
+  if (n == 0) return VL_OK;
+  for (i = 0, cap = 1; i < n; i++) cap += (unsigned char)s[i] == delim;  /* lines <= delims + 1 */
+  mask = pow2_at_least(2 * cap) - 1;
+  set = calloc(mask + 1, sizeof *set);
+  ents = malloc(cap * sizeof *ents);
+  if (!set || !ents) {
+    free(set);
+    free(ents);
+    return VL_ENOMEM;
+  }
+  while (pos < n) {
+    const char *d = memchr(s + pos, delim, n - pos);
+    size_t eol = d ? (size_t)(d - s) : n, len = eol - pos, h;
+    uint64_t id = XXH3_64bits(s + pos, len);
+    lines++;
+    for (h = (size_t)id & mask;; h = (h + 1) & mask) {
+      line_ent *e;
+      if (!set[h]) {
+        e = &ents[kept];
+        e->off = pos; e->len = len; e->count = 1; e->h = id;
+        set[h] = ++kept;
+        memcpy(out + o, s + pos, len);
+        o += len;
+        out[o++] = (char)delim;
+        break;
+      }
+      e = &ents[set[h] - 1];
+      if (e->h == id && e->len == len && memcmp(s + e->off, s + pos, len) == 0) {
+        e->count++;
+        break;
+      }
+    }
+    pos = d ? eol + 1 : n;
+  }
+  free(set);
+  if (counts) {
+    size_t *c = malloc((kept ? kept : 1) * sizeof *c);
+    if (!c) {
+      free(ents);
+      return VL_ENOMEM;
+    }
+    for (i = 0; i < kept; i++) c[i] = ents[i].count;
+    *counts = c;
+  }
+  free(ents);
+  *out_len = o;
+  *nlines = lines;
+  *nkept = kept;
+  return VL_OK;
+}

@@ -1,0 +1,156 @@
+/*
+ * dedup.h: content deduplication: normalised blocks hashed with XXH3, duplicate
+ * detection, one-shot dedup of blocks and of lines, and a one-pass normaliser.
+ *
+ * Design note
+ * -----------
+ * LLM output and tool results repeat themselves. This kernel splits text into
+ * blocks, normalises each one, and drops every block whose normalised form was
+ * already seen (the first occurrence is kept, byte for byte). It replaces Victor's
+ * dedup.rs, which hangs on an unclosed ``` fence and is quadratic without fences.
+ *
+ * normalize_block (Victor's semantics, vl_dedup_normalize_block): trim Unicode
+ * White_Space at both ends, replace every run of White_Space by one ASCII space,
+ * lowercase A-Z only, then strip a trailing run of the bytes . , ; : (applied after
+ * the collapse, so "abc ." gives "abc "). White_Space = U+0009..U+000D, U+0020,
+ * U+0085, U+00A0, U+1680, U+2000..U+200A, U+2028, U+2029, U+202F, U+205F, U+3000,
+ * recognised only as well-formed UTF-8. Every other byte, invalid UTF-8 included,
+ * is copied unchanged. The output is never longer than the input.
+ *
+ * Normaliser (vl_norm_apply): one left-to-right traversal that tries these rules
+ * at every byte position, in this order; a position that starts none of them is
+ * copied as is (so invalid UTF-8 passes through byte for byte). Each rule matches
+ * the input as given: removing one thing never creates another (a "\r", a removed
+ * sequence, then "\n" is not a CRLF).
+ *   ansi        CSI: ESC '[' then bytes 0x20..0x3F, then one final byte 0x40..0x7E,
+ *               all removed; a CSI cut short (another byte, or the end) is removed
+ *               up to where it stopped. OSC: ESC ']' up to and including BEL or
+ *               ST (ESC '\'), removed; it also ends, the terminator not consumed,
+ *               before an ESC not followed by '\', before any other byte < 0x20,
+ *               or at the end of the input. Other ESC bytes are data. The 8-bit
+ *               C1 forms (0x9B, 0x9D) are not recognised: they are UTF-8 bytes.
+ *   zero_width  U+200B, U+200C, U+200D, U+2060, U+FEFF (BOM) removed anywhere.
+ *   crlf        "\r\n" becomes "\n". A lone "\r" is data (and horizontal space).
+ *   Lines end at "\n" only. Horizontal space H = White_Space minus "\n" (so "\r",
+ *   "\v", "\f", NEL, NBSP, LS, PS count as spaces).
+ *   collapse_ws a maximal run of H (removed sequences inside it are invisible)
+ *               becomes one ' '.
+ *   trim_lines  a run of H right before "\n" or the end of the input is deleted.
+ *   lower       "ascii": A-Z become a-z. "unicode": A-Z, and each well-formed
+ *               2-byte code point (U+0080..U+07FF) becomes its simple lowercase
+ *               mapping (UnicodeData.txt, Unicode 14: Latin-1, Latin Extended-A/B,
+ *               Greek and Coptic, Cyrillic, Armenian) when that mapping is also
+ *               below U+0800; U+0130 becomes 'i' (its simple mapping). Left out:
+ *               U+023A, U+023E (their lowercase needs 3 bytes) and every code
+ *               point of 3 or 4 bytes (those pass unchanged).
+ * Steps are opt-in flags. The output is never longer than the input.
+ *
+ * Blocks (vl_dedup_scan). Lines end with "\n" (the last line may lack it). A line
+ * is blank when it holds only the bytes " \t\r\v\f". A fence opens on a line with
+ * at most 3 leading spaces then a run of >= 3 '`' or '~' and an info string (for
+ * '`', an info string containing '`' makes the line ordinary text, as in
+ * CommonMark); it closes on a line with at most 3 leading spaces, a run of the same
+ * character at least as long, then only " \t\r". A fenced block runs from its
+ * opening line to its closing line, or to the end of the input when unclosed; it
+ * is one block, never merged with text before or after it, whatever blank lines
+ * it contains. Indented by 4+ spaces, a fence marker is ordinary text. Every other
+ * block is a maximal run of non-blank lines outside fences. Blank lines between
+ * blocks are separators.
+ *
+ * A block spans [start, stop): its first byte to the end of its last line, the
+ * final "\n" or "\r\n" excluded; `end` includes that terminator. Its key is
+ * normalize_block of [start, stop); its id is XXH3-64 (seed 0) of the key (Victor's
+ * block hash is the low 48 bits: the last 12 of the 16 hex digits). A block whose
+ * key is shorter than min_block_length bytes (Victor's default 50) is never a
+ * duplicate and never enters the set. Otherwise it is a duplicate when an earlier
+ * block had the same key: keys are compared byte for byte (an open-addressing set
+ * of ids, the keys kept in one buffer), so a 64-bit collision cannot drop text.
+ *
+ * Rendering (vl_dedup_render): leading blank lines, kept blocks and their bytes
+ * are copied unchanged. Between two consecutive kept blocks, of the separators
+ * between them in the input, the last non-empty one is written (the one after a
+ * removed block wins, so a removed block takes the blank lines before it). When
+ * all are empty (only a fence can touch its neighbours) and both kept blocks are
+ * paragraphs, one "\n" is written so that they stay two blocks. After the last
+ * kept block, the input's trailing blank lines are written. So dedup is idempotent
+ * and its output's blocks are exactly the kept blocks.
+ *
+ * Lines (vl_dedup_lines): awk '!seen[$0]++' with a chosen delimiter byte: a final
+ * line without delimiter counts as a line; every kept line is written followed by
+ * the delimiter (as awk writes ORS). Lines are compared byte for byte.
+ *
+ * Complexity: O(n) time and memory for every function (one pass, expected O(1)
+ * set operations). Memory: the keys (at most n bytes), 72 bytes per block and 16
+ * per set slot (2 slots per block, rounded up to a power of two); lines: 32 bytes
+ * per distinct line and 8 per slot. Worst case ("x\n\n" repeated) is about 40
+ * bytes per input byte. Limits: the Lua layer refuses inputs over max_bytes
+ * (default 256 MiB, ELIMIT).
+ * Nothing here raises, prints or exits; allocation failure is VL_ENOMEM.
+ */
+#ifndef VL_DEDUP_H
+#define VL_DEDUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vl_status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VL_DEDUP_DEFAULT_MIN_BLOCK 50
+#define VL_DEDUP_DEFAULT_MAX_BYTES ((size_t)256 << 20)
+#define VL_DEDUP_NONE ((size_t)-1)
+
+/* Victor's normalize_block of s[0..n) into out (room for n bytes); returns the
+ * output length. */
+size_t vl_dedup_normalize_block(const char *s, size_t n, char *out);
+
+enum {
+  VL_NORM_CRLF = 1,
+  VL_NORM_ANSI = 2,
+  VL_NORM_ZERO_WIDTH = 4,
+  VL_NORM_COLLAPSE_WS = 8,
+  VL_NORM_TRIM_LINES = 16,
+  VL_NORM_LOWER_ASCII = 32,
+  VL_NORM_LOWER_UNICODE = 64  /* A-Z and the simple mappings of the design note */
+};
+
+/* The normaliser with `flags` (VL_NORM_*) over s[0..n) into out (room for n
+ * bytes); returns the output length. */
+size_t vl_norm_apply(unsigned flags, const char *s, size_t n, char *out);
+
+typedef struct vl_dedup_block {
+  size_t start, stop, end; /* 0-based byte offsets, see the design note */
+  size_t line;             /* 1-based number of the first line */
+  size_t key, key_len;     /* the normalised key in vl_dedup.keys */
+  uint64_t id;             /* XXH3-64 of the key */
+  size_t first;            /* index of the earlier block it repeats, or VL_DEDUP_NONE */
+  int fence;               /* 1 for a fenced code block */
+} vl_dedup_block;
+
+/* Result of a scan; zero-initialise, then vl_dedup_scan; vl_dedup_free releases. */
+typedef struct vl_dedup {
+  vl_dedup_block *blocks;
+  size_t nblocks, capblocks;
+  size_t removed;   /* blocks with first != VL_DEDUP_NONE */
+  char *keys;       /* normalised keys, back to back */
+} vl_dedup;
+
+/* Split s[0..n) into blocks, normalise, hash and mark duplicates. */
+int vl_dedup_scan(vl_dedup *d, const char *s, size_t n, size_t min_block_length);
+void vl_dedup_free(vl_dedup *d);
+/* Write the deduplicated text into out (room for n bytes); *out_len its length. */
+void vl_dedup_render(const vl_dedup *d, const char *s, size_t n, char *out, size_t *out_len);
+
+/* Line mode: out must have room for n + 1 bytes. When counts is not NULL it
+ * receives a malloc'ed array of *nkept counts (occurrences of each kept line, in
+ * output order), freed by the caller. *nlines is the number of input lines. */
+int vl_dedup_lines(const char *s, size_t n, unsigned char delim, char *out, size_t *out_len,
+                   size_t *nlines, size_t *nkept, size_t **counts);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,231 @@
+/*
+ * lua_dedup.c: Lua binding of the dedup kernel (victor.core.dedup).
+ *
+ * Flat functions over strings; option defaults, option checks and friendly errors
+ * live in lua/victor/dedup.lua, which calls these with plain arguments. Every
+ * result that is malloc'ed is owned by a scratch userdata pushed before the
+ * allocation, so a Lua error (out of memory while pushing) frees it through __gc.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "dedup.h"
+#include "lua_victor.h"
+#include "signature.h"
+
+#define SCRATCH_MT "victor.dedup.scratch"
+
+typedef struct scratch {
+  vl_dedup d;
+  char *out;
+  size_t *counts;
+} scratch;
+
+static int l_scratch_gc(lua_State *L)
+{
+  scratch *x = (scratch *)luaL_checkudata(L, 1, SCRATCH_MT);
+  vl_dedup_free(&x->d);
+  free(x->out);
+  free(x->counts);
+  x->out = NULL;
+  x->counts = NULL;
+  return 0;
+}
+
+static scratch *new_scratch(lua_State *L)
+{
+  scratch *x = (scratch *)lua_newuserdata(L, sizeof *x);
+  memset(x, 0, sizeof *x);
+  luaL_getmetatable(L, SCRATCH_MT);
+  lua_setmetatable(L, -2);
+  return x;
+}
+
+static int fail(lua_State *L, int st)
+{
+  lua_pushnil(L);
+  lua_pushstring(L, vl_strerror(st));
+  lua_pushstring(L, vl_errcode(st));
+  return 3;
+}
+
+static size_t check_size(lua_State *L, int i)
+{
+  lua_Number v = luaL_checknumber(L, i);
+  if (!(v >= 0)) return 0;
+  if (v > 9007199254740992.0) return (size_t)-1;
+  return (size_t)v;
+}
+
+/* normalize_block(s) -> string */
+static int l_normalize_block(lua_State *L)
+{
+  size_t n, o;
+  const char *s = luaL_checklstring(L, 1, &n);
+  scratch *x = new_scratch(L);
+  if (!(x->out = malloc(n ? n : 1))) return fail(L, VL_ENOMEM);
+  o = vl_dedup_normalize_block(s, n, x->out);
+  lua_pushlstring(L, x->out, o);
+  return 1;
+}
+
+/* norm_apply(flags, s) -> string */
+static int l_norm_apply(lua_State *L)
+{
+  size_t n, o;
+  unsigned flags = (unsigned)luaL_checkinteger(L, 1);
+  const char *s = luaL_checklstring(L, 2, &n);
+  scratch *x = new_scratch(L);
+  if (!(x->out = malloc(n ? n : 1))) return fail(L, VL_ENOMEM);
+  o = vl_norm_apply(flags, s, n, x->out);
+  lua_pushlstring(L, x->out, o);
+  return 1;
+}
+
+static void push_id(lua_State *L, uint64_t id)
+{
+  char hex[16];
+  vl_sig_hex64(id, hex);
+  lua_pushlstring(L, hex, 16);
+}
+
+/* block_id(s) -> hex16, hex12 (XXH3-64 of normalize_block(s); Victor's form) */
+static int l_block_id(lua_State *L)
+{
+  size_t n, o;
+  char hex[16];
+  const char *s = luaL_checklstring(L, 1, &n);
+  scratch *x = new_scratch(L);
+  if (!(x->out = malloc(n ? n : 1))) return fail(L, VL_ENOMEM);
+  o = vl_dedup_normalize_block(s, n, x->out);
+  vl_sig_hex64(vl_sig_hash64(x->out, o), hex);
+  lua_pushlstring(L, hex, 16);
+  lua_pushlstring(L, hex + 4, 12);
+  return 2;
+}
+
+static void push_span(lua_State *L, const vl_dedup_block *b)
+{
+  lua_createtable(L, 0, 3);
+  lua_pushnumber(L, (lua_Number)(b->start + 1));
+  lua_setfield(L, -2, "start");
+  lua_pushnumber(L, (lua_Number)b->stop);
+  lua_setfield(L, -2, "stop");
+  lua_pushnumber(L, (lua_Number)b->line);
+  lua_setfield(L, -2, "line");
+}
+
+/* find(text, min_block_length) -> array of {first=, dup=, id=, victor_id=} */
+static int l_find(lua_State *L)
+{
+  size_t n, i, k = 0;
+  const char *s = luaL_checklstring(L, 1, &n);
+  size_t min = check_size(L, 2);
+  scratch *x = new_scratch(L);
+  int st = vl_dedup_scan(&x->d, s, n, min);
+  if (st != VL_OK) return fail(L, st);
+  lua_createtable(L, (int)x->d.removed, 0);
+  for (i = 0; i < x->d.nblocks; i++) {
+    const vl_dedup_block *b = &x->d.blocks[i];
+    if (b->first == VL_DEDUP_NONE) continue;
+    lua_createtable(L, 0, 4);
+    push_span(L, &x->d.blocks[b->first]);
+    lua_setfield(L, -2, "first");
+    push_span(L, b);
+    lua_setfield(L, -2, "dup");
+    push_id(L, b->id);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "id");
+    lua_pushlstring(L, lua_tostring(L, -1) + 4, 12);
+    lua_setfield(L, -3, "victor_id");
+    lua_pop(L, 1);
+    lua_rawseti(L, -2, (int)++k);
+  }
+  return 1;
+}
+
+static void set_num(lua_State *L, const char *k, size_t v)
+{
+  lua_pushnumber(L, (lua_Number)v);
+  lua_setfield(L, -2, k);
+}
+
+/* dedup(text, min_block_length) -> text, {blocks=, removed=, bytes_in=, bytes_out=} */
+static int l_dedup(lua_State *L)
+{
+  size_t n, o;
+  const char *s = luaL_checklstring(L, 1, &n);
+  size_t min = check_size(L, 2);
+  scratch *x = new_scratch(L);
+  int st = vl_dedup_scan(&x->d, s, n, min);
+  if (st != VL_OK) return fail(L, st);
+  if (!(x->out = malloc(n ? n : 1))) return fail(L, VL_ENOMEM);
+  vl_dedup_render(&x->d, s, n, x->out, &o);
+  lua_pushlstring(L, x->out, o);
+  lua_createtable(L, 0, 4);
+  set_num(L, "blocks", x->d.nblocks);
+  set_num(L, "removed", x->d.removed);
+  set_num(L, "bytes_in", n);
+  set_num(L, "bytes_out", o);
+  return 2;
+}
+
+/* lines(text, delim, counts) -> text, {lines=, removed=, bytes_in=, bytes_out=[, counts=]} */
+static int l_lines(lua_State *L)
+{
+  size_t n, dn, o, nlines, nkept, i;
+  const char *s = luaL_checklstring(L, 1, &n);
+  const char *delim = luaL_checklstring(L, 2, &dn);
+  int want = lua_toboolean(L, 3);
+  scratch *x;
+  int st;
+  if (dn != 1) return luaL_argerror(L, 2, "one byte expected");
+  x = new_scratch(L);
+  if (!(x->out = malloc(n + 1))) return fail(L, VL_ENOMEM);
+  st = vl_dedup_lines(s, n, (unsigned char)delim[0], x->out, &o, &nlines, &nkept, want ? &x->counts : NULL);
+  if (st != VL_OK) return fail(L, st);
+  lua_pushlstring(L, x->out, o);
+  lua_createtable(L, 0, 5);
+  set_num(L, "lines", nlines);
+  set_num(L, "removed", nlines - nkept);
+  set_num(L, "bytes_in", n);
+  set_num(L, "bytes_out", o);
+  if (want) {
+    lua_createtable(L, (int)nkept, 0);
+    for (i = 0; i < nkept; i++) {
+      lua_pushnumber(L, (lua_Number)x->counts[i]);
+      lua_rawseti(L, -2, (int)(i + 1));
+    }
+    lua_setfield(L, -2, "counts");
+  }
+  return 2;
+}
+
+static const luaL_Reg funcs[] = {
+  {"normalize_block", l_normalize_block},
+  {"norm_apply", l_norm_apply},
+  {"block_id", l_block_id},
+  {"find", l_find},
+  {"dedup", l_dedup},
+  {"lines", l_lines},
+  {NULL, NULL}
+};
+
+VL_LUA_EXPORT int luaopen_victor_core_dedup(lua_State *L)
+{
+  const luaL_Reg *r;
+  if (luaL_newmetatable(L, SCRATCH_MT)) {
+    lua_pushcfunction(L, l_scratch_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+  lua_newtable(L);
+  for (r = funcs; r->name; r++) {
+    lua_pushcfunction(L, r->func);
+    lua_setfield(L, -2, r->name);
+  }
+  return 1;
+}

@@ -1,0 +1,189 @@
+--- victor.dedup: content deduplication (normalised blocks hashed with XXH3) and a
+--- one-pass normaliser.
+--
+-- Semantics are defined in the design note of core/dedup.h: Victor's
+-- normalize_block; blocks split on blank lines (a line of only " \t\r\v\f"), fenced
+-- code blocks (``` or ~~~, length >= 3, closed by the same character at least as
+-- long; unclosed: to the end of the input) kept whole; a block is a duplicate when
+-- its normalised key, at least `min_block_length` bytes long, was seen earlier.
+-- Offsets are 1-based and inclusive (string.sub(text, start, stop) is the block,
+-- without its final line terminator).
+--
+-- Fixes relative to Victor's dedup.rs (see the README): no hang on an unclosed
+-- fence, linear time, ~~~ fences and longer closing fences, whitespace-only lines
+-- are blank, and the original separators of kept blocks are preserved.
+local native = require "victor.native"
+
+local impl = native.load("dedup") or require "victor.fallback.dedup"
+
+local M = {}
+
+local type, error, sfmt, floor, tostring = type, error, string.format, math.floor, tostring
+local getmetatable, setmetatable = getmetatable, setmetatable
+local each_next = next
+
+M.backend = native.load("dedup") and "native" or "fallback"
+
+M.DEFAULT_MIN_BLOCK_LENGTH = 50
+M.DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+
+local function argerror(i, fname, msg)
+  error(sfmt("bad argument #%d to '%s' (%s)", i, fname, msg), 3)
+end
+
+local function check_text(v, i, fname)
+  if type(v) ~= "string" then argerror(i, fname, "string expected, got " .. (v == nil and "nil" or type(v))) end
+end
+
+local function is_count(v)
+  return type(v) == "number" and v >= 0 and v == floor(v) and v < 2 ^ 53
+end
+
+local OPTS = {
+  block = { min_block_length = "count", max_bytes = "count" },
+  lines = { delimiter = "delimiter", counts = "boolean", max_bytes = "count" },
+}
+
+local function check_opts(opts, kind, i, fname)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then argerror(i, fname, "table or nil expected, got " .. type(opts)) end
+  local allowed = OPTS[kind]
+  for k, v in each_next, opts do
+    local want = allowed[k]
+    if not want then argerror(i, fname, "unknown option '" .. tostring(k) .. "'") end
+    if want == "count" and not is_count(v) then
+      argerror(i, fname, k .. " must be a non-negative integer")
+    elseif want == "boolean" and type(v) ~= "boolean" then
+      argerror(i, fname, k .. " must be a boolean")
+    elseif want == "delimiter" and v ~= "\n" and v ~= "\0" then
+      argerror(i, fname, 'delimiter must be "\\n" or "\\0"')
+    end
+  end
+  return opts
+end
+
+local function too_big(text, opts)
+  local max = opts.max_bytes or M.DEFAULT_MAX_BYTES
+  if #text > max then
+    return sfmt("input is %d bytes, over max_bytes %d", #text, max)
+  end
+end
+
+--- Victor's normalize_block: trim, collapse White_Space runs to one space, ASCII
+--- lowercase, strip a trailing run of . , ; :
+---@param s string
+---@return string
+function M.normalize_block(s)
+  check_text(s, 1, "normalize_block")
+  return impl.normalize_block(s)
+end
+
+--- Block id of a block: XXH3-64 of its normalised form (16 hex digits) and
+--- Victor's 48-bit form (the last 12 of them).
+---@param s string
+---@return string id16
+---@return string id12
+function M.block_id(s)
+  check_text(s, 1, "block_id")
+  return impl.block_id(s)
+end
+
+--- Repeated blocks: an array of {first = {start, stop, line}, dup = {start, stop,
+--- line}, id = 16 hex digits, victor_id = 12 hex digits}, in input order.
+---@param text string
+---@param opts? {min_block_length?: integer, max_bytes?: integer}
+---@return table[]|nil dups
+---@return string? msg
+---@return string? code "ELIMIT" when #text > max_bytes
+function M.find_duplicate_blocks(text, opts)
+  check_text(text, 1, "find_duplicate_blocks")
+  opts = check_opts(opts, "block", 2, "find_duplicate_blocks")
+  local msg = too_big(text, opts)
+  if msg then return nil, msg, "ELIMIT" end
+  return impl.find(text, opts.min_block_length or M.DEFAULT_MIN_BLOCK_LENGTH)
+end
+
+--- The text with repeated blocks removed (first occurrences kept byte for byte),
+--- and {blocks=, removed=, bytes_in=, bytes_out=}.
+---@param text string
+---@param opts? {min_block_length?: integer, max_bytes?: integer}
+---@return string|nil text
+---@return table|string stats_or_msg
+---@return string? code
+function M.dedup(text, opts)
+  check_text(text, 1, "dedup")
+  opts = check_opts(opts, "block", 2, "dedup")
+  local msg = too_big(text, opts)
+  if msg then return nil, msg, "ELIMIT" end
+  return impl.dedup(text, opts.min_block_length or M.DEFAULT_MIN_BLOCK_LENGTH)
+end
+
+--- Line mode, as awk '!seen[$0]++': every kept line followed by the delimiter, and
+--- {lines=, removed=, bytes_in=, bytes_out=, counts=} (counts, with opts.counts:
+--- occurrences of each kept line, in output order).
+---@param text string
+---@param opts? {delimiter?: "\n"|"\0", counts?: boolean, max_bytes?: integer}
+---@return string|nil text
+---@return table|string stats_or_msg
+---@return string? code
+function M.dedup_lines(text, opts)
+  check_text(text, 1, "dedup_lines")
+  opts = check_opts(opts, "lines", 2, "dedup_lines")
+  local msg = too_big(text, opts)
+  if msg then return nil, msg, "ELIMIT" end
+  return impl.lines(text, opts.delimiter or "\n", opts.counts or false)
+end
+
+-- Normaliser steps and their flag bits (core/dedup.h VL_NORM_*).
+local STEPS = { crlf = 1, ansi = 2, zero_width = 4, collapse_ws = 8, trim_lines = 16 }
+local LOWER_ASCII, LOWER_UNICODE = 32, 64
+
+local Normalizer = {}
+Normalizer.__index = Normalizer
+
+--- Apply the normaliser to s in one traversal.
+---@param s string
+---@return string
+function Normalizer:apply(s)
+  if type(self) ~= "table" or getmetatable(self) ~= Normalizer then
+    argerror(1, "apply", "normalizer expected, got " .. type(self))
+  end
+  check_text(s, 2, "apply")
+  return impl.norm_apply(self.flags, s)
+end
+
+function Normalizer:__tostring()
+  return sfmt("Normalizer(%d)", self.flags)
+end
+
+--- A normaliser composed of opt-in steps, run as one traversal:
+--- {crlf=, ansi=, zero_width=, collapse_ws=, trim_lines=} booleans and
+--- lower = "ascii" | "unicode" | false ("unicode": simple lowercase mappings of
+--- U+0080..U+07FF, as listed in core/dedup.h). obj:apply(s) -> string.
+---@param opts? table
+---@return table normalizer
+function M.normalizer(opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    argerror(1, "normalizer", "table or nil expected, got " .. type(opts))
+  end
+  local flags = 0
+  for k, v in each_next, opts or {} do
+    if k == "lower" then
+      if v == "ascii" then
+        flags = flags + LOWER_ASCII
+      elseif v == "unicode" then
+        flags = flags + LOWER_UNICODE
+      elseif v ~= false then
+        argerror(1, "normalizer", 'lower must be "ascii", "unicode" or false')
+      end
+    elseif STEPS[k] then
+      if type(v) ~= "boolean" then argerror(1, "normalizer", k .. " must be a boolean") end
+      if v then flags = flags + STEPS[k] end
+    else
+      argerror(1, "normalizer", "unknown option '" .. tostring(k) .. "'")
+    end
+  end
+  return setmetatable({ flags = flags }, Normalizer)
+end
+
+return M

@@ -1,0 +1,360 @@
+--- victor.fallback.dedup: pure-Lua backend of the dedup kernel.
+--
+-- Same functions, outputs and statistics as the C module victor.core.dedup (the
+-- semantics are in the design note of core/dedup.h); the specs compare both on
+-- random inputs. Hashes come from victor.xxh3.
+-- LuaJIT issue #827: iterate tables through `each_next`, never `pairs`/`next`.
+local xxh3 = require "victor.xxh3"
+
+local M = {}
+
+local byte, sub, find, gsub, slower = string.byte, string.sub, string.find, string.gsub, string.lower
+local tconcat = table.concat
+
+local PUNCT = { [46] = true, [44] = true, [59] = true, [58] = true } -- . , ; :
+
+function M.normalize_block(s)
+  s = gsub(s, "\194[\133\160]", " ")
+  s = gsub(s, "\225\154\128", " ")
+  s = gsub(s, "\226\128[\128-\138\168\169\175]", " ")
+  s = gsub(s, "\226\129\159", " ")
+  s = gsub(s, "\227\128\128", " ")
+  s = gsub(s, "[\t-\r ]+", " ")
+  if byte(s, 1) == 32 then s = sub(s, 2) end
+  if byte(s, -1) == 32 then s = sub(s, 1, -2) end
+  s = slower(s) -- LuaJIT lowercases A-Z only, whatever the locale
+  local e = #s
+  while e > 0 and PUNCT[byte(s, e)] do e = e - 1 end
+  return sub(s, 1, e)
+end
+
+function M.block_id(s)
+  local h = xxh3.hash64(M.normalize_block(s))
+  return h, sub(h, 5)
+end
+
+-- Simple lowercase mappings of 2-byte code points: the same runs {first, last,
+-- delta, stride} as lower_runs in core/dedup.c (see core/dedup.h).
+local LOWER_RUNS = {
+  { 0x00C0, 0x00D6, 32, 1 }, { 0x00D8, 0x00DE, 32, 1 }, { 0x0100, 0x012E, 1, 2 },
+  { 0x0130, 0x0130, -199, 1 }, { 0x0132, 0x0136, 1, 2 }, { 0x0139, 0x0147, 1, 2 }, { 0x014A, 0x0176, 1, 2 },
+  { 0x0178, 0x0178, -121, 1 }, { 0x0179, 0x017D, 1, 2 }, { 0x0181, 0x0181, 210, 1 },
+  { 0x0182, 0x0184, 1, 2 }, { 0x0186, 0x0186, 206, 1 }, { 0x0187, 0x0187, 1, 1 }, { 0x0189, 0x018A, 205, 1 },
+  { 0x018B, 0x018B, 1, 1 }, { 0x018E, 0x018E, 79, 1 }, { 0x018F, 0x018F, 202, 1 },
+  { 0x0190, 0x0190, 203, 1 }, { 0x0191, 0x0191, 1, 1 }, { 0x0193, 0x0193, 205, 1 },
+  { 0x0194, 0x0194, 207, 1 }, { 0x0196, 0x0196, 211, 1 }, { 0x0197, 0x0197, 209, 1 },
+  { 0x0198, 0x0198, 1, 1 }, { 0x019C, 0x019C, 211, 1 }, { 0x019D, 0x019D, 213, 1 },
+  { 0x019F, 0x019F, 214, 1 }, { 0x01A0, 0x01A4, 1, 2 }, { 0x01A6, 0x01A6, 218, 1 }, { 0x01A7, 0x01A7, 1, 1 },
+  { 0x01A9, 0x01A9, 218, 1 }, { 0x01AC, 0x01AC, 1, 1 }, { 0x01AE, 0x01AE, 218, 1 }, { 0x01AF, 0x01AF, 1, 1 },
+  { 0x01B1, 0x01B2, 217, 1 }, { 0x01B3, 0x01B5, 1, 2 }, { 0x01B7, 0x01B7, 219, 1 }, { 0x01B8, 0x01B8, 1, 1 },
+  { 0x01BC, 0x01BC, 1, 1 }, { 0x01C4, 0x01C4, 2, 1 }, { 0x01C5, 0x01C5, 1, 1 }, { 0x01C7, 0x01C7, 2, 1 },
+  { 0x01C8, 0x01C8, 1, 1 }, { 0x01CA, 0x01CA, 2, 1 }, { 0x01CB, 0x01DB, 1, 2 }, { 0x01DE, 0x01EE, 1, 2 },
+  { 0x01F1, 0x01F1, 2, 1 }, { 0x01F2, 0x01F4, 1, 2 }, { 0x01F6, 0x01F6, -97, 1 }, { 0x01F7, 0x01F7, -56, 1 },
+  { 0x01F8, 0x021E, 1, 2 }, { 0x0220, 0x0220, -130, 1 }, { 0x0222, 0x0232, 1, 2 }, { 0x023B, 0x023B, 1, 1 },
+  { 0x023D, 0x023D, -163, 1 }, { 0x0241, 0x0241, 1, 1 }, { 0x0243, 0x0243, -195, 1 },
+  { 0x0244, 0x0244, 69, 1 }, { 0x0245, 0x0245, 71, 1 }, { 0x0246, 0x024E, 1, 2 }, { 0x0370, 0x0372, 1, 2 },
+  { 0x0376, 0x0376, 1, 1 }, { 0x037F, 0x037F, 116, 1 }, { 0x0386, 0x0386, 38, 1 }, { 0x0388, 0x038A, 37, 1 },
+  { 0x038C, 0x038C, 64, 1 }, { 0x038E, 0x038F, 63, 1 }, { 0x0391, 0x03A1, 32, 1 }, { 0x03A3, 0x03AB, 32, 1 },
+  { 0x03CF, 0x03CF, 8, 1 }, { 0x03D8, 0x03EE, 1, 2 }, { 0x03F4, 0x03F4, -60, 1 }, { 0x03F7, 0x03F7, 1, 1 },
+  { 0x03F9, 0x03F9, -7, 1 }, { 0x03FA, 0x03FA, 1, 1 }, { 0x03FD, 0x03FF, -130, 1 },
+  { 0x0400, 0x040F, 80, 1 }, { 0x0410, 0x042F, 32, 1 }, { 0x0460, 0x0480, 1, 2 }, { 0x048A, 0x04BE, 1, 2 },
+  { 0x04C0, 0x04C0, 15, 1 }, { 0x04C1, 0x04CD, 1, 2 }, { 0x04D0, 0x052E, 1, 2 }, { 0x0531, 0x0556, 48, 1 }
+}
+
+local LOWER2 = {} -- 2-byte UTF-8 string -> its lowercase (1 or 2 bytes)
+do
+  local char, rshift, band, bor = string.char, bit.rshift, bit.band, bit.bor
+  local function utf8(cp)
+    if cp < 0x80 then return char(cp) end
+    return char(bor(0xC0, rshift(cp, 6)), bor(0x80, band(cp, 0x3F)))
+  end
+  for _, r in ipairs(LOWER_RUNS) do
+    for cp = r[1], r[2], r[4] do LOWER2[utf8(cp)] = utf8(cp + r[3]) end
+  end
+end
+
+-- Byte length of a White_Space code point at s[i] (well-formed UTF-8), else 0;
+-- "\n" excluded (horizontal space), as ws_len(..., no_lf = 1) in core/dedup.c.
+local function hws_len(s, i, n)
+  local c = byte(s, i)
+  if c < 128 then
+    if c == 32 or (c >= 9 and c <= 13 and c ~= 10) then return 1 end
+    return 0
+  end
+  if c == 0xC2 then
+    local b = byte(s, i + 1)
+    if b == 0x85 or b == 0xA0 then return 2 end
+    return 0
+  end
+  if i + 2 > n then return 0 end
+  local b, d = byte(s, i + 1, i + 2)
+  if c == 0xE1 then return (b == 0x9A and d == 0x80) and 3 or 0 end
+  if c == 0xE2 then
+    if b == 0x80 and ((d >= 0x80 and d <= 0x8A) or d == 0xA8 or d == 0xA9 or d == 0xAF) then return 3 end
+    if b == 0x81 and d == 0x9F then return 3 end
+    return 0
+  end
+  if c == 0xE3 then return (b == 0x80 and d == 0x80) and 3 or 0 end
+  return 0
+end
+
+local function zw_len(s, i, n)
+  if i + 2 > n then return 0 end
+  local c, b, d = byte(s, i, i + 2)
+  if c == 0xE2 then
+    if b == 0x80 and d >= 0x8B and d <= 0x8D then return 3 end
+    if b == 0x81 and d == 0xA0 then return 3 end
+  elseif c == 0xEF and b == 0xBB and d == 0xBF then
+    return 3
+  end
+  return 0
+end
+
+-- Index after an ANSI sequence starting at s[i] == ESC, or i when none starts there.
+local function ansi_end(s, i, n)
+  if i + 1 > n then return i end
+  local k = byte(s, i + 1)
+  if k == 91 then -- [
+    local j = i + 2
+    while j <= n do
+      local b = byte(s, j)
+      if b < 0x20 or b > 0x3F then break end
+      j = j + 1
+    end
+    if j <= n then
+      local b = byte(s, j)
+      if b >= 0x40 and b <= 0x7E then j = j + 1 end
+    end
+    return j
+  end
+  if k == 93 then -- ]
+    for j = i + 2, n do
+      local b = byte(s, j)
+      if b == 7 then return j + 1 end
+      if b == 27 then return (byte(s, j + 1) == 92) and j + 2 or j end
+      if b < 0x20 then return j end
+    end
+    return n + 1
+  end
+  return i
+end
+
+function M.norm_apply(flags, s)
+  local ansi, zw = bit.band(flags, 2) ~= 0, bit.band(flags, 4) ~= 0
+  local crlf, collapse = bit.band(flags, 1) ~= 0, bit.band(flags, 8) ~= 0
+  local trim, lower = bit.band(flags, 16) ~= 0, bit.band(flags, 96) ~= 0
+  local lower_u = bit.band(flags, 64) ~= 0
+  local spaces = collapse or trim
+  local buf, o, ws_start = {}, 0, nil
+  local i, n = 1, #s
+  while i <= n do
+    local c = byte(s, i)
+    local done = false
+    if c == 27 and ansi then
+      local j = ansi_end(s, i, n)
+      if j ~= i then i = j; done = true end
+    elseif (c == 0xE2 or c == 0xEF) and zw then
+      local w = zw_len(s, i, n)
+      if w ~= 0 then i = i + w; done = true end
+    end
+    if not done then
+      if c == 10 or (c == 13 and crlf and byte(s, i + 1) == 10) then
+        if trim and ws_start then o = ws_start end
+        ws_start = nil
+        o = o + 1
+        buf[o] = "\n"
+        i = i + (c == 13 and 2 or 1)
+      else
+        local w = spaces and hws_len(s, i, n) or 0
+        if w ~= 0 then
+          if not ws_start then
+            ws_start = o
+            if collapse then o = o + 1; buf[o] = " " end
+          end
+          if not collapse then o = o + 1; buf[o] = sub(s, i, i + w - 1) end
+          i = i + w
+        else
+          ws_start = nil
+          o = o + 1
+          local two = lower_u and c >= 0xC2 and c <= 0xDF and LOWER2[sub(s, i, i + 1)]
+          if two then
+            buf[o] = two
+            i = i + 2
+          else
+            if lower and c >= 65 and c <= 90 then buf[o] = string.char(c + 32) else buf[o] = sub(s, i, i) end
+            i = i + 1
+          end
+        end
+      end
+    end
+  end
+  if trim and ws_start then o = ws_start end
+  return tconcat(buf, "", 1, o)
+end
+
+-- ---- blocks -------------------------------------------------------------------
+
+local function is_blank(line)
+  return find(line, "^[ \t\r\v\f]*$") ~= nil
+end
+
+-- Fence marker of a line: its character and run length, or nil.
+local function fence_marker(line)
+  local sp = #(line:match("^ *"))
+  if sp > 3 then return nil end
+  local ch = sub(line, sp + 1, sp + 1)
+  if ch ~= "`" and ch ~= "~" then return nil end
+  local run = line:match(ch == "`" and "^`+" or "^~+", sp + 1)
+  if #run < 3 then return nil end
+  if ch == "`" and find(line, "`", sp + 1 + #run, true) then return nil end
+  return ch, #run
+end
+
+local function fence_closes(line, ch, len)
+  local sp = #(line:match("^ *"))
+  if sp > 3 then return false end
+  local run = line:match(ch == "`" and "^`*" or "^~*", sp + 1)
+  if #run < len then return false end
+  return find(line, "^[ \t\r]*$", sp + 1 + #run) ~= nil
+end
+
+-- Blocks of s: array of {start, stop, stop_excl, end_, line, fence} with 1-based
+-- start, 1-based inclusive stop and `end_` = index after the terminator.
+local function scan(s)
+  local blocks, nb = {}, 0
+  local n, pos, line = #s, 1, 1
+  local pstart, pline, peol, pend
+  local fstart, fline, fch, flen
+  local function push(start, eol, end_, bline, fence)
+    local stop = eol -- 0-based exclusive end of content == 1-based inclusive last byte
+    if stop < end_ - 1 and byte(s, stop + 1) == 10 and stop >= start and byte(s, stop) == 13 then
+      stop = stop - 1
+    end
+    nb = nb + 1
+    blocks[nb] = { start = start, stop = stop, end_ = end_, line = bline, fence = fence }
+  end
+  while pos <= n do
+    local nl = find(s, "\n", pos, true)
+    local eol = nl or (n + 1) -- index of the "\n" (or n + 1)
+    local nxt = nl and nl + 1 or n + 1
+    local l = sub(s, pos, eol - 1)
+    if fline then
+      if fence_closes(l, fch, flen) then
+        push(fstart, eol - 1, nxt, fline, true)
+        fline = nil
+      end
+    elseif is_blank(l) then
+      if pline then push(pstart, peol, pend, pline, false); pline = nil end
+    else
+      local ch, len = fence_marker(l)
+      if ch then
+        if pline then push(pstart, peol, pend, pline, false); pline = nil end
+        fstart, fline, fch, flen = pos, line, ch, len
+      else
+        if not pline then pstart, pline = pos, line end
+        peol, pend = eol - 1, nxt
+      end
+    end
+    pos = nxt
+    line = line + 1
+  end
+  if pline then push(pstart, peol, pend, pline, false) end
+  if fline then
+    local eol = n
+    if n >= fstart and byte(s, n) == 10 then eol = n - 1 end
+    push(fstart, eol, n + 1, fline, true)
+  end
+  return blocks, nb
+end
+
+-- Mark duplicates: b.first = index of the earlier block with the same key.
+local function mark(s, min)
+  local blocks, nb = scan(s)
+  local seen, removed = {}, 0
+  for i = 1, nb do
+    local b = blocks[i]
+    local key = M.normalize_block(sub(s, b.start, b.stop))
+    b.key = key
+    if #key >= min then
+      local f = seen[key]
+      if f then
+        b.first = f
+        removed = removed + 1
+      else
+        seen[key] = i
+      end
+    end
+  end
+  return blocks, nb, removed
+end
+
+local function span(b)
+  return { start = b.start, stop = b.stop, line = b.line }
+end
+
+function M.find(s, min)
+  local blocks, nb = mark(s, min)
+  local out = {}
+  for i = 1, nb do
+    local b = blocks[i]
+    if b.first then
+      local id = xxh3.hash64(b.key)
+      out[#out + 1] = { first = span(blocks[b.first]), dup = span(b), id = id, victor_id = sub(id, 5) }
+    end
+  end
+  return out
+end
+
+function M.dedup(s, min)
+  local blocks, nb, removed = mark(s, min)
+  local n = #s
+  if nb == 0 then
+    return s, { blocks = 0, removed = 0, bytes_in = n, bytes_out = n }
+  end
+  local buf = { sub(s, 1, blocks[1].end_ - 1) }
+  local last, sep_a, sep_b, dropped = 1, 0, 0, false
+  for i = 2, nb do
+    local b, p = blocks[i], blocks[i - 1]
+    if b.start > p.end_ then sep_a, sep_b = p.end_, b.start end
+    if b.first then
+      dropped = true
+    else
+      if sep_b > sep_a then
+        buf[#buf + 1] = sub(s, sep_a, sep_b - 1)
+      elseif dropped and not blocks[last].fence and not b.fence then
+        buf[#buf + 1] = "\n"
+      end
+      buf[#buf + 1] = sub(s, b.start, b.end_ - 1)
+      sep_a, sep_b, dropped, last = 0, 0, false, i
+    end
+  end
+  buf[#buf + 1] = sub(s, blocks[nb].end_)
+  local out = tconcat(buf)
+  return out, { blocks = nb, removed = removed, bytes_in = n, bytes_out = #out }
+end
+
+function M.lines(s, delim, want_counts)
+  local n, pos = #s, 1
+  local seen, buf, counts, nlines, kept = {}, {}, {}, 0, 0
+  while pos <= n do
+    local d = find(s, delim, pos, true)
+    local l = sub(s, pos, (d or n + 1) - 1)
+    nlines = nlines + 1
+    local k = seen[l]
+    if k then
+      counts[k] = counts[k] + 1
+    else
+      kept = kept + 1
+      seen[l] = kept
+      counts[kept] = 1
+      buf[kept] = l
+    end
+    pos = d and d + 1 or n + 1
+  end
+  local out = kept > 0 and (tconcat(buf, delim) .. delim) or ""
+  local stats = { lines = nlines, removed = nlines - kept, bytes_in = n, bytes_out = #out }
+  if want_counts then stats.counts = counts end
+  return out, stats
+end
+
+return M

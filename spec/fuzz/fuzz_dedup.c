@@ -1,0 +1,110 @@
+/*
+ * fuzz_dedup.c: libFuzzer target for the pure-C dedup kernel (core/dedup.h).
+ *
+ * The first input byte sets min_block_length (low 6 bits) and the normaliser
+ * flags; the rest is the text. Checks, on every input:
+ *   - vl_dedup_scan: blocks are in order, non-overlapping, start < stop <= end,
+ *     a duplicate points to an earlier non-duplicate with the same key and id;
+ *   - vl_dedup_render: the output is no longer than the input; scanning it again
+ *     gives exactly the kept blocks, in order, byte for byte (the output is a
+ *     subsequence of the input's blocks) and no duplicates; rendering it again
+ *     gives the same bytes (idempotence);
+ *   - vl_dedup_lines: the output has no repeated line and each kept count >= 1,
+ *     counts sum to the number of input lines;
+ *   - vl_norm_apply and vl_dedup_normalize_block never write past n bytes.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dedup.h"
+
+#define CHECK(c)                                                   \
+  do {                                                             \
+    if (!(c)) {                                                    \
+      fprintf(stderr, "FINDING: check failed: %s (line %d)\n", #c, __LINE__); \
+      abort();                                                     \
+    }                                                              \
+  } while (0)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+  vl_dedup d, d2;
+  const char *s;
+  char *out, *out2, *buf;
+  size_t n, min, o, o2, i, k, nlines, nkept, total, *counts = NULL;
+  unsigned flags;
+  if (size < 1) return 0;
+  min = data[0] & 63;
+  flags = (unsigned)(data[0] >> 1) & 127;
+  s = (const char *)data + 1;
+  n = size - 1;
+  memset(&d, 0, sizeof d);
+  memset(&d2, 0, sizeof d2);
+  out = malloc(n + 1);
+  out2 = malloc(n + 1);
+  buf = malloc(n + 1);
+  if (!out || !out2 || !buf) goto done;
+
+  /* normalisers: exact-size buffers so ASan catches an overrun */
+  if (n) {
+    char *t = malloc(n);
+    if (t) {
+      CHECK(vl_norm_apply(flags, s, n, t) <= n);
+      CHECK(vl_dedup_normalize_block(s, n, t) <= n);
+      free(t);
+    }
+  }
+
+  if (vl_dedup_scan(&d, s, n, min) != VL_OK) goto done;
+  for (i = 0; i < d.nblocks; i++) {
+    const vl_dedup_block *b = &d.blocks[i];
+    CHECK(b->start < b->stop && b->stop <= b->end && b->end <= n);
+    if (i) CHECK(d.blocks[i - 1].end <= b->start);
+    if (b->first != VL_DEDUP_NONE) {
+      const vl_dedup_block *f = &d.blocks[b->first];
+      CHECK(b->first < i && f->first == VL_DEDUP_NONE && f->id == b->id && f->key_len == b->key_len);
+      CHECK(b->key_len >= min);
+    }
+  }
+  vl_dedup_render(&d, s, n, out, &o);
+  CHECK(o <= n);
+  if (vl_dedup_scan(&d2, out, o, min) != VL_OK) goto done;
+  CHECK(d2.removed == 0);
+  CHECK(d2.nblocks == d.nblocks - d.removed);
+  for (i = 0, k = 0; i < d.nblocks; i++) {
+    const vl_dedup_block *b = &d.blocks[i], *c;
+    if (b->first != VL_DEDUP_NONE) continue;
+    c = &d2.blocks[k++];
+    CHECK(c->stop - c->start == b->stop - b->start);
+    CHECK(memcmp(out + c->start, s + b->start, b->stop - b->start) == 0);
+    CHECK(c->fence == b->fence);
+  }
+  vl_dedup_render(&d2, out, o, out2, &o2);
+  CHECK(o2 == o && memcmp(out, out2, o) == 0);
+
+  /* line mode */
+  if (vl_dedup_lines(s, n, (data[0] & 1) ? '\n' : 0, buf, &o, &nlines, &nkept, &counts) != VL_OK) goto done;
+  CHECK(o <= n + 1 && nkept <= nlines);
+  for (i = 0, total = 0; i < nkept; i++) {
+    CHECK(counts[i] >= 1);
+    total += counts[i];
+  }
+  CHECK(total == nlines);
+  free(counts);
+  counts = NULL;
+  if (vl_dedup_lines(buf, o, (data[0] & 1) ? '\n' : 0, out2, &o2, &nlines, &i, NULL) != VL_OK) goto done;
+  CHECK(nlines == nkept && i == nkept && o2 == o && memcmp(out2, buf, o) == 0);
+
+done:
+  free(counts);
+  vl_dedup_free(&d);
+  vl_dedup_free(&d2);
+  free(out);
+  free(out2);
+  free(buf);
+  return 0;
+}
