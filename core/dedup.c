@@ -470,3 +470,358 @@ int vl_dedup_lines(const char *s, size_t n, unsigned char delim, char *out, size
   *nkept = kept;
   return VL_OK;
 }
+
+/* ---- streaming ------------------------------------------------------------------- */
+
+/* The bounded key set of a stream: open addressing over slots that keep the id and
+ * the key's place in one arena (off1 = offset + 1; 0 = empty). Grows by doubling
+ * up to the cap; a full set is cleared (design note). */
+typedef struct kslot {
+  uint64_t id;
+  size_t off1, len;
+} kslot;
+
+typedef struct kset {
+  kslot *slots;
+  size_t mask, count, evictions;
+  char *keys;
+  size_t klen, kcap;
+} kset;
+
+struct vl_dedup_stream {
+  vl_dedup_stream_opts o;
+  int state;                 /* 0 open, 1 finished, VL_ENOMEM failed */
+  char *buf;                 /* input bytes [base, base + blen) */
+  size_t base, blen, bcap;
+  size_t line;               /* start of the incomplete line */
+  size_t nl_from;            /* where the search for its end goes on */
+  /* blocks mode */
+  int in_para, in_fence, dropped, last_fence;
+  size_t bstart, pend, flen, run_start;
+  u8 fch;
+  char *sep;                 /* the separator the next kept block writes */
+  size_t seplen, sepcap;
+  char *out;
+  size_t olen, ocap;
+  size_t bytes_in, bytes_out, units, removed;
+  kset set;
+};
+
+static int grow(char **p, size_t *cap, size_t need)
+{
+  size_t c = *cap ? *cap : 256;
+  char *np;
+  if (need <= *cap && *p) return VL_OK;  /* allocated even for 0 bytes: never NULL after */
+  while (c < need) {
+    if (c > ((size_t)-1) / 2) return VL_ENOMEM;
+    c *= 2;
+  }
+  np = realloc(*p, c);
+  if (!np) return VL_ENOMEM;
+  *p = np;
+  *cap = c;
+  return VL_OK;
+}
+
+static void kset_clear(kset *k)
+{
+  if (k->slots) memset(k->slots, 0, (k->mask + 1) * sizeof *k->slots);
+  k->count = 0;
+  k->klen = 0;
+}
+
+static int kset_grow(kset *k)
+{
+  size_t nmask = k->slots ? k->mask * 2 + 1 : 15, i, h;
+  kslot *ns = calloc(nmask + 1, sizeof *ns);
+  if (!ns) return VL_ENOMEM;
+  for (i = 0; k->slots && i <= k->mask; i++) {
+    if (!k->slots[i].off1) continue;
+    for (h = (size_t)k->slots[i].id & nmask; ns[h].off1; h = (h + 1) & nmask) {}
+    ns[h] = k->slots[i];
+  }
+  free(k->slots);
+  k->slots = ns;
+  k->mask = nmask;
+  return VL_OK;
+}
+
+/* Look up the key at keys + klen (len bytes, already in the arena's spare room):
+ * 1 when seen, 0 when it was added, or VL_ENOMEM. */
+static int kset_add(kset *k, size_t len, size_t max_entries)
+{
+  uint64_t id = XXH3_64bits(k->keys + k->klen, len);
+  size_t h;
+  if (k->slots) {
+    for (h = (size_t)id & k->mask; k->slots[h].off1; h = (h + 1) & k->mask) {
+      const kslot *e = &k->slots[h];
+      if (e->id == id && e->len == len && memcmp(k->keys + e->off1 - 1, k->keys + k->klen, len) == 0) return 1;
+    }
+  }
+  if (k->count >= max_entries) {  /* full: drop the generation, keep the new key */
+    if (k->klen) memmove(k->keys, k->keys + k->klen, len);
+    kset_clear(k);
+    k->evictions++;
+  }
+  if (!k->slots || (k->count + 1) * 2 > k->mask + 1) {
+    int st = kset_grow(k);
+    if (st != VL_OK) return st;
+  }
+  for (h = (size_t)id & k->mask; k->slots[h].off1; h = (h + 1) & k->mask) {}
+  k->slots[h].id = id;
+  k->slots[h].off1 = k->klen + 1;
+  k->slots[h].len = len;
+  k->klen += len;
+  k->count++;
+  return 0;
+}
+
+static void kset_free(kset *k)
+{
+  free(k->slots);
+  free(k->keys);
+  memset(k, 0, sizeof *k);
+}
+
+vl_dedup_stream *vl_dedup_stream_new(void)
+{
+  vl_dedup_stream *st = calloc(1, sizeof *st);
+  if (st && vl_dedup_stream_reset(st, NULL) != VL_OK) {
+    free(st);
+    return NULL;
+  }
+  return st;
+}
+
+int vl_dedup_stream_reset(vl_dedup_stream *st, const vl_dedup_stream_opts *opts)
+{
+  vl_dedup_stream_opts o;
+  if (!st) return VL_EINVAL;
+  if (opts) {
+    o = *opts;
+  } else {
+    memset(&o, 0, sizeof o);
+    o.delimiter = '\n';
+    o.min_block_length = VL_DEDUP_DEFAULT_MIN_BLOCK;
+  }
+  if (o.lines && o.delimiter != '\n' && o.delimiter != 0) return VL_EINVAL;
+  if (!o.max_entries) o.max_entries = VL_DEDUP_STREAM_DEFAULT_MAX_ENTRIES;
+  st->o = o;
+  st->state = 0;
+  st->base = st->blen = st->line = st->nl_from = 0;
+  st->in_para = st->in_fence = st->dropped = st->last_fence = 0;
+  st->bstart = st->pend = st->flen = st->run_start = 0;
+  st->fch = 0;
+  st->seplen = st->olen = 0;
+  st->bytes_in = st->bytes_out = st->units = st->removed = 0;
+  kset_clear(&st->set);
+  st->set.evictions = 0;
+  return VL_OK;
+}
+
+void vl_dedup_stream_free(vl_dedup_stream *st)
+{
+  if (!st) return;
+  free(st->buf);
+  free(st->sep);
+  free(st->out);
+  kset_free(&st->set);
+  free(st);
+}
+
+static int emit(vl_dedup_stream *st, const char *p, size_t n)
+{
+  int rc;
+  if (n == 0) return VL_OK;
+  if ((rc = grow(&st->out, &st->ocap, st->olen + n)) != VL_OK) return rc;
+  memcpy(st->out + st->olen, p, n);
+  st->olen += n;
+  return VL_OK;
+}
+
+/* The block [a, e) (absolute) is complete: hash it, write it or drop it. */
+static int block_done(vl_dedup_stream *st, size_t a, size_t e, int fence)
+{
+  const char *p = st->buf + (a - st->base);
+  size_t n = e - a, klen;
+  int seen = 0, rc;
+  kset *k = &st->set;
+  st->units++;
+  /* the key of [a, e) equals that of [start, stop): the terminator is trimmed */
+  if ((rc = grow(&k->keys, &k->kcap, k->klen + n)) != VL_OK) return rc;
+  klen = vl_dedup_normalize_block(p, n, k->keys + k->klen);
+  if (klen >= st->o.min_block_length && (seen = kset_add(k, klen, st->o.max_entries)) < 0) return seen;
+  if (seen) {
+    st->removed++;
+    st->dropped = 1;
+  } else {
+    if (st->seplen) {
+      if ((rc = emit(st, st->sep, st->seplen)) != VL_OK) return rc;
+    } else if (st->dropped && !st->last_fence && !fence) {
+      if ((rc = emit(st, "\n", 1)) != VL_OK) return rc;
+    }
+    if ((rc = emit(st, p, n)) != VL_OK) return rc;
+    st->seplen = 0;
+    st->dropped = 0;
+    st->last_fence = fence;
+  }
+  st->in_para = st->in_fence = 0;
+  st->run_start = e;
+  return VL_OK;
+}
+
+/* A block starts at a: the blank run before it, when not empty, becomes the
+ * separator to write (the last non-empty one wins). */
+static int block_start(vl_dedup_stream *st, size_t a)
+{
+  if (a > st->run_start) {
+    size_t n = a - st->run_start;
+    int rc = grow(&st->sep, &st->sepcap, n);
+    if (rc != VL_OK) return rc;
+    memcpy(st->sep, st->buf + (st->run_start - st->base), n);
+    st->seplen = n;
+  }
+  st->bstart = a;
+  return VL_OK;
+}
+
+/* One complete line [a, eol), next after its terminator (absolute offsets). */
+static int stream_line(vl_dedup_stream *st, size_t a, size_t eol, size_t next)
+{
+  const u8 *s = (const u8 *)st->buf;
+  const size_t ra = a - st->base, re = eol - st->base;  /* offsets in buf */
+  u8 ch;
+  size_t len;
+  int rc;
+  if (st->o.lines) {
+    kset *k = &st->set;
+    size_t n = eol - a;
+    int seen;
+    st->units++;
+    if ((rc = grow(&k->keys, &k->kcap, k->klen + n)) != VL_OK) return rc;
+    memcpy(k->keys + k->klen, s + ra, n);
+    if ((seen = kset_add(k, n, st->o.max_entries)) < 0) return seen;
+    if (seen) {
+      st->removed++;
+      return VL_OK;
+    }
+    if ((rc = emit(st, (const char *)s + ra, n)) != VL_OK) return rc;
+    return emit(st, (const char *)&st->o.delimiter, 1);
+  }
+  if (st->in_fence) {
+    if (fence_closes(s, ra, re, st->fch, st->flen)) return block_done(st, st->bstart, next, 1);
+  } else if (is_blank(s, ra, re)) {
+    if (st->in_para) return block_done(st, st->bstart, st->pend, 0);
+  } else if (fence_marker(s, ra, re, &ch, &len)) {
+    if (st->in_para && (rc = block_done(st, st->bstart, st->pend, 0)) != VL_OK) return rc;
+    if ((rc = block_start(st, a)) != VL_OK) return rc;
+    st->in_fence = 1;
+    st->fch = ch;
+    st->flen = len;
+  } else {
+    if (!st->in_para) {
+      if ((rc = block_start(st, a)) != VL_OK) return rc;
+      st->in_para = 1;
+    }
+    st->pend = next;
+  }
+  return VL_OK;
+}
+
+/* Drop input bytes no longer needed; moves memory only when at least as much is
+ * dropped as kept, so the copying stays linear overall. */
+static size_t stream_need(const vl_dedup_stream *st)
+{
+  if (st->o.lines) return st->line;
+  return (st->in_para || st->in_fence) ? st->bstart : st->run_start;
+}
+
+static void stream_compact(vl_dedup_stream *st)
+{
+  size_t need = stream_need(st), drop, keep;
+  drop = need - st->base;
+  keep = st->blen - drop;
+  if (drop == 0 || drop < keep) return;
+  memmove(st->buf, st->buf + drop, keep);
+  st->base = need;
+  st->blen = keep;
+}
+
+int vl_dedup_stream_feed(vl_dedup_stream *st, const char *p, size_t n, const char **out, size_t *out_len)
+{
+  const u8 delim = st->o.lines ? st->o.delimiter : (u8)'\n';
+  size_t end;
+  int rc;
+  *out = "";
+  *out_len = 0;
+  if (st->state == 1) return VL_EINVAL;
+  if (st->state != 0) return st->state;
+  st->olen = 0;
+  if (n && (rc = grow(&st->buf, &st->bcap, st->blen + n)) != VL_OK) goto fail;
+  if (n) memcpy(st->buf + st->blen, p, n);
+  st->blen += n;
+  st->bytes_in += n;
+  end = st->base + st->blen;
+  while (st->nl_from < end) {
+    const char *q = memchr(st->buf + (st->nl_from - st->base), delim, end - st->nl_from);
+    size_t eol;
+    if (!q) {
+      st->nl_from = end;
+      break;
+    }
+    eol = st->base + (size_t)(q - st->buf);
+    if ((rc = stream_line(st, st->line, eol, eol + 1)) != VL_OK) goto fail;
+    st->line = st->nl_from = eol + 1;
+  }
+  stream_compact(st);
+  st->bytes_out += st->olen;
+  *out = st->out ? st->out : "";
+  *out_len = st->olen;
+  return VL_OK;
+fail:
+  st->state = rc;
+  return rc;
+}
+
+int vl_dedup_stream_finish(vl_dedup_stream *st, const char **out, size_t *out_len)
+{
+  size_t end = st->base + st->blen;
+  int rc;
+  *out = "";
+  *out_len = 0;
+  if (st->state == 1) return VL_EINVAL;
+  if (st->state != 0) return st->state;
+  st->olen = 0;
+  if (st->line < end && (rc = stream_line(st, st->line, end, end)) != VL_OK) goto fail;
+  st->line = st->nl_from = end;
+  if (!st->o.lines) {
+    if (st->in_para && (rc = block_done(st, st->bstart, st->pend, 0)) != VL_OK) goto fail;
+    if (st->in_fence && (rc = block_done(st, st->bstart, end, 1)) != VL_OK) goto fail;
+    /* the trailing blank lines (all of the input when it has no block) */
+    if (end > st->run_start && (rc = emit(st, st->buf + (st->run_start - st->base), end - st->run_start)) != VL_OK)
+      goto fail;
+    st->run_start = end;
+  }
+  st->seplen = 0;
+  st->base = end;
+  st->blen = 0;
+  st->bytes_out += st->olen;
+  st->state = 1;
+  *out = st->out ? st->out : "";
+  *out_len = st->olen;
+  return VL_OK;
+fail:
+  st->state = rc;
+  return rc;
+}
+
+void vl_dedup_stream_stats(const vl_dedup_stream *st, vl_dedup_stream_info *s)
+{
+  s->bytes_in = st->bytes_in;
+  s->bytes_out = st->bytes_out;
+  s->units = st->units;
+  s->removed = st->removed;
+  s->entries = st->set.count;
+  s->evictions = st->set.evictions;
+  s->held = st->base + st->blen - stream_need(st) + st->seplen;
+}

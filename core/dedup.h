@@ -79,6 +79,28 @@
  * line without delimiter counts as a line; every kept line is written followed by
  * the delimiter (as awk writes ORS). Lines are compared byte for byte.
  *
+ * Streaming (vl_dedup_stream_*), xxHash's life cycle: new, reset(opts), feed any
+ * number of chunks, finish, free (reset makes a finished stream reusable). All
+ * offsets inside are absolute (bytes fed so far). The input is cut into lines at
+ * "\n" (lines mode: at the delimiter); a line is classified only once it is
+ * complete, so a chunk boundary inside a fence marker, a CRLF, a UTF-8 sequence or
+ * a blank-line run changes nothing. A block is decided (hashed, looked up, written
+ * or dropped) when it is complete: a paragraph when the next blank line or fence
+ * opener is complete (or at finish), a fence at its closing line (or at finish).
+ * Held back: the open block, the blank-line run after the last block, the one
+ * separator the rendering rule may still write (the last non-empty run seen since
+ * the last kept block), and the incomplete last line. The "\n" written between
+ * two paragraphs that touched a removed fence is decided with the later block, and
+ * the trailing blank lines are written by finish. So the concatenated output of
+ * every feed and finish equals vl_dedup_render (vl_dedup_lines in lines mode) of
+ * the whole input, for every chunking.
+ * Memory: the held bytes above plus the set of seen keys. The set holds at most
+ * max_entries keys (default VL_DEDUP_STREAM_DEFAULT_MAX_ENTRIES); eviction policy:
+ * when a new key arrives at a full set, the whole set is cleared (one generation
+ * dropped, counted in `evictions`) and the new key starts the next generation. So
+ * past the cap a block (line) seen before the clear is written again; while fewer
+ * than max_entries distinct keys were seen, output equals the one-shot call.
+ *
  * Complexity: O(n) time and memory for every function (one pass, expected O(1)
  * set operations). Memory: the keys (at most n bytes), 72 bytes per block and 16
  * per set slot (2 slots per block, rounded up to a power of two); lines: 32 bytes
@@ -149,6 +171,41 @@ void vl_dedup_render(const vl_dedup *d, const char *s, size_t n, char *out, size
  * output order), freed by the caller. *nlines is the number of input lines. */
 int vl_dedup_lines(const char *s, size_t n, unsigned char delim, char *out, size_t *out_len,
                    size_t *nlines, size_t *nkept, size_t **counts);
+
+/* ---- streaming (see the design note) ---- */
+#define VL_DEDUP_STREAM_DEFAULT_MAX_ENTRIES ((size_t)1000000)
+
+typedef struct vl_dedup_stream vl_dedup_stream;
+
+typedef struct vl_dedup_stream_opts {
+  int lines;                 /* 0: blocks, 1: lines */
+  unsigned char delimiter;   /* lines mode */
+  size_t min_block_length;   /* blocks mode */
+  size_t max_entries;        /* cap of the key set; 0: the default */
+} vl_dedup_stream_opts;
+
+typedef struct vl_dedup_stream_stats {
+  size_t bytes_in, bytes_out;
+  size_t units;      /* blocks (blocks mode) or lines (lines mode) decided so far */
+  size_t removed;    /* of those, dropped as repeats */
+  size_t entries;    /* keys in the set now */
+  size_t evictions;  /* times the full set was cleared */
+  size_t held;       /* input bytes held back now */
+} vl_dedup_stream_info;
+
+/* A new stream in blocks mode with the defaults, or NULL (out of memory). */
+vl_dedup_stream *vl_dedup_stream_new(void);
+/* Start over with opts (NULL: defaults); forgets the input, the set and errors.
+ * VL_EINVAL for a delimiter other than "\n" or NUL in lines mode. */
+int vl_dedup_stream_reset(vl_dedup_stream *st, const vl_dedup_stream_opts *opts);
+/* Feed p[0..n); *out, *out_len: the text that can be written now, valid until the
+ * next call on st. VL_EINVAL after finish; after VL_ENOMEM the stream is failed
+ * and every call returns VL_ENOMEM until reset. */
+int vl_dedup_stream_feed(vl_dedup_stream *st, const char *p, size_t n, const char **out, size_t *out_len);
+/* End of input: the rest of the output. Afterwards feed and finish give VL_EINVAL. */
+int vl_dedup_stream_finish(vl_dedup_stream *st, const char **out, size_t *out_len);
+void vl_dedup_stream_stats(const vl_dedup_stream *st, vl_dedup_stream_info *stats);
+void vl_dedup_stream_free(vl_dedup_stream *st);
 
 #ifdef __cplusplus
 }

@@ -204,6 +204,119 @@ static int l_lines(lua_State *L)
   return 2;
 }
 
+
+/* ---- Stream ----------------------------------------------------------------------- */
+
+#define STREAM_MT "victor.dedup.Stream"
+
+typedef struct streamud {
+  vl_dedup_stream *s;
+  int lines;
+} streamud;
+
+static streamud *check_stream(lua_State *L)
+{
+  streamud *u = (streamud *)luaL_checkudata(L, 1, STREAM_MT);
+  if (!u->s) luaL_error(L, "Stream is closed");
+  return u;
+}
+
+static int push_out(lua_State *L, int st, const char *out, size_t n)
+{
+  if (st == VL_EINVAL) return luaL_error(L, "Stream is finished");
+  if (st != VL_OK) return fail(L, st);
+  lua_pushlstring(L, out, n);
+  return 1;
+}
+
+/* s:feed(chunk) -> text | nil, msg, code */
+static int l_stream_feed(lua_State *L)
+{
+  streamud *u = check_stream(L);
+  size_t n, o;
+  const char *p = luaL_checklstring(L, 2, &n), *out;
+  int st = vl_dedup_stream_feed(u->s, p, n, &out, &o);
+  return push_out(L, st, out, o);
+}
+
+/* s:finish() -> text | nil, msg, code */
+static int l_stream_finish(lua_State *L)
+{
+  streamud *u = check_stream(L);
+  size_t o;
+  const char *out;
+  int st = vl_dedup_stream_finish(u->s, &out, &o);
+  return push_out(L, st, out, o);
+}
+
+/* s:stats() -> {blocks|lines=, removed=, bytes_in=, bytes_out=, entries=, evictions=, held=} */
+static int l_stream_stats(lua_State *L)
+{
+  streamud *u = check_stream(L);
+  vl_dedup_stream_info i;
+  vl_dedup_stream_stats(u->s, &i);
+  lua_createtable(L, 0, 7);
+  set_num(L, u->lines ? "lines" : "blocks", i.units);
+  set_num(L, "removed", i.removed);
+  set_num(L, "bytes_in", i.bytes_in);
+  set_num(L, "bytes_out", i.bytes_out);
+  set_num(L, "entries", i.entries);
+  set_num(L, "evictions", i.evictions);
+  set_num(L, "held", i.held);
+  return 1;
+}
+
+/* s:close(): idempotent, also the __gc metamethod */
+static int l_stream_close(lua_State *L)
+{
+  streamud *u = (streamud *)luaL_checkudata(L, 1, STREAM_MT);
+  vl_dedup_stream_free(u->s);
+  u->s = NULL;
+  return 0;
+}
+
+static int l_stream_tostring(lua_State *L)
+{
+  streamud *u = (streamud *)luaL_checkudata(L, 1, STREAM_MT);
+  if (!u->s) lua_pushliteral(L, "Stream (closed)");
+  else lua_pushstring(L, u->lines ? "Stream (lines)" : "Stream (blocks)");
+  return 1;
+}
+
+/* stream_new(lines, delim, min_block_length, max_entries) -> Stream */
+static int l_stream_new(lua_State *L)
+{
+  vl_dedup_stream_opts o;
+  size_t dn;
+  const char *delim;
+  streamud *u;
+  int st;
+  memset(&o, 0, sizeof o);
+  o.lines = lua_toboolean(L, 1);
+  delim = luaL_checklstring(L, 2, &dn);
+  if (dn != 1) return luaL_argerror(L, 2, "one byte expected");
+  o.delimiter = (unsigned char)delim[0];
+  o.min_block_length = check_size(L, 3);
+  o.max_entries = check_size(L, 4);
+  u = (streamud *)lua_newuserdata(L, sizeof *u);
+  u->s = NULL; /* closed until the stream exists, so __gc is always safe */
+  u->lines = o.lines;
+  luaL_getmetatable(L, STREAM_MT);
+  lua_setmetatable(L, -2);
+  if (!(u->s = vl_dedup_stream_new())) return luaL_error(L, "Stream: %s", vl_strerror(VL_ENOMEM));
+  st = vl_dedup_stream_reset(u->s, &o);
+  if (st != VL_OK) return luaL_error(L, "Stream: %s", vl_strerror(st));
+  return 1;
+}
+
+static const luaL_Reg stream_methods[] = {
+  {"feed", l_stream_feed},
+  {"finish", l_stream_finish},
+  {"stats", l_stream_stats},
+  {"close", l_stream_close},
+  {NULL, NULL}
+};
+
 static const luaL_Reg funcs[] = {
   {"normalize_block", l_normalize_block},
   {"norm_apply", l_norm_apply},
@@ -211,6 +324,7 @@ static const luaL_Reg funcs[] = {
   {"find", l_find},
   {"dedup", l_dedup},
   {"lines", l_lines},
+  {"stream_new", l_stream_new},
   {NULL, NULL}
 };
 
@@ -220,6 +334,21 @@ VL_LUA_EXPORT int luaopen_victor_core_dedup(lua_State *L)
   if (luaL_newmetatable(L, SCRATCH_MT)) {
     lua_pushcfunction(L, l_scratch_gc);
     lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+  if (luaL_newmetatable(L, STREAM_MT)) {
+    lua_newtable(L);
+    for (r = stream_methods; r->name; r++) {
+      lua_pushcfunction(L, r->func);
+      lua_setfield(L, -2, r->name);
+    }
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, l_stream_close);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, l_stream_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushliteral(L, "Stream");
+    lua_setfield(L, -2, "__name");
   }
   lua_pop(L, 1);
   lua_newtable(L);

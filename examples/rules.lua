@@ -1,11 +1,13 @@
 --- examples/rules.lua: the main victor-lua job, run by `make demo`.
 --
---   victor-lua examples/rules.lua [--rules PACK.lua]... [--strict] [SESSION.jsonl]
+--   victor-lua examples/rules.lua [--rules PACK.lua]... [--strict] [--transcript FILE] [SESSION.jsonl]
 --
 -- Loads the active rule set (the built-in default pack merged with any --rules
 -- packs), reads an agent session (one tool call per line as JSON, default: the
 -- bundled examples/data/session.jsonl), signs every call in one batch, runs the
--- `loop` rules over the stream and prints a report. Each kernel adds a section.
+-- `loop` rules over the stream and prints a report. Each kernel adds a section:
+-- victor.dedup removes the repeated blocks of a transcript (default: the bundled
+-- examples/data/transcript.md), one-shot and streamed in 4 KiB chunks.
 -- Exit status: 0, or with --strict 1 when something was found; 2 on bad input.
 -- LuaJIT 2.1.0-beta3 (Debian) miscompiles nested `pairs`/`next` loops (LuaJIT issue #827:
 -- a JIT-compiled loop can stop early or see a wrong key). The parser only specialises loops
@@ -17,6 +19,7 @@ local native = require "victor.native"
 local host = require "victor.host"
 local loopguard = require "victor.loopguard"
 local signature = require "victor.signature"
+local dedup = require "victor.dedup"
 
 local sfmt = string.format
 local script_dir = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
@@ -26,96 +29,142 @@ parser:argument("session", "Session file, one JSON tool call per line (default: 
   :args("?")
 parser:option("--rules", "Rule pack to merge over the defaults (repeatable)."):count("*")
 parser:flag("--strict", "Exit with status 1 when a loop is found.")
+parser:option("--transcript", "Markdown transcript to deduplicate (default: the bundled one).")
 local opts = parser:parse({ ... })
 opts.session = opts.session or (script_dir .. "/data/session.jsonl")
+opts.transcript = opts.transcript or (script_dir .. "/data/transcript.md")
 
+-- Bad input ends the job with status 2 and a one-line message: fail() unwinds to the
+-- bottom of this file (the main chunk returns the status, so the runtime is closed
+-- properly; os.exit would skip that).
+local Failure = {}
 local function fail(msg)
-  io.stderr:write("victor-lua: ", msg, "\n")
-  os.exit(2)
+  error(setmetatable({ msg = msg }, Failure), 0)
 end
 
-for _, path in ipairs(opts.rules) do
-  local ok, msg = host.add_pack(path)
-  if not ok then fail(msg) end
-end
-local pack = host.rules()
+local function main()
 
--- Read the session.
-local fh, err = io.open(opts.session, "rb")
-if not fh then fail(err) end
-local calls = {}
-local lineno = 0
-for line in fh:lines() do
-  lineno = lineno + 1
-  if line:find("%S") then
-    local obj, e = cjson.decode(line)
-    if type(obj) ~= "table" or type(obj.name) ~= "string" then
-      fail(sfmt("%s:%d: not a tool call: %s", opts.session, lineno, tostring(e or line)))
+  for _, path in ipairs(opts.rules) do
+    local ok, msg = host.add_pack(path)
+    if not ok then fail(msg) end
+  end
+  local pack = host.rules()
+
+  -- Read the session.
+  local fh, err = io.open(opts.session, "rb")
+  if not fh then fail(err) end
+  local calls = {}
+  local lineno = 0
+  for line in fh:lines() do
+    lineno = lineno + 1
+    if line:find("%S") then
+      local obj, e = cjson.decode(line)
+      if type(obj) ~= "table" or type(obj.name) ~= "string" then
+        fail(sfmt("%s:%d: not a tool call: %s", opts.session, lineno, tostring(e or line)))
+      end
+      local args = obj.arguments
+      if type(args) == "string" then args = cjson.decode(args) end
+      calls[#calls + 1] = { name = obj.name, arguments = args ~= cjson.null and args or nil, line = lineno,
+                            turn = obj.turn }
     end
-    local args = obj.arguments
-    if type(args) == "string" then args = cjson.decode(args) end
-    calls[#calls + 1] = { name = obj.name, arguments = args ~= cjson.null and args or nil, line = lineno,
-                          turn = obj.turn }
   end
-end
-fh:close()
+  fh:close()
 
--- Sign everything in one call.
-local buf, msg = signature.batch(calls)
-if not buf then fail(opts.session .. ": " .. msg) end
-local sigs = signature.split(buf)
-local distinct = {}
-for _, s in ipairs(sigs) do distinct[s] = true end
-local ndistinct = 0
-for _ in each_next, distinct do ndistinct = ndistinct + 1 end
+  -- Sign everything in one call.
+  local buf, msg = signature.batch(calls)
+  if not buf then fail(opts.session .. ": " .. msg) end
+  local sigs = signature.split(buf)
+  local distinct = {}
+  for _, s in ipairs(sigs) do distinct[s] = true end
+  local ndistinct = 0
+  for _ in each_next, distinct do ndistinct = ndistinct + 1 end
 
--- Loop rules: one detector per enabled `loop` rule (victor.loopguard).
-local guard = loopguard.new(pack)
-local loop_rules = guard:rules()
-local by_sig = {}
-for i, c in ipairs(calls) do by_sig[sigs[i]] = c end
+  -- Loop rules: one detector per enabled `loop` rule (victor.loopguard).
+  local guard = loopguard.new(pack)
+  local loop_rules = guard:rules()
+  local by_sig = {}
+  for i, c in ipairs(calls) do by_sig[sigs[i]] = c end
 
-local findings = {}
-for i, c in ipairs(calls) do
-  for _, f in ipairs(guard:observe(c.name, sigs[i]) or {}) do
-    local names = {}
-    for j, s in ipairs(f.report.signatures) do names[j] = by_sig[s] and by_sig[s].name or s end
-    findings[#findings + 1] = { call = i, rule = f.rule, rep = f.report, names = names }
+  local findings = {}
+  for i, c in ipairs(calls) do
+    for _, f in ipairs(guard:observe(c.name, sigs[i]) or {}) do
+      local names = {}
+      for j, s in ipairs(f.report.signatures) do names[j] = by_sig[s] and by_sig[s].name or s end
+      findings[#findings + 1] = { call = i, rule = f.rule, rep = f.report, names = names }
+    end
   end
+
+  -- Report.
+  local ids = {}
+  for _, r in ipairs(loop_rules) do ids[#ids + 1] = r.id end
+  print("victor-lua job: tool-call loop detection")
+  print(sfmt("  backend     signature=%s (xxHash %s)", native.backends().signature, native.versions().xxhash))
+  print(sfmt("  rules       %s %s: %d loop rule(s): %s", pack.name, pack.version, #loop_rules,
+    table.concat(ids, ", ")))
+  print(sfmt("  session     %s: %d calls, %d distinct signatures (one batch call)", opts.session, #calls,
+    ndistinct))
+  print("")
+  print("findings:")
+  local last_reported = {}
+  local shown = 0
+  for _, f in ipairs(findings) do
+    -- report each (rule, cycle) once, when it first reaches the threshold; a cycle
+    -- and its rotations (A,B and B,A) are the same loop
+    local sorted = { unpack(f.rep.signatures) }
+    table.sort(sorted)
+    local key = f.rule.id .. "\0" .. table.concat(sorted, ",")
+    if not last_reported[key] then
+      last_reported[key] = true
+      shown = shown + 1
+      local c = calls[f.call]
+      local what = f.rep.cycle == 1 and sfmt("%s repeated %d times in a row", f.names[1], f.rep.count)
+        or sfmt("cycle of %d calls [%s] repeated %d times", f.rep.cycle, table.concat(f.names, " -> "), f.rep.count)
+      print(sfmt("  line %-3d turn %-3s rule '%s' (%s): %s", c.line, tostring(c.turn or "-"), f.rule.id,
+        f.rule.action, what))
+      print(sfmt("           signature %s", f.rep.signature))
+    end
+  end
+  if shown == 0 then print("  none") end
+  print("")
+
+  -- Dedup: repeated paragraphs and tool results of the transcript, one-shot and
+  -- streamed (the two outputs must be the same).
+  do
+    local tf, terr = io.open(opts.transcript, "rb")
+    if not tf then fail(terr) end
+    local text = tf:read("*a")
+    tf:close()
+    local out, st = dedup.dedup(text)
+    if not out then fail(opts.transcript .. ": " .. st) end
+    local dups = assert(dedup.find_duplicate_blocks(text))
+    local s, parts = dedup.stream(), {}
+    for i = 1, #text, 4096 do parts[#parts + 1] = assert(s:feed(text:sub(i, i + 4095))) end
+    parts[#parts + 1] = assert(s:finish())
+    s:close()
+    local streamed = table.concat(parts) == out
+    print(sfmt("dedup: %s (backend %s)", opts.transcript, native.backends().dedup))
+    print(sfmt("  blocks      %d, %d removed as repeats", st.blocks, st.removed))
+    print(sfmt("  bytes       %d -> %d (%.0f%% smaller)", st.bytes_in, st.bytes_out,
+      st.bytes_in > 0 and 100 * (st.bytes_in - st.bytes_out) / st.bytes_in or 0))
+    if dups[1] then
+      local first = text:sub(dups[1].dup.start, dups[1].dup.stop):match("^[^\n]*")
+      print(sfmt("  first       line %d repeats line %d: %s", dups[1].dup.line, dups[1].first.line,
+        #first > 60 and first:sub(1, 57) .. "..." or first))
+    end
+    print(sfmt("  streamed    4 KiB chunks, same output as one-shot: %s", streamed and "yes" or "NO"))
+    if not streamed then fail("streamed dedup differs from one-shot") end
+    print("")
+  end
+
+  print(sfmt("summary: %d call(s), %d loop finding(s) (%d distinct)", #calls, #findings, shown))
+  if opts.strict and #findings > 0 then return 1 end
+  return 0
 end
 
--- Report.
-local ids = {}
-for _, r in ipairs(loop_rules) do ids[#ids + 1] = r.id end
-print("victor-lua job: tool-call loop detection")
-print(sfmt("  backend     signature=%s (xxHash %s)", native.backends().signature, native.versions().xxhash))
-print(sfmt("  rules       %s %s: %d loop rule(s): %s", pack.name, pack.version, #loop_rules,
-  table.concat(ids, ", ")))
-print(sfmt("  session     %s: %d calls, %d distinct signatures (one batch call)", opts.session, #calls,
-  ndistinct))
-print("")
-print("findings:")
-local last_reported = {}
-local shown = 0
-for _, f in ipairs(findings) do
-  -- report each (rule, cycle) once, when it first reaches the threshold; a cycle
-  -- and its rotations (A,B and B,A) are the same loop
-  local sorted = { unpack(f.rep.signatures) }
-  table.sort(sorted)
-  local key = f.rule.id .. "\0" .. table.concat(sorted, ",")
-  if not last_reported[key] then
-    last_reported[key] = true
-    shown = shown + 1
-    local c = calls[f.call]
-    local what = f.rep.cycle == 1 and sfmt("%s repeated %d times in a row", f.names[1], f.rep.count)
-      or sfmt("cycle of %d calls [%s] repeated %d times", f.rep.cycle, table.concat(f.names, " -> "), f.rep.count)
-    print(sfmt("  line %-3d turn %-3s rule '%s' (%s): %s", c.line, tostring(c.turn or "-"), f.rule.id,
-      f.rule.action, what))
-    print(sfmt("           signature %s", f.rep.signature))
-  end
+local ok, status = pcall(main)
+if ok then return status end
+if getmetatable(status) == Failure then
+  io.stderr:write("victor-lua: ", status.msg, "\n")
+  return 2
 end
-if shown == 0 then print("  none") end
-print("")
-print(sfmt("summary: %d call(s), %d loop finding(s) (%d distinct)", #calls, #findings, shown))
-if opts.strict and #findings > 0 then return 1 end
-return 0
+error(status, 0)

@@ -25,7 +25,7 @@ describe("victor-lua CLI", function()
     local out, _, st = vl({ "-h" })
     assert.equal(0, st)
     assert.truthy(out:find("usage: victor-lua [options] [script.lua | - [args...]]", 1, true))
-    for _, c in ipairs({ "help", "version", "rules", "sig" }) do
+    for _, c in ipairs({ "help", "version", "rules", "sig", "dedup" }) do
       assert.truthy(out:find("\n  " .. c .. " ", 1, true), c)
     end
     out, _, st = vl({ "help" })
@@ -160,6 +160,92 @@ describe("victor-lua CLI", function()
     end)
   end)
 
+  describe("dedup", function()
+    -- A log with repeats (deterministic), for line mode against awk.
+    local function log_text(n)
+      local t, x = {}, 7
+      for i = 1, n do
+        x = (x * 1103515245 + 12345) % 2147483648
+        t[i] = ("%s level=%d msg=event-%d"):format(i % 3 == 0 and "WARN" or "INFO", x % 4, x % 97)
+      end
+      return table.concat(t, "\n") .. "\n"
+    end
+
+    it("line mode equals mawk '!seen[$0]++' on a generated file (streamed in chunks)", function()
+      local text = log_text(30000) .. "last line without newline"
+      assert.is_true(#text > 3 * 65536)  -- more than one 64 KiB chunk
+      local path = tmpfile(text)
+      local want, _, ast = proc.run("mawk '!seen[$0]++' " .. q(path))
+      assert.equal(0, ast)
+      local out, err, st = vl({ "dedup", "--lines", path })
+      assert.equal(0, st, err)
+      assert.equal("", err)
+      assert.equal(want, out)
+      local out2, err2, st2 = vl({ "dedup", "--lines", "--stats", "-" }, text)
+      assert.equal(0, st2)
+      assert.equal(want, out2)
+      local removed = select(2, require("victor.dedup").dedup_lines(text)).removed
+      assert.equal(("victor-lua: dedup: 30001 lines, %d removed, %d bytes in, %d bytes out\n"):format(removed, #text,
+        #want), err2)
+      os.remove(path)
+    end)
+
+    it("--null, --counts", function()
+      local out, _, st = vl({ "dedup", "--null" }, "a\0b\0a\0c")
+      assert.equal(0, st)
+      assert.equal("a\0b\0c\0", out)
+      out, _, st = vl({ "dedup", "--lines", "--counts" }, "x\ny\nx\nx\n")
+      assert.equal(0, st)
+      assert.equal("      3 x\n      1 y\n", out)
+    end)
+
+    it("block mode equals the one-shot dedup", function()
+      local D = require "victor.dedup"
+      local A = "A paragraph that is long enough to be a real block of text, repeated.\n"
+      local parts = {}
+      for i = 1, 3000 do
+        parts[i] = (i % 4 == 0 and A) or (i % 7 == 0 and "```lua\nprint(1)\n```\n") or
+          ("paragraph %d with some words, long enough to count as a block\n"):format(i % 500)
+      end
+      local text = table.concat(parts, "\n") .. "\n```\nunclosed fence\n"
+      local want, wst = D.dedup(text)
+      local path = tmpfile(text)
+      local out, err, st = vl({ "dedup", "--stats", path })
+      assert.equal(0, st, err)
+      assert.equal(want, out)
+      assert.equal(("victor-lua: dedup: %d blocks, %d removed, %d -> %d bytes\n"):format(wst.blocks, wst.removed,
+        #text, #want), err)
+      out = vl({ "dedup", "--min-block-length", "0" }, text)
+      assert.equal(D.dedup(text, { min_block_length = 0 }), out)
+      os.remove(path)
+    end)
+
+    it("prints help and rejects bad usage with exit status 2", function()
+      local out, _, st = vl({ "dedup", "--help" })
+      assert.equal(0, st)
+      assert.truthy(out:find("Usage: victor-lua dedup", 1, true), out)
+      assert.truthy(out:find("--lines", 1, true))
+      out = vl({ "help", "dedup" })
+      assert.truthy(out:find("Usage: victor-lua dedup", 1, true))
+      local cases = {
+        { { "dedup", "/nonexistent/file" }, "victor-lua: dedup: /nonexistent/file: No such file or directory\n" },
+        { { "dedup", "--min-block-length", "x" },
+          "victor-lua: dedup: --min-block-length must be a non-negative integer, got 'x'\n" },
+        { { "dedup", "--lines", "--min-block-length", "3" },
+          "victor-lua: dedup: --min-block-length applies to blocks, not --lines\n" },
+        { { "dedup", "--counts" }, "victor-lua: dedup: --counts needs --lines\n" },
+        { { "dedup", "--bogus" }, "victor-lua: dedup: unknown option '--bogus'\n" },
+        { { "dedup", "a", "b" }, "victor-lua: dedup: too many arguments\n" },
+      }
+      for _, c in ipairs(cases) do
+        local o, err, code = vl(c[1], "")
+        assert.equal(2, code)
+        assert.equal("", o)
+        assert.equal(c[2], err:sub(1, #c[2]))
+      end
+    end)
+  end)
+
   it("runs the demo job on its bundled data", function()
     local out, err, st = vl({ "examples/rules.lua" })
     assert.equal(0, st, err)
@@ -169,6 +255,15 @@ describe("victor-lua CLI", function()
       1, true), out)
     assert.truthy(out:find("rule 'read-churn' (warn): cycle of 2 calls [grep -> read_file] repeated 4 times", 1,
       true), out)
+    assert.truthy(out:find("\ndedup: examples/data/transcript%.md %(backend %a+%)\n"), out)
+    assert.truthy(out:find("  blocks      17, 4 removed as repeats\n", 1, true), out)
+    assert.truthy(out:find("  bytes       1358 -> 955 (30% smaller)\n", 1, true), out)
+    assert.truthy(out:find("  first       line 28 repeats line 6: **assistant:** I will read", 1, true), out)
+    assert.truthy(out:find("  streamed    4 KiB chunks, same output as one-shot: yes\n", 1, true), out)
+    assert.truthy(out:find("\nsummary: 36 call%(s%), 6 loop finding%(s%) %(4 distinct%)\n$"), out)
+    local _, err3, st3 = vl({ "examples/rules.lua", "--transcript", "/nonexistent.md" })
+    assert.equal(2, st3)
+    assert.truthy(err3:find("victor-lua: /nonexistent.md: No such file or directory", 1, true), err3)
     local _, _, st2 = vl({ "examples/rules.lua", "--strict" })
     assert.equal(1, st2)
   end)

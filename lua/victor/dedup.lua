@@ -26,6 +26,7 @@ M.backend = native.load("dedup") and "native" or "fallback"
 
 M.DEFAULT_MIN_BLOCK_LENGTH = 50
 M.DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+M.DEFAULT_MAX_ENTRIES = 1000000
 
 local function argerror(i, fname, msg)
   error(sfmt("bad argument #%d to '%s' (%s)", i, fname, msg), 3)
@@ -42,6 +43,7 @@ end
 local OPTS = {
   block = { min_block_length = "count", max_bytes = "count" },
   lines = { delimiter = "delimiter", counts = "boolean", max_bytes = "count" },
+  stream = { mode = "mode", min_block_length = "count", delimiter = "delimiter", max_entries = "count" },
 }
 
 local function check_opts(opts, kind, i, fname)
@@ -57,6 +59,8 @@ local function check_opts(opts, kind, i, fname)
       argerror(i, fname, k .. " must be a boolean")
     elseif want == "delimiter" and v ~= "\n" and v ~= "\0" then
       argerror(i, fname, 'delimiter must be "\\n" or "\\0"')
+    elseif want == "mode" and v ~= "blocks" and v ~= "lines" then
+      argerror(i, fname, 'mode must be "blocks" or "lines"')
     end
   end
   return opts
@@ -132,6 +136,30 @@ function M.dedup_lines(text, opts)
   local msg = too_big(text, opts)
   if msg then return nil, msg, "ELIMIT" end
   return impl.lines(text, opts.delimiter or "\n", opts.counts or false)
+end
+
+--- A streaming deduplicator: the same output as dedup (mode "blocks", the default)
+--- or dedup_lines (mode "lines") for every chunking of the input, as long as fewer
+--- than max_entries distinct keys are seen. Methods: s:feed(chunk) -> the text that
+--- can be written now (possibly ""); s:finish() -> the rest; s:stats() ->
+--- {blocks= | lines=, removed=, bytes_in=, bytes_out=, entries=, evictions=, held=};
+--- s:close() (idempotent; __gc calls it). feed or finish after finish, and any
+--- method but close after close, raise. feed and finish return nil, msg, code when
+--- out of memory. Memory: the open block, the blank lines after it, one pending
+--- separator, the incomplete last line, and at most max_entries keys. Eviction:
+--- when a new key arrives at a full set, the set is cleared (counted in
+--- `evictions`), so past the cap a repeat of an older block or line is written
+--- again.
+---@param opts? {mode?: "blocks"|"lines", min_block_length?: integer, delimiter?: "\n"|"\0", max_entries?: integer}
+---@return userdata|table stream
+function M.stream(opts)
+  opts = check_opts(opts, "stream", 1, "stream")
+  local lines = opts.mode == "lines"
+  if lines and opts.min_block_length ~= nil then argerror(1, "stream", 'min_block_length needs mode "blocks"') end
+  if not lines and opts.delimiter ~= nil then argerror(1, "stream", 'delimiter needs mode "lines"') end
+  if opts.max_entries == 0 then argerror(1, "stream", "max_entries must be at least 1") end
+  return impl.stream_new(lines, opts.delimiter or "\n", opts.min_block_length or M.DEFAULT_MIN_BLOCK_LENGTH,
+    opts.max_entries or M.DEFAULT_MAX_ENTRIES)
 end
 
 -- Normaliser steps and their flag bits (core/dedup.h VL_NORM_*).

@@ -10,6 +10,7 @@ local M = {}
 
 local byte, sub, find, gsub, slower = string.byte, string.sub, string.find, string.gsub, string.lower
 local tconcat = table.concat
+local getmetatable, setmetatable, type, error = getmetatable, setmetatable, type, error
 
 local PUNCT = { [46] = true, [44] = true, [59] = true, [58] = true } -- . , ; :
 
@@ -355,6 +356,192 @@ function M.lines(s, delim, want_counts)
   local stats = { lines = nlines, removed = nlines - kept, bytes_in = n, bytes_out = #out }
   if want_counts then stats.counts = counts end
   return out, stats
+end
+
+-- ---- Stream (core/dedup.h design note, "Streaming") ------------------------------
+
+local Stream = { __name = "Stream" }
+Stream.__index = Stream
+
+function Stream.__tostring(self)
+  if self.closed then return "Stream (closed)" end
+  return self.lines and "Stream (lines)" or "Stream (blocks)"
+end
+
+local function check_stream(self, fname)
+  if getmetatable(self) ~= Stream then
+    error(string.format("bad argument #1 to '%s' (Stream expected, got %s)", fname, type(self)), 3)
+  end
+  if self.closed then error("Stream is closed", 3) end
+  if self.finished and fname ~= "stats" then error("Stream is finished", 3) end
+end
+
+function M.stream_new(lines, delim, min, max_entries)
+  return setmetatable({
+    lines = lines, delim = delim, min = min, max = max_entries,
+    parts = {}, pn = 0, plen = 0,          -- the incomplete line
+    blk = {}, bn = 0, blen = 0,            -- the open block's lines
+    run = {}, rn = 0, rlen = 0,            -- the blank run after the last block
+    sep = "", in_para = false, in_fence = false, fch = nil, flen = 0,
+    dropped = false, last_fence = false,
+    seen = {}, count = 0, evictions = 0,
+    out = {}, on = 0,
+    bytes_in = 0, bytes_out = 0, units = 0, removed = 0,
+  }, Stream)
+end
+
+local function put(self, s)
+  local on = self.on + 1
+  self.on = on
+  self.out[on] = s
+end
+
+-- Add key to the bounded set: true when it was seen (the set is cleared when full).
+local function seen_add(self, key)
+  if self.seen[key] then return true end
+  if self.count >= self.max then
+    self.seen, self.count, self.evictions = {}, 0, self.evictions + 1
+  end
+  self.seen[key] = true
+  self.count = self.count + 1
+  return false
+end
+
+local function block_done(self, fence)
+  local text = tconcat(self.blk, "", 1, self.bn)
+  self.blk, self.bn, self.blen = {}, 0, 0
+  self.in_para, self.in_fence = false, false
+  self.units = self.units + 1
+  local key = M.normalize_block(text)  -- the terminator is trimmed anyway
+  if #key >= self.min and seen_add(self, key) then
+    self.removed = self.removed + 1
+    self.dropped = true
+    return
+  end
+  if self.sep ~= "" then
+    put(self, self.sep)
+  elseif self.dropped and not self.last_fence and not fence then
+    put(self, "\n")
+  end
+  put(self, text)
+  self.sep, self.dropped, self.last_fence = "", false, fence
+end
+
+local function block_start(self)
+  if self.rn > 0 then
+    self.sep = tconcat(self.run, "", 1, self.rn)
+    self.run, self.rn, self.rlen = {}, 0, 0
+  end
+end
+
+local function block_add(self, line)
+  local bn = self.bn + 1
+  self.bn, self.blen = bn, self.blen + #line
+  self.blk[bn] = line
+end
+
+-- One complete line (with its terminator when it has one).
+local function stream_line(self, line, content)
+  if self.lines then
+    self.units = self.units + 1
+    if seen_add(self, content) then
+      self.removed = self.removed + 1
+    else
+      put(self, content)
+      put(self, self.delim)
+    end
+    return
+  end
+  if self.in_fence then
+    block_add(self, line)
+    if fence_closes(content, self.fch, self.flen) then block_done(self, true) end
+  elseif is_blank(content) then
+    if self.in_para then block_done(self, false) end
+    local rn = self.rn + 1
+    self.rn, self.rlen = rn, self.rlen + #line
+    self.run[rn] = line
+  else
+    local ch, len = fence_marker(content)
+    if ch then
+      if self.in_para then block_done(self, false) end
+      block_start(self)
+      self.in_fence, self.fch, self.flen = true, ch, len
+    elseif not self.in_para then
+      block_start(self)
+      self.in_para = true
+    end
+    block_add(self, line)
+  end
+end
+
+local function take_out(self)
+  local s = tconcat(self.out, "", 1, self.on)
+  self.out, self.on = {}, 0
+  self.bytes_out = self.bytes_out + #s
+  return s
+end
+
+function Stream:feed(chunk)
+  check_stream(self, "feed")
+  if type(chunk) ~= "string" then
+    error("bad argument #1 to 'feed' (string expected, got " .. type(chunk) .. ")", 2)
+  end
+  self.bytes_in = self.bytes_in + #chunk
+  local pos, n, delim = 1, #chunk, self.lines and self.delim or "\n"
+  while pos <= n do
+    local nl = find(chunk, delim, pos, true)
+    if not nl then
+      local pn = self.pn + 1
+      self.pn, self.plen = pn, self.plen + (n - pos + 1)
+      self.parts[pn] = sub(chunk, pos)
+      break
+    end
+    local line = sub(chunk, pos, nl)
+    if self.pn > 0 then
+      line = tconcat(self.parts, "", 1, self.pn) .. line
+      self.parts, self.pn, self.plen = {}, 0, 0
+    end
+    stream_line(self, line, sub(line, 1, -2))
+    pos = nl + 1
+  end
+  return take_out(self)
+end
+
+function Stream:finish()
+  check_stream(self, "finish")
+  if self.pn > 0 then
+    local line = tconcat(self.parts, "", 1, self.pn)
+    self.parts, self.pn, self.plen = {}, 0, 0
+    stream_line(self, line, line)
+  end
+  if not self.lines then
+    if self.in_para then block_done(self, false) end
+    if self.in_fence then block_done(self, true) end
+    put(self, tconcat(self.run, "", 1, self.rn))
+    self.run, self.rn, self.rlen = {}, 0, 0
+  end
+  self.sep = ""
+  self.finished = true
+  return take_out(self)
+end
+
+function Stream:stats()
+  check_stream(self, "stats")
+  return {
+    [self.lines and "lines" or "blocks"] = self.units, removed = self.removed,
+    bytes_in = self.bytes_in, bytes_out = self.bytes_out, entries = self.count,
+    evictions = self.evictions, held = self.plen + self.blen + self.rlen + #self.sep,
+  }
+end
+
+function Stream:close()
+  if getmetatable(self) ~= Stream then
+    error("bad argument #1 to 'close' (Stream expected, got " .. type(self) .. ")", 2)
+  end
+  if not self.closed then
+    self.closed = true
+    self.seen, self.blk, self.run, self.parts, self.out = nil, nil, nil, nil, nil
+  end
 end
 
 return M

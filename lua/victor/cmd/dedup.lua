@@ -1,0 +1,167 @@
+--- `victor-lua dedup`: drop repeated blocks (or lines) from a file or stdin.
+--
+--   victor-lua dedup [FILE|-] [--lines] [--null] [--stats] [--min-block-length N] [--counts]
+--
+-- The input is read in 64 KiB chunks and fed to victor.dedup.stream, so memory is
+-- the open block plus the set of seen keys, whatever the size of the input; the
+-- output equals victor.dedup.dedup (dedup_lines with --lines) of the whole input.
+local argparse = require "argparse"
+local dedup = require "victor.dedup"
+
+local M = { name = "dedup", summary = "drop repeated blocks or lines (streaming, XXH3 of normalised blocks)" }
+
+local sfmt, tonumber, floor = string.format, tonumber, math.floor
+
+M.CHUNK = 64 * 1024
+
+local function parser()
+  local p = argparse("victor-lua dedup", "Drop repeated paragraphs and code blocks (or lines) from text, keeping "
+    .. "the first\noccurrence of each byte for byte. Blocks are split on blank lines; fenced code\nblocks "
+    .. "(``` or ~~~) stay whole; two blocks repeat when their normalised forms\n(whitespace collapsed, "
+    .. "lowercase, trailing . , ; : dropped) are equal.")
+    :add_help(false)
+  p:epilog("The input is streamed in 64 KiB chunks; the output equals the one-shot\n"
+    .. "victor.dedup.dedup (or dedup_lines) of the whole input.\n"
+    .. "Exit status: 0 ok, 2 usage or input/output error.")
+  p:argument("file", "Input file ('-' or none: stdin)."):args("?")
+  p:flag("-h --help", "Show this help.")
+  p:flag("--lines", "Line mode: keep the first of each line, as awk '!seen[$0]++'.")
+  p:flag("--null", "Lines end at NUL instead of newline (implies --lines).")
+  p:flag("--counts", "Line mode: print each kept line once at the end, after its count\n"
+    .. "(as 'uniq -c' does, in first-seen order).")
+  p:flag("--stats", "Print counts and byte sizes to stderr.")
+  p:option("--min-block-length", "Blocks whose normalised form is shorter are always kept (default "
+    .. dedup.DEFAULT_MIN_BLOCK_LENGTH .. ")."):argname("<N>")
+  return p
+end
+
+-- Line counts in first-seen order (--counts): needs the whole input's counts, so
+-- it prints at the end; memory is the distinct lines.
+local function counter(delim)
+  local seen, order, n, part = {}, {}, 0, {}
+  local find, sub, tconcat = string.find, string.sub, table.concat
+  local nlines = 0
+  local function add(l)
+    nlines = nlines + 1
+    local c = seen[l]
+    if c then
+      seen[l] = c + 1
+    else
+      n = n + 1
+      order[n] = l
+      seen[l] = 1
+    end
+  end
+  local C = {}
+  function C.feed(chunk)
+    local pos = 1
+    while true do
+      local d = find(chunk, delim, pos, true)
+      if not d then
+        if pos <= #chunk then part[#part + 1] = sub(chunk, pos) end
+        return
+      end
+      local l = sub(chunk, pos, d - 1)
+      if #part > 0 then
+        part[#part + 1] = l
+        l = tconcat(part)
+        part = {}
+      end
+      add(l)
+      pos = d + 1
+    end
+  end
+  function C.finish(out)
+    if #part > 0 then add(tconcat(part)) end
+    for i = 1, n do out(sfmt("%7d %s%s", seen[order[i]], order[i], delim)) end
+    return { lines = nlines, removed = nlines - n }
+  end
+  return C
+end
+
+function M.run(argv, out, err)
+  out = out or function(s) io.stdout:write(s) end
+  err = err or function(s) io.stderr:write(s) end
+  local p = parser()
+  local ok, a = p:pparse(argv)
+  if not ok then
+    err("victor-lua: dedup: " .. a .. "\n" .. p:get_usage() .. "\n")
+    return 2
+  end
+  if a.help then out(p:get_help() .. "\n") return 0 end
+  local lines = a.lines or a.null
+  local min = dedup.DEFAULT_MIN_BLOCK_LENGTH
+  if a.min_block_length then
+    min = tonumber(a.min_block_length)
+    if not min or min < 0 or min ~= floor(min) or lines then
+      err(lines and "victor-lua: dedup: --min-block-length applies to blocks, not --lines\n"
+        or sfmt("victor-lua: dedup: --min-block-length must be a non-negative integer, got '%s'\n",
+          a.min_block_length))
+      return 2
+    end
+  end
+  if a.counts and not lines then
+    err("victor-lua: dedup: --counts needs --lines\n")
+    return 2
+  end
+  local fh, msg
+  if a.file == nil or a.file == "-" then
+    fh = io.stdin
+  else
+    fh, msg = io.open(a.file, "rb")
+    if not fh then err("victor-lua: dedup: " .. msg .. "\n") return 2 end
+  end
+  local delim = a.null and "\0" or "\n"
+  local s, cnt
+  if a.counts then
+    cnt = counter(delim)
+  elseif lines then
+    s = dedup.stream({ mode = "lines", delimiter = delim })
+  else
+    s = dedup.stream({ min_block_length = min })
+  end
+  local bytes_in = 0
+  while true do
+    local chunk, rerr = fh:read(M.CHUNK)
+    if not chunk then
+      if rerr then
+        err("victor-lua: dedup: read error: " .. tostring(rerr) .. "\n")
+        if s then s:close() end
+        return 2
+      end
+      break
+    end
+    bytes_in = bytes_in + #chunk
+    if cnt then
+      cnt.feed(chunk)
+    else
+      local text, e, code = s:feed(chunk)
+      if not text then err(sfmt("victor-lua: dedup: %s (%s)\n", e, code)) s:close() return 2 end
+      if text ~= "" then out(text) end
+    end
+  end
+  if fh ~= io.stdin then fh:close() end
+  local st
+  if cnt then
+    st = cnt.finish(out)
+    st.bytes_in = bytes_in
+  else
+    local text, e, code = s:finish()
+    if not text then err(sfmt("victor-lua: dedup: %s (%s)\n", e, code)) s:close() return 2 end
+    if text ~= "" then out(text) end
+    st = s:stats()
+    s:close()
+  end
+  if a.stats then
+    if lines then
+      err(sfmt("victor-lua: dedup: %d lines, %d removed, %d bytes in%s\n", st.lines, st.removed, st.bytes_in,
+        st.bytes_out and sfmt(", %d bytes out", st.bytes_out) or ""))
+    else
+      err(sfmt("victor-lua: dedup: %d blocks, %d removed, %d -> %d bytes\n", st.blocks, st.removed, st.bytes_in,
+        st.bytes_out))
+    end
+  end
+  return 0
+end
+
+return M
