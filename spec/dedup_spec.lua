@@ -4,23 +4,7 @@ local native = require "victor.native"
 local dedup = require "victor.dedup"
 
 
--- The public module bound to one backend (the switch is restored afterwards).
-local function load_public(fallback)
-  local saved = package.loaded["victor.dedup"]
-  package.loaded["victor.dedup"] = nil
-  native.force_fallback(fallback)
-  local m = require "victor.dedup"
-  native.force_fallback(os.getenv("VICTOR_NO_NATIVE") == "1")
-  package.loaded["victor.dedup"] = saved
-  return m
-end
-
-local backends = { { name = "fallback", mod = load_public(true) } }
-if pcall(require, "victor.core.dedup") and os.getenv("VICTOR_NO_NATIVE") ~= "1" then
-  local m = load_public(false)
-  assert(m.backend == "native")
-  table.insert(backends, 1, { name = "native", mod = m })
-end
+local backends = require "support.backends"("dedup")
 
 local rng = require "support.rng"  -- deterministic xorshift32
 

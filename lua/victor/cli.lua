@@ -68,6 +68,28 @@ function M.commands_text()
   return table.concat(lines, "\n")
 end
 
+--- Parse a command's argv with its lua-argparse parser without exiting: returns the
+--- arguments, or nil and the exit status after printing help (0) or a usage error (2).
+---@param parser table an argparse parser with a `-h --help` flag of its own
+---@param argv string[]
+---@param cmd string command name, for messages
+---@param out fun(s: string)
+---@param err fun(s: string)
+---@return table|nil args
+---@return integer? status
+function M.parse_args(parser, argv, cmd, out, err)
+  local ok, a = parser:pparse(argv)
+  if not ok then
+    err("victor-lua: " .. cmd .. ": " .. a .. "\n" .. parser:get_usage() .. "\n")
+    return nil, 2
+  end
+  if a.help then
+    out(parser:get_help() .. "\n")
+    return nil, 0
+  end
+  return a
+end
+
 --- For `-l MODULE`: require it into the global of the same name.
 ---@param name string
 function M.require_global(name)

@@ -6,6 +6,7 @@
 -- the open block plus the set of seen keys, whatever the size of the input; the
 -- output equals victor.dedup.dedup (dedup_lines with --lines) of the whole input.
 local argparse = require "argparse"
+local cli = require "victor.cli"
 local dedup = require "victor.dedup"
 
 local M = { name = "dedup", summary = "drop repeated blocks or lines (streaming, XXH3 of normalised blocks)" }
@@ -83,12 +84,8 @@ function M.run(argv, out, err)
   out = out or function(s) io.stdout:write(s) end
   err = err or function(s) io.stderr:write(s) end
   local p = parser()
-  local ok, a = p:pparse(argv)
-  if not ok then
-    err("victor-lua: dedup: " .. a .. "\n" .. p:get_usage() .. "\n")
-    return 2
-  end
-  if a.help then out(p:get_help() .. "\n") return 0 end
+  local a, status = cli.parse_args(p, argv, "dedup", out, err)
+  if not a then return status end
   local lines = a.lines or a.null
   local min = dedup.DEFAULT_MIN_BLOCK_LENGTH
   if a.min_block_length then

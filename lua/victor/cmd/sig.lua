@@ -4,6 +4,7 @@
 --   victor-lua sig --jsonl FILE|-       one call per line; print signatures and the
 --                                       loops the active `loop` rules find (exit 1)
 local argparse = require "argparse"
+local cli = require "victor.cli"
 local cjson = require "cjson.safe"
 local signature = require "victor.signature"
 local host = require "victor.host"
@@ -88,12 +89,8 @@ function M.run(argv, out, err)
   out = out or function(s) io.stdout:write(s) end
   err = err or function(s) io.stderr:write(s) end
   local p = parser()
-  local ok, a = p:pparse(argv)
-  if not ok then
-    err("victor-lua: sig: " .. a .. "\n" .. p:get_usage() .. "\n")
-    return 2
-  end
-  if a.help then out(p:get_help() .. "\n") return 0 end
+  local a, status = cli.parse_args(p, argv, "sig", out, err)
+  if not a then return status end
   if a.jsonl then return run_jsonl(a, out, err) end
   if not a.name then
     err("victor-lua: sig: a tool NAME or --jsonl FILE is required\n" .. p:get_usage() .. "\n")
