@@ -66,11 +66,16 @@ local function check_opts(opts, kind, i, fname)
   return opts
 end
 
-local function too_big(text, opts)
+-- Check the (text, opts) of a whole-text call: the options, or nil and the message
+-- when the text is over max_bytes.
+local function whole_text(text, opts, kind, fname)
+  check_text(text, 1, fname)
+  opts = check_opts(opts, kind, 2, fname)
   local max = opts.max_bytes or M.DEFAULT_MAX_BYTES
   if #text > max then
-    return sfmt("input is %d bytes, over max_bytes %d", #text, max)
+    return nil, sfmt("input is %d bytes, over max_bytes %d", #text, max)
   end
+  return opts
 end
 
 --- Victor's normalize_block: trim, collapse White_Space runs to one space, ASCII
@@ -100,10 +105,9 @@ end
 ---@return string? msg
 ---@return string? code "ELIMIT" when #text > max_bytes
 function M.find_duplicate_blocks(text, opts)
-  check_text(text, 1, "find_duplicate_blocks")
-  opts = check_opts(opts, "block", 2, "find_duplicate_blocks")
-  local msg = too_big(text, opts)
-  if msg then return nil, msg, "ELIMIT" end
+  local msg
+  opts, msg = whole_text(text, opts, "block", "find_duplicate_blocks")
+  if not opts then return nil, msg, "ELIMIT" end
   return impl.find(text, opts.min_block_length or M.DEFAULT_MIN_BLOCK_LENGTH)
 end
 
@@ -115,10 +119,9 @@ end
 ---@return table|string stats_or_msg
 ---@return string? code
 function M.dedup(text, opts)
-  check_text(text, 1, "dedup")
-  opts = check_opts(opts, "block", 2, "dedup")
-  local msg = too_big(text, opts)
-  if msg then return nil, msg, "ELIMIT" end
+  local msg
+  opts, msg = whole_text(text, opts, "block", "dedup")
+  if not opts then return nil, msg, "ELIMIT" end
   return impl.dedup(text, opts.min_block_length or M.DEFAULT_MIN_BLOCK_LENGTH)
 end
 
@@ -131,10 +134,9 @@ end
 ---@return table|string stats_or_msg
 ---@return string? code
 function M.dedup_lines(text, opts)
-  check_text(text, 1, "dedup_lines")
-  opts = check_opts(opts, "lines", 2, "dedup_lines")
-  local msg = too_big(text, opts)
-  if msg then return nil, msg, "ELIMIT" end
+  local msg
+  opts, msg = whole_text(text, opts, "lines", "dedup_lines")
+  if not opts then return nil, msg, "ELIMIT" end
   return impl.lines(text, opts.delimiter or "\n", opts.counts or false)
 end
 
