@@ -17,6 +17,8 @@
 --   stream  the text fed in 4 KB chunks to victor.dedup.stream.
 --   flat    100 KB, 1 MB and 10 MB of prose lines without blank lines or fences (one
 --           block): throughput must not fall with size (Victor's is quadratic here).
+--   near    the near-duplicate set (build_near below): dedup in exact mode and with near =
+--           3, 6, 10; precision and recall of find_duplicate_blocks { near = T } in the notes.
 local H = require "harness"
 local D = require "victor.core.dedup"
 local F = require "victor.fallback.dedup"
@@ -116,6 +118,56 @@ local function build_flat(bytes)
   return tconcat(t, "\n"):sub(1, bytes)
 end
 
+-- Near-duplicate set: VL_DEDUP_NEAR_N (default 4000) base paragraphs of 30-80 words
+-- from a 5000-word synthetic vocabulary, then (shuffled) a copy of a random base with
+-- 1-3 random word edits (replace, insert or delete: a positive) or an unrelated new
+-- paragraph (a negative), N of each. Returns the text and the kind of every block.
+local NEAR_N = tonumber(os.getenv("VL_DEDUP_NEAR_N") or "") or 4000
+local SYL = { "ka", "to", "ri", "mo", "sen", "la", "vi", "dor", "pe", "qu", "an", "el", "ist", "or", "um", "ex" }
+local VOCAB = {}
+for i = 1, 5000 do
+  local w, k = {}, i
+  repeat
+    w[#w + 1] = SYL[k % #SYL + 1]
+    k = math.floor(k / #SYL)
+  until k == 0
+  VOCAB[i] = tconcat(w)
+end
+local function near_para()
+  local w = {}
+  for i = 1, 29 + rand(51) do w[i] = VOCAB[rand(#VOCAB)] end
+  return w
+end
+local function build_near(n)
+  local blocks, kinds, bases = {}, {}, {}
+  for i = 1, n do
+    bases[i] = near_para()
+    blocks[i], kinds[i] = tconcat(bases[i], " "), "base"
+  end
+  local pos, neg = n, n
+  while pos + neg > 0 do
+    local w
+    if rand(pos + neg) <= pos then
+      pos = pos - 1
+      w = {}
+      for i, x in ipairs(bases[rand(n)]) do w[i] = x end
+      for _ = 1, rand(3) do
+        local op, at = rand(3), rand(#w)
+        if op == 1 then w[at] = VOCAB[rand(#VOCAB)]
+        elseif op == 2 then table.insert(w, at, VOCAB[rand(#VOCAB)])
+        else table.remove(w, at) end
+      end
+      kinds[#kinds + 1] = "pos"
+    else
+      neg = neg - 1
+      w = near_para()
+      kinds[#kinds + 1] = "neg"
+    end
+    blocks[#blocks + 1] = tconcat(w, " ")
+  end
+  return tconcat(blocks, "\n\n") .. "\n", kinds
+end
+
 -- Build only what the case this process runs needs (each run is a fresh process).
 local cache = {}
 local function data(name)
@@ -123,6 +175,7 @@ local function data(name)
     if name == "text" then cache.text = build_text(TEXT_MB * MB)
     elseif name == "slice" then cache.slice = data("text"):sub(1, 1 * MB)
     elseif name == "log" then cache.log = build_log(LOG_LINES)
+    elseif name == "near" then cache.near, cache.near_kinds = build_near(NEAR_N)
     else cache[name] = build_flat(tonumber(name:match("^flat(%d+)$"))) end
   end
   return cache[name]
@@ -159,6 +212,12 @@ add("lines.native", sfmt("dedup_lines %.1f M log lines", LOG_LINES / 1e6), "nati
 for _, sz in ipairs({ 100000, 1000000, 10000000 }) do
   add("flat." .. sz .. ".native", sfmt("dedup %s B, no blank line", H.si(sz)), "native", "flat", "flat" .. sz,
     function(s) return D.dedup(s, 50) end, true)
+end
+add("near.exact.native", sfmt("near set (%d+2x%d paragraphs), exact mode", NEAR_N, NEAR_N), "native", "near",
+  "near", function(s) return D.dedup(s, 50) end, true)
+for _, t in ipairs({ 3, 6, 10 }) do
+  add("near.T" .. t .. ".native", sfmt("near set, near = %d", t), "native", "near", "near",
+    function(s) return D.dedup(s, 50, t) end, true)
 end
 
 local results = suite:run()
@@ -262,7 +321,25 @@ if r_flat then
       mbps("flat.10000000.native")) }
 end
 
+-- near mode: precision and recall on the generated set (blocks are in the order of
+-- near_kinds: one block per paragraph)
+local near_text, near_kinds = data("near"), cache.near_kinds
+local near_notes = {}
+for _, t in ipairs({ 3, 6, 10 }) do
+  local tp, fp = 0, 0
+  for _, e in ipairs(dedup.find_duplicate_blocks(near_text, { near = t })) do
+    local k = near_kinds[(e.dup.line - 1) / 2 + 1]
+    if k == "pos" then tp = tp + 1 else fp = fp + 1 end
+  end
+  near_notes[#near_notes + 1] = sfmt("T=%d precision %.3f recall %.3f", t, tp + fp > 0 and tp / (tp + fp) or 1,
+    tp / NEAR_N)
+  local r = ratio(sfmt("near mode T=%d / exact mode (near set)", t), "near.T" .. t .. ".native", "near.exact.native")
+  if r then near_notes[#near_notes] = near_notes[#near_notes] .. sfmt(", throughput %.0f%% of exact", r * 100) end
+end
+
 local notes = {
+  sfmt("near set: %d base paragraphs (30-80 words), %d copies with 1-3 word edits (positives), %d unrelated "
+    .. "(negatives), %.1f MB: %s.", NEAR_N, NEAR_N, NEAR_N, #near_text / MB, tconcat(near_notes, "; ")),
   sfmt("text: %d MB from %s, %d blocks, %d removed (%.0f%%), %d -> %d bytes.", TEXT_MB, source_kind or "?",
     ost.blocks, ost.removed, 100 * ost.removed / ost.blocks, ost.bytes_in, ost.bytes_out),
   sfmt("stream: peak held bytes after the last feed %d; set entries capped at %d (default).", peak_held,

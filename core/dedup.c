@@ -283,7 +283,168 @@ static size_t pow2_at_least(size_t x)
   return p;
 }
 
+/* ---- near duplicates (design note: SimHash) -------------------------------------- */
+
+static void simhash_add(int *acc, uint64_t h)
+{
+  int i;
+  for (i = 0; i < 64; i++) acc[i] += ((h >> i) & 1) ? 1 : -1;
+}
+
+int vl_dedup_simhash(const char *key, size_t n, uint64_t *out)
+{
+  size_t ws[3], we[3], i = 0, nw = 0, s0, e;
+  int acc[64], b;
+  uint64_t h = 0;
+  memset(acc, 0, sizeof acc);
+  while (i < n) {
+    while (i < n && key[i] == ' ') i++;
+    if (i >= n) break;
+    s0 = i;
+    while (i < n && key[i] != ' ') i++;
+    e = i;
+    nw++;
+    ws[0] = ws[1]; we[0] = we[1];
+    ws[1] = ws[2]; we[1] = we[2];
+    ws[2] = s0; we[2] = e;
+    if (nw >= 3) simhash_add(acc, XXH3_64bits(key + ws[0], we[2] - ws[0]));
+  }
+  if (nw == 0) return 0;
+  if (nw < 3) {  /* 1 or 2 words: word 1-grams */
+    for (b = 3 - (int)nw; b < 3; b++) simhash_add(acc, XXH3_64bits(key + ws[b], we[b] - ws[b]));
+  }
+  for (b = 0; b < 64; b++)
+    if (acc[b] > 0) h |= (uint64_t)1 << b;
+  *out = h;
+  return 1;
+}
+
+static int popcount64(uint64_t x)  /* SWAR, pure C99 */
+{
+  x = x - ((x >> 1) & 0x5555555555555555ULL);
+  x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+  x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+  return (int)((x * 0x0101010101010101ULL) >> 56);
+}
+
+/* A bucket of the band index: (band, value) and up to VL_DEDUP_NEAR_BUCKET block
+ * indices in insertion order (a chain of nodes). */
+typedef struct nbucket {
+  uint64_t value;
+  unsigned band, count;
+  size_t head, tail;  /* node indices + 1; 0 = none */
+} nbucket;
+
+typedef struct nnode {
+  size_t blk, next;   /* next: node index + 1 */
+} nnode;
+
+static uint64_t band_value(uint64_t h, unsigned band, unsigned nbands)
+{
+  unsigned lo = band * 64 / nbands, hi = (band + 1) * 64 / nbands, w = hi - lo;
+  uint64_t v = h >> lo;
+  return w >= 64 ? v : v & (((uint64_t)1 << w) - 1);
+}
+
+static size_t bucket_slot(uint64_t v, unsigned band, size_t mask)
+{
+  uint64_t x = (v ^ ((uint64_t)band * 0x9E3779B97F4A7C15ULL)) * 0xBF58476D1CE4E5B9ULL;
+  return (size_t)(x ^ (x >> 31)) & mask;
+}
+
+/* Second pass of near mode: mark blocks within Hamming distance `t` of an earlier
+ * kept block (design note). */
+static int mark_near(vl_dedup *d, size_t min_block_length, unsigned t)
+{
+  const unsigned nbands = t >= 64 ? 0 : t + 1;
+  size_t i, j, mask = 0, first_any = VL_DEDUP_NONE, nnodes = 0, nbuckets = 0;
+  uint64_t *sh = NULL;
+  nbucket *bk = NULL;
+  nnode *nodes = NULL;
+  int st = VL_OK;
+  d->near_removed = 0;
+  if (d->nblocks == 0) return VL_OK;
+  d->near_dist = malloc(d->nblocks);
+  sh = malloc(d->nblocks * sizeof *sh);
+  for (i = 0; i < d->nblocks; i++)  /* blocks that may be indexed */
+    if (d->blocks[i].first == VL_DEDUP_NONE && d->blocks[i].key_len >= min_block_length) nbuckets++;
+  if (nbands && nbuckets) {
+    mask = pow2_at_least(2 * nbuckets * nbands) - 1;
+    bk = calloc(mask + 1, sizeof *bk);
+    nodes = malloc(nbuckets * nbands * sizeof *nodes);
+  }
+  if (!d->near_dist || !sh || (nbands && nbuckets && (!bk || !nodes))) {
+    st = VL_ENOMEM;
+    goto done;
+  }
+  memset(d->near_dist, VL_DEDUP_NEAR_NONE, d->nblocks);
+  for (i = 0; i < d->nblocks; i++) {
+    vl_dedup_block *b = &d->blocks[i];
+    size_t best = VL_DEDUP_NONE;
+    unsigned band;
+    int bestd = 0;
+    if (b->first != VL_DEDUP_NONE || b->key_len < min_block_length) continue;
+    if (!vl_dedup_simhash(d->keys + b->key, b->key_len, &sh[i])) continue;
+    if (!nbands) {
+      if (first_any != VL_DEDUP_NONE) { best = first_any; bestd = popcount64(sh[i] ^ sh[first_any]); }
+    } else {
+      for (band = 0; band < nbands; band++) {
+        uint64_t v = band_value(sh[i], band, nbands);
+        size_t h, nd;
+        for (h = bucket_slot(v, band, mask); bk[h].count; h = (h + 1) & mask) {
+          if (bk[h].band != band || bk[h].value != v) continue;
+          for (nd = bk[h].head; nd; nd = nodes[nd - 1].next) {
+            int dist;
+            j = nodes[nd - 1].blk;
+            if (best != VL_DEDUP_NONE && j >= best) continue;
+            dist = popcount64(sh[i] ^ sh[j]);
+            if (dist <= (int)t) { best = j; bestd = dist; }
+          }
+          break;
+        }
+      }
+    }
+    if (best != VL_DEDUP_NONE) {
+      b->first = best;
+      d->near_dist[i] = (unsigned char)bestd;
+      d->removed++;
+      d->near_removed++;
+      continue;
+    }
+    /* kept: index it */
+    if (first_any == VL_DEDUP_NONE) first_any = i;
+    for (band = 0; band < nbands; band++) {
+      uint64_t v = band_value(sh[i], band, nbands);
+      size_t h;
+      for (h = bucket_slot(v, band, mask); bk[h].count; h = (h + 1) & mask)
+        if (bk[h].band == band && bk[h].value == v) break;
+      if (!bk[h].count) {
+        bk[h].band = band;
+        bk[h].value = v;
+      } else if (bk[h].count >= VL_DEDUP_NEAR_BUCKET) {
+        continue;  /* full: later blocks are not indexed under this band value */
+      }
+      nodes[nnodes].blk = i;
+      nodes[nnodes].next = 0;
+      if (bk[h].tail) nodes[bk[h].tail - 1].next = nnodes + 1;
+      else bk[h].head = nnodes + 1;
+      bk[h].tail = ++nnodes;
+      bk[h].count++;
+    }
+  }
+done:
+  free(sh);
+  free(bk);
+  free(nodes);
+  return st;
+}
+
 int vl_dedup_scan(vl_dedup *d, const char *str, size_t n, size_t min_block_length)
+{
+  return vl_dedup_scan_near(d, str, n, min_block_length, -1);
+}
+
+int vl_dedup_scan_near(vl_dedup *d, const char *str, size_t n, size_t min_block_length, int near)
 {
   const u8 *s = (const u8 *)str;
   size_t pos = 0, line = 1, i, koff = 0, mask;
@@ -362,16 +523,18 @@ int vl_dedup_scan(vl_dedup *d, const char *str, size_t n, size_t min_block_lengt
     }
   }
   free(set);
-  return VL_OK;
+  return near < 0 ? VL_OK : mark_near(d, min_block_length, near > 64 ? 64 : (unsigned)near);
 }
 
 void vl_dedup_free(vl_dedup *d)
 {
   free(d->blocks);
   free(d->keys);
+  free(d->near_dist);
   d->blocks = NULL;
   d->keys = NULL;
-  d->nblocks = d->capblocks = d->removed = 0;
+  d->near_dist = NULL;
+  d->nblocks = d->capblocks = d->removed = d->near_removed = 0;
 }
 
 void vl_dedup_render(const vl_dedup *d, const char *s, size_t n, char *out, size_t *out_len)

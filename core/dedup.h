@@ -66,6 +66,30 @@
  * block had the same key: keys are compared byte for byte (an open-addressing set
  * of ids, the keys kept in one buffer), so a 64-bit collision cannot drop text.
  *
+ * Near duplicates (vl_dedup_scan_near, opt-in threshold T in 0..64). SimHash of a
+ * key: its words are the maximal runs of bytes other than ' ' (a normalised key
+ * has no other White_Space). Features: with 3 words or more, every word 3-shingle,
+ * the key bytes from the first byte of word k to the last of word k+2 (so "a b c");
+ * with 1 or 2 words, each word; a key without words has no simhash. Each feature
+ * is hashed with XXH3-64 (seed 0); bit i of the simhash is 1 when more features
+ * have bit i set than clear (ties: 0). Pass two, after the exact pass (which is
+ * unchanged, so near mode only adds matches): in block order, a block that is not
+ * an exact duplicate, whose key is at least min_block_length bytes long and has a
+ * simhash, is a near duplicate of the lowest-index candidate j with
+ * popcount(sh ^ sh_j) <= T; otherwise it is kept and indexed. Candidates: for
+ * T < 64, the simhash is cut into B = T + 1 bands, band k = bits
+ * [floor(64k/B), floor(64(k+1)/B)); the kept blocks are indexed by (band, value),
+ * and a block's candidates are the blocks in the buckets of its B band values (by
+ * pigeonhole a kept block within distance T shares at least one band value). A
+ * bucket holds the first VL_DEDUP_NEAR_BUCKET (64) kept blocks with that value;
+ * later ones are not indexed under it (so at most 64 B distance checks per block:
+ * linear time; the cost is recall on inputs with over 64 near-identical blocks
+ * per band value). T = 64: every pair qualifies, the candidate is the first kept
+ * block with a simhash. Exact duplicates still point at the first block with the
+ * same key, even when that block was itself removed as a near duplicate. Memory of
+ * near mode: 8 + 1 bytes per block plus about 16 + 2*40 bytes per band per block
+ * that may be indexed.
+ *
  * Rendering (vl_dedup_render): leading blank lines, kept blocks and their bytes
  * are copied unchanged. Between two consecutive kept blocks, of the separators
  * between them in the input, the last non-empty one is written (the one after a
@@ -152,16 +176,28 @@ typedef struct vl_dedup_block {
   int fence;               /* 1 for a fenced code block */
 } vl_dedup_block;
 
+#define VL_DEDUP_NEAR_NONE 255   /* near_dist of a block that is no near hit */
+#define VL_DEDUP_NEAR_BUCKET 64  /* blocks kept per (band, value) bucket */
+
 /* Result of a scan; zero-initialise, then vl_dedup_scan; vl_dedup_free releases. */
 typedef struct vl_dedup {
   vl_dedup_block *blocks;
   size_t nblocks, capblocks;
-  size_t removed;   /* blocks with first != VL_DEDUP_NONE */
+  size_t removed;   /* blocks with first != VL_DEDUP_NONE (exact and near) */
   char *keys;       /* normalised keys, back to back */
+  unsigned char *near_dist;  /* near mode only (else NULL): per block, the Hamming
+                                distance of a near hit, or VL_DEDUP_NEAR_NONE */
+  size_t near_removed;       /* near mode: of `removed`, the near hits */
 } vl_dedup;
 
 /* Split s[0..n) into blocks, normalise, hash and mark duplicates. */
 int vl_dedup_scan(vl_dedup *d, const char *s, size_t n, size_t min_block_length);
+/* The same, and with near >= 0 (a Hamming threshold; above 64 counts as 64) also
+ * near duplicates (design note); near < 0 is vl_dedup_scan. */
+int vl_dedup_scan_near(vl_dedup *d, const char *s, size_t n, size_t min_block_length, int near);
+/* SimHash of a normalised key (design note): 1 and *out, or 0 for a key without
+ * words (no simhash). */
+int vl_dedup_simhash(const char *key, size_t n, uint64_t *out);
 void vl_dedup_free(vl_dedup *d);
 /* Write the deduplicated text into out (room for n bytes); *out_len its length. */
 void vl_dedup_render(const vl_dedup *d, const char *s, size_t n, char *out, size_t *out_len);

@@ -118,14 +118,43 @@ static void push_span(lua_State *L, const vl_dedup_block *b)
   lua_setfield(L, -2, "line");
 }
 
-/* find(text, min_block_length) -> array of {first=, dup=, id=, victor_id=} */
+/* The near threshold argument: nil (off, -1) or an integer 0..64 (checked in Lua). */
+static int opt_near(lua_State *L, int i)
+{
+  lua_Integer t;
+  if (lua_isnoneornil(L, i)) return -1;
+  t = luaL_checkinteger(L, i);
+  if (t < 0 || t > 64) luaL_argerror(L, i, "0..64 expected");
+  return (int)t;
+}
+
+/* simhash(s) -> hex16 of the SimHash of normalize_block(s), or nil (no words) */
+static int l_simhash(lua_State *L)
+{
+  size_t n, o;
+  uint64_t h;
+  const char *s = luaL_checklstring(L, 1, &n);
+  scratch *x = new_scratch(L);
+  if (!(x->out = malloc(n ? n : 1))) return fail(L, VL_ENOMEM);
+  o = vl_dedup_normalize_block(s, n, x->out);
+  if (!vl_dedup_simhash(x->out, o, &h)) {
+    lua_pushnil(L);
+    return 1;
+  }
+  push_id(L, h);
+  return 1;
+}
+
+/* find(text, min_block_length[, near]) -> array of {first=, dup=, id=, victor_id=
+ * [, distance=, near=]} */
 static int l_find(lua_State *L)
 {
   size_t n, i, k = 0;
   const char *s = luaL_checklstring(L, 1, &n);
   size_t min = check_size(L, 2);
+  int near = opt_near(L, 3);
   scratch *x = new_scratch(L);
-  int st = vl_dedup_scan(&x->d, s, n, min);
+  int st = vl_dedup_scan_near(&x->d, s, n, min, near);
   if (st != VL_OK) return fail(L, st);
   lua_createtable(L, (int)x->d.removed, 0);
   for (i = 0; i < x->d.nblocks; i++) {
@@ -142,6 +171,13 @@ static int l_find(lua_State *L)
     lua_pushlstring(L, lua_tostring(L, -1) + 4, 12);
     lua_setfield(L, -3, "victor_id");
     lua_pop(L, 1);
+    if (x->d.near_dist) {
+      unsigned char dist = x->d.near_dist[i];
+      lua_pushnumber(L, dist == VL_DEDUP_NEAR_NONE ? 0 : dist);
+      lua_setfield(L, -2, "distance");
+      lua_pushboolean(L, dist != VL_DEDUP_NEAR_NONE);
+      lua_setfield(L, -2, "near");
+    }
     lua_rawseti(L, -2, (int)++k);
   }
   return 1;
@@ -153,14 +189,16 @@ static void set_num(lua_State *L, const char *k, size_t v)
   lua_setfield(L, -2, k);
 }
 
-/* dedup(text, min_block_length) -> text, {blocks=, removed=, bytes_in=, bytes_out=} */
+/* dedup(text, min_block_length[, near]) -> text, {blocks=, removed=, bytes_in=, bytes_out=
+ * [, near_removed=]} */
 static int l_dedup(lua_State *L)
 {
   size_t n, o;
   const char *s = luaL_checklstring(L, 1, &n);
   size_t min = check_size(L, 2);
+  int near = opt_near(L, 3);
   scratch *x = new_scratch(L);
-  int st = vl_dedup_scan(&x->d, s, n, min);
+  int st = vl_dedup_scan_near(&x->d, s, n, min, near);
   if (st != VL_OK) return fail(L, st);
   if (!(x->out = malloc(n ? n : 1))) return fail(L, VL_ENOMEM);
   vl_dedup_render(&x->d, s, n, x->out, &o);
@@ -170,6 +208,7 @@ static int l_dedup(lua_State *L)
   set_num(L, "removed", x->d.removed);
   set_num(L, "bytes_in", n);
   set_num(L, "bytes_out", o);
+  if (near >= 0) set_num(L, "near_removed", x->d.near_removed);
   return 2;
 }
 
@@ -321,6 +360,7 @@ static const luaL_Reg funcs[] = {
   {"normalize_block", l_normalize_block},
   {"norm_apply", l_norm_apply},
   {"block_id", l_block_id},
+  {"simhash", l_simhash},
   {"find", l_find},
   {"dedup", l_dedup},
   {"lines", l_lines},

@@ -41,7 +41,7 @@ local function is_count(v)
 end
 
 local OPTS = {
-  block = { min_block_length = "count", max_bytes = "count" },
+  block = { min_block_length = "count", max_bytes = "count", near = "near" },
   lines = { delimiter = "delimiter", counts = "boolean", max_bytes = "count" },
   stream = { mode = "mode", min_block_length = "count", delimiter = "delimiter", max_entries = "count" },
 }
@@ -59,6 +59,8 @@ local function check_opts(opts, kind, i, fname)
       argerror(i, fname, k .. " must be a boolean")
     elseif want == "delimiter" and v ~= "\n" and v ~= "\0" then
       argerror(i, fname, 'delimiter must be "\\n" or "\\0"')
+    elseif want == "near" and not (is_count(v) and v <= 64) then
+      argerror(i, fname, "near must be an integer from 0 to 64")
     elseif want == "mode" and v ~= "blocks" and v ~= "lines" then
       argerror(i, fname, 'mode must be "blocks" or "lines"')
     end
@@ -97,10 +99,23 @@ function M.block_id(s)
   return impl.block_id(s)
 end
 
+--- SimHash of normalize_block(s) used by near mode (features in core/dedup.h:
+--- word 3-shingles, or words for keys of 1 or 2 words, hashed with XXH3-64), as 16
+--- hex digits; nil when the key has no words.
+---@param s string
+---@return string|nil
+function M.simhash(s)
+  check_text(s, 1, "simhash")
+  return impl.simhash(s)
+end
+
 --- Repeated blocks: an array of {first = {start, stop, line}, dup = {start, stop,
---- line}, id = 16 hex digits, victor_id = 12 hex digits}, in input order.
+--- line}, id = 16 hex digits, victor_id = 12 hex digits}, in input order. With
+--- opts.near = T (0..64), near duplicates too: a block whose SimHash is within
+--- Hamming distance T of an earlier kept block's; then every entry also has
+--- distance (0 for an exact repeat) and near (true for a near hit).
 ---@param text string
----@param opts? {min_block_length?: integer, max_bytes?: integer}
+---@param opts? {min_block_length?: integer, max_bytes?: integer, near?: integer}
 ---@return table[]|nil dups
 ---@return string? msg
 ---@return string? code "ELIMIT" when #text > max_bytes
@@ -108,13 +123,15 @@ function M.find_duplicate_blocks(text, opts)
   local msg
   opts, msg = whole_text(text, opts, "block", "find_duplicate_blocks")
   if not opts then return nil, msg, "ELIMIT" end
-  return impl.find(text, opts.min_block_length or M.DEFAULT_MIN_BLOCK_LENGTH)
+  return impl.find(text, opts.min_block_length or M.DEFAULT_MIN_BLOCK_LENGTH, opts.near)
 end
 
 --- The text with repeated blocks removed (first occurrences kept byte for byte),
---- and {blocks=, removed=, bytes_in=, bytes_out=}.
+--- and {blocks=, removed=, bytes_in=, bytes_out=}. With opts.near = T, near
+--- duplicates (see find_duplicate_blocks) are removed too and the stats gain
+--- near_removed (of removed, the near hits).
 ---@param text string
----@param opts? {min_block_length?: integer, max_bytes?: integer}
+---@param opts? {min_block_length?: integer, max_bytes?: integer, near?: integer}
 ---@return string|nil text
 ---@return table|string stats_or_msg
 ---@return string? code
@@ -122,7 +139,7 @@ function M.dedup(text, opts)
   local msg
   opts, msg = whole_text(text, opts, "block", "dedup")
   if not opts then return nil, msg, "ELIMIT" end
-  return impl.dedup(text, opts.min_block_length or M.DEFAULT_MIN_BLOCK_LENGTH)
+  return impl.dedup(text, opts.min_block_length or M.DEFAULT_MIN_BLOCK_LENGTH, opts.near)
 end
 
 --- Line mode, as awk '!seen[$0]++': every kept line followed by the delimiter, and

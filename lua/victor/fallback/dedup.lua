@@ -289,28 +289,149 @@ local function mark(s, min)
   return blocks, nb, removed
 end
 
+-- SimHash of a normalised key (core/dedup.h): hi, lo (32-bit halves) and the bits
+-- as a 64-char string of "0"/"1" (char i + 1 = bit i); nil without words.
+local bband, bxor, rshift, tohex = bit.band, bit.bxor, bit.rshift, bit.tohex
+local floor, tonumber = math.floor, tonumber
+
+local function simhash_add(acc, f)
+  local h = xxh3.hash64(f)
+  local hi, lo = tonumber(sub(h, 1, 8), 16), tonumber(sub(h, 9, 16), 16)
+  for i = 0, 31 do
+    acc[i] = acc[i] + (bband(rshift(lo, i), 1) == 1 and 1 or -1)
+    acc[i + 32] = acc[i + 32] + (bband(rshift(hi, i), 1) == 1 and 1 or -1)
+  end
+end
+
+local function simhash_parts(key)
+  local acc = {}
+  for i = 0, 63 do acc[i] = 0 end
+  local ws, we, nw, pos = {}, {}, 0, 1
+  while true do
+    local a, z = find(key, "[^ ]+", pos)
+    if not a then break end
+    nw = nw + 1
+    ws[nw], we[nw] = a, z
+    if nw >= 3 then simhash_add(acc, sub(key, ws[nw - 2], z)) end
+    pos = z + 1
+  end
+  if nw == 0 then return nil end
+  if nw < 3 then
+    for k = 1, nw do simhash_add(acc, sub(key, ws[k], we[k])) end
+  end
+  local hi, lo, bits = 0, 0, {}
+  for i = 0, 63 do
+    local one = acc[i] > 0
+    bits[i + 1] = one and "1" or "0"
+    if one then
+      if i < 32 then lo = lo + 2 ^ i else hi = hi + 2 ^ (i - 32) end
+    end
+  end
+  return hi, lo, tconcat(bits)
+end
+
+function M.simhash(s)
+  local hi, lo = simhash_parts(M.normalize_block(s))
+  if not hi then return nil end
+  return tohex(hi, 8) .. tohex(lo, 8)
+end
+
+local function popcount32(x)
+  local c = 0
+  while x ~= 0 do
+    x = bband(x, x - 1)
+    c = c + 1
+  end
+  return c
+end
+
+local NEAR_BUCKET = 64 -- VL_DEDUP_NEAR_BUCKET
+
+-- Second pass of near mode (core/dedup.h): b.first and b.near_dist of the near
+-- hits; returns their count.
+local function mark_near(blocks, nb, min, t)
+  local nbands = t >= 64 and 0 or t + 1
+  local index, first_any, count = {}, nil, 0
+  for i = 1, nb do
+    local b = blocks[i]
+    if not b.first and #b.key >= min then
+      local hi, lo, bits = simhash_parts(b.key)
+      if hi then
+        b.shi, b.slo = hi, lo
+        local best, bestd
+        if nbands == 0 then
+          if first_any then
+            local o = blocks[first_any]
+            best, bestd = first_any, popcount32(bxor(hi, o.shi)) + popcount32(bxor(lo, o.slo))
+          end
+        else
+          for k = 0, nbands - 1 do
+            local bucket = index[k .. ":" .. sub(bits, floor(k * 64 / nbands) + 1, floor((k + 1) * 64 / nbands))]
+            if bucket then
+              for m = 1, #bucket do
+                local j = bucket[m]
+                if best and j >= best then break end
+                local o = blocks[j]
+                local d = popcount32(bxor(hi, o.shi)) + popcount32(bxor(lo, o.slo))
+                if d <= t then
+                  best, bestd = j, d
+                  break
+                end
+              end
+            end
+          end
+        end
+        if best then
+          b.first, b.near_dist = best, bestd
+          count = count + 1
+        else
+          first_any = first_any or i
+          for k = 0, nbands - 1 do
+            local key = k .. ":" .. sub(bits, floor(k * 64 / nbands) + 1, floor((k + 1) * 64 / nbands))
+            local bucket = index[key]
+            if not bucket then
+              index[key] = { i }
+            elseif #bucket < NEAR_BUCKET then
+              bucket[#bucket + 1] = i
+            end
+          end
+        end
+      end
+    end
+  end
+  return count
+end
+
 local function span(b)
   return { start = b.start, stop = b.stop, line = b.line }
 end
 
-function M.find(s, min)
+function M.find(s, min, near)
   local blocks, nb = mark(s, min)
+  if near then mark_near(blocks, nb, min, near) end
   local out = {}
   for i = 1, nb do
     local b = blocks[i]
     if b.first then
       local id = xxh3.hash64(b.key)
-      out[#out + 1] = { first = span(blocks[b.first]), dup = span(b), id = id, victor_id = sub(id, 5) }
+      local e = { first = span(blocks[b.first]), dup = span(b), id = id, victor_id = sub(id, 5) }
+      if near then e.distance, e.near = b.near_dist or 0, b.near_dist ~= nil end
+      out[#out + 1] = e
     end
   end
   return out
 end
 
-function M.dedup(s, min)
+function M.dedup(s, min, near)
   local blocks, nb, removed = mark(s, min)
+  local near_removed
+  if near then
+    near_removed = mark_near(blocks, nb, min, near)
+    removed = removed + near_removed
+  end
   local n = #s
   if nb == 0 then
-    return s, { blocks = 0, removed = 0, bytes_in = n, bytes_out = n }
+    return s, { blocks = 0, removed = 0, bytes_in = n, bytes_out = n, near_removed = near_removed }
   end
   local buf = { sub(s, 1, blocks[1].end_ - 1) }
   local last, sep_a, sep_b, dropped = 1, 0, 0, false
@@ -331,7 +452,7 @@ function M.dedup(s, min)
   end
   buf[#buf + 1] = sub(s, blocks[nb].end_)
   local out = tconcat(buf)
-  return out, { blocks = nb, removed = removed, bytes_in = n, bytes_out = #out }
+  return out, { blocks = nb, removed = removed, bytes_in = n, bytes_out = #out, near_removed = near_removed }
 end
 
 function M.lines(s, delim, want_counts)
