@@ -272,12 +272,7 @@ local same_fallback = F.dedup(data("slice"), 50) == D.dedup(data("slice"), 50)
 local _, ost = D.dedup(text, 50)
 
 H.compare(results, "oneshot.1MB.fallback", "slice")
-local ratios = {}
-local function ratio(label, a, b)
-  local v = H.ratio(results, a, b)
-  if v then ratios[#ratios + 1] = { label = label, a = a, b = b, value = v } end
-  return v
-end
+local ratios, ratio = H.ratio_table(results)
 local r_fb = ratio("one-shot 1 MB: native / fallback", "oneshot.1MB.native", "oneshot.1MB.fallback")
 local r_st = ratio("stream 4 KB chunks / one-shot", "stream4k.native", "oneshot.native")
 local function mbps(name)

@@ -410,6 +410,21 @@ function M.ratio(results, a, b)
   return ra.items_per_s / rb.items_per_s
 end
 
+--- A ratio table for suite:finish and a recorder: `local ratios, ratio =
+--- H.ratio_table(results)`, then `ratio(label, a, b)` computes H.ratio(results, a, b),
+--- appends {label, a, b, value} when both cases ran, and returns the value.
+---@param results table
+---@return table ratios
+---@return fun(label: string, a: string, b: string): number|nil
+function M.ratio_table(results)
+  local ratios = {}
+  return ratios, function(label, a, b)
+    local v = M.ratio(results, a, b)
+    if v then ratios[#ratios + 1] = { label = label, a = a, b = b, value = v } end
+    return v
+  end
+end
+
 --- Look a result up by name.
 ---@param results BenchResult[]
 ---@param name string

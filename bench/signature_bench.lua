@@ -280,12 +280,7 @@ for _, w in ipairs(WORKLOADS) do H.compare(results, "of." .. w.key .. ".fallback
 H.compare(results, "hash64.64B.fallback", "hash64")
 H.compare(results, "loop.push.fallback", "loop")
 
-local ratios = {}
-local function ratio(label, a, b)
-  local v = H.ratio(results, a, b)
-  if v then ratios[#ratios + 1] = { label = label, a = a, b = b, value = v } end
-  return v
-end
+local ratios, ratio = H.ratio_table(results)
 for _, w in ipairs(WORKLOADS) do
   local k, g = w.key, w.label
   ratio(g .. ": native batch / fallback batch", "batch." .. k .. ".native", "batch." .. k .. ".fallback")

@@ -145,16 +145,29 @@ static int l_simhash(lua_State *L)
   return 1;
 }
 
+/* The shared prologue of find and dedup: check (text, min_block_length[, near]),
+ * then scan the blocks into a new scratch. *near is the threshold (-1: off); *st is
+ * VL_OK or the scan's failure. */
+static scratch *scan_args(lua_State *L, const char **s, size_t *n, int *near, int *st)
+{
+  size_t min;
+  scratch *x;
+  *s = luaL_checklstring(L, 1, n);
+  min = check_size(L, 2);
+  *near = opt_near(L, 3);
+  x = new_scratch(L);
+  *st = vl_dedup_scan_near(&x->d, *s, *n, min, *near);
+  return x;
+}
+
 /* find(text, min_block_length[, near]) -> array of {first=, dup=, id=, victor_id=
  * [, distance=, near=]} */
 static int l_find(lua_State *L)
 {
   size_t n, i, k = 0;
-  const char *s = luaL_checklstring(L, 1, &n);
-  size_t min = check_size(L, 2);
-  int near = opt_near(L, 3);
-  scratch *x = new_scratch(L);
-  int st = vl_dedup_scan_near(&x->d, s, n, min, near);
+  const char *s;
+  int near, st;
+  scratch *x = scan_args(L, &s, &n, &near, &st);
   if (st != VL_OK) return fail(L, st);
   lua_createtable(L, (int)x->d.removed, 0);
   for (i = 0; i < x->d.nblocks; i++) {
@@ -194,11 +207,9 @@ static void set_num(lua_State *L, const char *k, size_t v)
 static int l_dedup(lua_State *L)
 {
   size_t n, o;
-  const char *s = luaL_checklstring(L, 1, &n);
-  size_t min = check_size(L, 2);
-  int near = opt_near(L, 3);
-  scratch *x = new_scratch(L);
-  int st = vl_dedup_scan_near(&x->d, s, n, min, near);
+  const char *s;
+  int near, st;
+  scratch *x = scan_args(L, &s, &n, &near, &st);
   if (st != VL_OK) return fail(L, st);
   if (!(x->out = malloc(n ? n : 1))) return fail(L, VL_ENOMEM);
   vl_dedup_render(&x->d, s, n, x->out, &o);
