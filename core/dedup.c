@@ -12,8 +12,32 @@
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
+#include <simde/x86/sse2.h>
 
 typedef unsigned char u8;
+
+/* Count of trailing zero bits of x != 0. */
+static int vl_ctz32(unsigned x)
+{
+#if defined(__GNUC__) || defined(__clang__)
+  return __builtin_ctz(x);
+#else
+  int k = 0;
+  while (!(x & 1u)) { x >>= 1; k++; }
+  return k;
+#endif
+}
+
+static int vl_ctz64(uint64_t x)
+{
+#if defined(__GNUC__) || defined(__clang__)
+  return __builtin_ctzll(x);
+#else
+  int k = 0;
+  while (!(x & 1u)) { x >>= 1; k++; }
+  return k;
+#endif
+}
 
 /* Byte length of a White_Space code point at s[i] (well-formed UTF-8), else 0.
  * With no_lf, "\n" is not counted (horizontal space for the normaliser). */
@@ -40,29 +64,89 @@ static size_t ws_len(const u8 *s, size_t i, size_t n, int no_lf)
   return 0;
 }
 
+/* normalize_block works on a state `sp`: the byte before s[i] was White_Space. The
+ * first byte of a space run writes ' ' (unless nothing was written yet: leading
+ * space), the others nothing; a trailing ' ' is taken back at the end. One byte or
+ * White_Space code point at s[i], by that rule: */
+static inline size_t norm_step(const u8 *s, size_t i, size_t n, char *out, size_t *o, int *sp)
+{
+  u8 c = s[i];
+  size_t w = c < 0x80 ? (c == ' ' || (c >= 9 && c <= 13)) : ws_len(s, i, n, 0);
+  if (w) {
+    if (!*sp && *o) out[(*o)++] = ' ';
+    *sp = 1;
+    return i + w;
+  }
+  out[(*o)++] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+  *sp = 0;
+  return i + 1;
+}
+
+/* 16 ASCII bytes as normalize_block writes them: ASCII spaces as ' ', 'A'..'Z'
+ * lowered; *ws gets the mask of the spaces. */
+static inline simde__m128i norm16(simde__m128i v, unsigned *ws)
+{
+  simde__m128i wsv = simde_mm_or_si128(
+      simde_mm_cmpeq_epi8(v, simde_mm_set1_epi8(' ')),
+      simde_mm_and_si128(simde_mm_cmpgt_epi8(v, simde_mm_set1_epi8(8)),
+                         simde_mm_cmplt_epi8(v, simde_mm_set1_epi8(14))));
+  simde__m128i up = simde_mm_and_si128(simde_mm_cmpgt_epi8(v, simde_mm_set1_epi8('A' - 1)),
+                                       simde_mm_cmplt_epi8(v, simde_mm_set1_epi8('Z' + 1)));
+  *ws = (unsigned)simde_mm_movemask_epi8(wsv);
+  v = simde_mm_add_epi8(v, simde_mm_and_si128(up, simde_mm_set1_epi8(32)));
+  return simde_mm_or_si128(simde_mm_andnot_si128(wsv, v), simde_mm_and_si128(wsv, simde_mm_set1_epi8(' ')));
+}
+
 size_t vl_dedup_normalize_block(const char *str, size_t n, char *out)
 {
   const u8 *s = (const u8 *)str;
-  size_t i = 0, o = 0, w;
-  int pend = 0;
-  while (i < n) {
-    u8 c = s[i];
-    if (c < 0x80 && c != ' ' && (c < 9 || c > 13)) {  /* fast path: ordinary ASCII */
-      if (pend) { out[o++] = ' '; pend = 0; }
-      out[o++] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
-      i++;
+  size_t i = 0, o = 0;
+  int sp = 0;
+  while (i < n && o == 0) i = norm_step(s, i, n, out, &o, &sp);
+  /* 16 bytes at a time while they are ASCII: a space after a space is dropped and
+   * each run of kept bytes is written with one 16-byte store at out[o], o <= i + j
+   * for the run at byte j: the store ends before i + 32 <= n, inside the caller's n
+   * bytes (and each run is read from s again, so no load waits on a store). */
+  while (i + 32 <= n) {
+    simde__m128i v = simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + i));
+    unsigned ws, drop, keep;
+    if (simde_mm_movemask_epi8(v)) {  /* a byte >= 0x80: this stretch one step at a time */
+      size_t stop = i + 16;
+      while (i < stop) i = norm_step(s, i, n, out, &o, &sp);
       continue;
     }
-    w = ws_len(s, i, n, 0);
-    if (w) {
-      if (o) pend = 1;
-      i += w;
-      continue;
+    v = norm16(v, &ws);
+    drop = ws & ((ws << 1) | (unsigned)sp);
+    if (!drop) {
+      simde_mm_storeu_si128((simde__m128i *)(void *)(out + o), v);
+      o += 16;
+    } else {
+      for (keep = ~drop & 0xFFFFu; keep;) {
+        unsigned j = (unsigned)vl_ctz32(keep), r = (unsigned)vl_ctz32(~(keep >> j)), w;
+        simde__m128i run = j ? norm16(simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + i + j)), &w) : v;
+        simde_mm_storeu_si128((simde__m128i *)(void *)(out + o), run);
+        o += r;
+        keep &= ~(((1u << r) - 1u) << j);
+      }
     }
-    if (pend) { out[o++] = ' '; pend = 0; }
-    out[o++] = (char)c;
-    i++;
+    sp = (int)(ws >> 15);
+    i += 16;
   }
+  if (i + 16 <= n) {  /* one more 16 when they are ASCII and need no packing */
+    unsigned ws;
+    simde__m128i v = simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + i));
+    if (!simde_mm_movemask_epi8(v)) {
+      v = norm16(v, &ws);
+      if (!(ws & ((ws << 1) | (unsigned)sp))) {
+        simde_mm_storeu_si128((simde__m128i *)(void *)(out + o), v);  /* o + 16 <= i + 16 <= n */
+        o += 16;
+        i += 16;
+        sp = (int)(ws >> 15);
+      }
+    }
+  }
+  while (i < n) i = norm_step(s, i, n, out, &o, &sp);
+  if (sp && o) o--;  /* the ' ' of a trailing space run */
   while (o && (out[o - 1] == '.' || out[o - 1] == ',' || out[o - 1] == ';' || out[o - 1] == ':')) o--;
   return o;
 }
@@ -207,6 +291,62 @@ size_t vl_norm_apply(unsigned flags, const char *str, size_t n, char *out)
   return o;
 }
 
+/* ---- line ends ------------------------------------------------------------------ */
+
+/* Finds the delimiters of s[0..n) in order, 64 bytes at a time: `mask` has a bit for
+ * each delimiter of the window at `base` not yet returned. Cheaper than a memchr
+ * call per line when lines are short. */
+typedef struct delim_iter {
+  const u8 *s;
+  size_t n, base;
+  uint64_t mask;
+  u8 delim;
+} delim_iter;
+
+static uint64_t delim_window(const u8 *s, size_t n, size_t base, u8 delim)
+{
+  uint64_t m = 0;
+  if (base + 64 <= n) {
+    simde__m128i d = simde_mm_set1_epi8((char)delim);
+    int k;
+    for (k = 0; k < 4; k++) {
+      simde__m128i v = simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + base + 16 * k));
+      m |= (uint64_t)(unsigned)simde_mm_movemask_epi8(simde_mm_cmpeq_epi8(v, d)) << (16 * k);
+    }
+  } else {
+    size_t j;
+    for (j = base; j < n; j++)
+      if (s[j] == delim) m |= (uint64_t)1 << (j - base);
+  }
+  return m;
+}
+
+static void delim_init(delim_iter *it, const u8 *s, size_t n, u8 delim)
+{
+  it->s = s;
+  it->n = n;
+  it->base = 0;
+  it->delim = delim;
+  it->mask = n ? delim_window(s, n, 0, delim) : 0;
+}
+
+/* The position of the next delimiter, or n when there is none. */
+static size_t delim_next(delim_iter *it)
+{
+  size_t j;
+  while (!it->mask) {
+    it->base += 64;
+    if (it->base >= it->n) {
+      it->base = it->n;
+      return it->n;
+    }
+    it->mask = delim_window(it->s, it->n, it->base, it->delim);
+  }
+  j = it->base + (size_t)vl_ctz64(it->mask);
+  it->mask &= it->mask - 1;
+  return j;
+}
+
 /* ---- blocks --------------------------------------------------------------------- */
 
 static int is_blank(const u8 *s, size_t a, size_t b)
@@ -244,8 +384,10 @@ static int fence_closes(const u8 *s, size_t a, size_t b, u8 ch, size_t len)
   return 1;
 }
 
+/* Appends a block and makes its key and id at once, while its bytes are still in
+ * the cache (keys of blocks shorter than minlen are overwritten by the next). */
 static int push_block(vl_dedup *d, const u8 *s, size_t start, size_t last_eol, size_t end, size_t line,
-                      int fence)
+                      int fence, size_t *koff, size_t minlen)
 {
   vl_dedup_block *b;
   size_t stop = last_eol;
@@ -264,8 +406,10 @@ static int push_block(vl_dedup *d, const u8 *s, size_t start, size_t last_eol, s
   b->line = line;
   b->fence = fence;
   b->first = VL_DEDUP_NONE;
-  b->key = b->key_len = 0;
-  b->id = 0;
+  b->key = *koff;
+  b->key_len = vl_dedup_normalize_block((const char *)s + start, stop - start, d->keys + *koff);
+  b->id = XXH3_64bits(d->keys + *koff, b->key_len);
+  if (b->key_len >= minlen) *koff += b->key_len;
   return VL_OK;
 }
 
@@ -275,6 +419,15 @@ typedef struct set_slot {
   uint64_t id;
   size_t idx;
 } set_slot;
+
+/* Hash-set probes go to random places of a set larger than the caches: each is
+ * prefetched this many blocks (or lines) before it is made. */
+#define PREFETCH_AHEAD 8
+#if defined(__GNUC__) || defined(__clang__)
+#define VL_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define VL_PREFETCH(p) ((void)(p))
+#endif
 
 static size_t pow2_at_least(size_t x)
 {
@@ -453,26 +606,33 @@ int vl_dedup_scan_near(vl_dedup *d, const char *str, size_t n, size_t min_block_
   size_t fstart = 0, fline = 0, flen = 0;            /* open fence (fline 0: none) */
   u8 fch = 0;
   int st;
+  delim_iter it;
   d->nblocks = 0;
   d->removed = 0;
+  free(d->keys);  /* a second scan of the same result */
+  if (!(d->keys = malloc(n ? n : 1))) return VL_ENOMEM;
+  delim_init(&it, s, n, '\n');
   while (pos < n) {
-    const u8 *nl = memchr(s + pos, '\n', n - pos);
-    size_t eol = nl ? (size_t)(nl - s) : n, next = nl ? eol + 1 : n;
-    u8 ch;
+    size_t eol = delim_next(&it), next = eol < n ? eol + 1 : n;
+    u8 ch, c0 = s[pos];
     size_t len;
-    if (fline) {
+    if (!fline && c0 > ' ' && c0 != '`' && c0 != '~') {  /* the usual text line */
+      if (!pline) { pstart = pos; pline = line; }
+      peol = eol;
+      pend = next;
+    } else if (fline) {
       if (fence_closes(s, pos, eol, fch, flen)) {
-        if ((st = push_block(d, s, fstart, eol, next, fline, 1)) != VL_OK) return st;
+        if ((st = push_block(d, s, fstart, eol, next, fline, 1, &koff, min_block_length)) != VL_OK) return st;
         fline = 0;
       }
     } else if (is_blank(s, pos, eol)) {
       if (pline) {
-        if ((st = push_block(d, s, pstart, peol, pend, pline, 0)) != VL_OK) return st;
+        if ((st = push_block(d, s, pstart, peol, pend, pline, 0, &koff, min_block_length)) != VL_OK) return st;
         pline = 0;
       }
     } else if (fence_marker(s, pos, eol, &ch, &len)) {
       if (pline) {
-        if ((st = push_block(d, s, pstart, peol, pend, pline, 0)) != VL_OK) return st;
+        if ((st = push_block(d, s, pstart, peol, pend, pline, 0, &koff, min_block_length)) != VL_OK) return st;
         pline = 0;
       }
       fstart = pos; fline = line; fch = ch; flen = len;
@@ -484,28 +644,20 @@ int vl_dedup_scan_near(vl_dedup *d, const char *str, size_t n, size_t min_block_
     pos = next;
     line++;
   }
-  if (pline && (st = push_block(d, s, pstart, peol, pend, pline, 0)) != VL_OK) return st;
+  if (pline && (st = push_block(d, s, pstart, peol, pend, pline, 0, &koff, min_block_length)) != VL_OK) return st;
   if (fline) {  /* unclosed: the fence runs to the end of the input */
     size_t eol = n;
     if (n > fstart && s[n - 1] == '\n') eol = n - 1;
-    if ((st = push_block(d, s, fstart, eol, n, fline, 1)) != VL_OK) return st;
+    if ((st = push_block(d, s, fstart, eol, n, fline, 1, &koff, min_block_length)) != VL_OK) return st;
   }
   if (d->nblocks == 0) return VL_OK;
-  d->keys = malloc(n ? n : 1);
   mask = pow2_at_least(2 * d->nblocks) - 1;
-  set = calloc(mask + 1, sizeof *set);
-  if (!d->keys || !set) {
-    free(set);
-    return VL_ENOMEM;
-  }
-  for (i = 0; i < d->nblocks; i++) {
+  if (!(set = calloc(mask + 1, sizeof *set))) return VL_ENOMEM;
+  for (i = 0; i < d->nblocks; i++) {  /* the ids are known: each probe is prefetched */
     vl_dedup_block *b = &d->blocks[i];
     size_t h;
-    b->key = koff;
-    b->key_len = vl_dedup_normalize_block(str + b->start, b->stop - b->start, d->keys + koff);
-    b->id = XXH3_64bits(d->keys + koff, b->key_len);
+    if (i + PREFETCH_AHEAD < d->nblocks) VL_PREFETCH(&set[(size_t)d->blocks[i + PREFETCH_AHEAD].id & mask]);
     if (b->key_len < min_block_length) continue;  /* short: never a duplicate, not remembered */
-    koff += b->key_len;
     for (h = (size_t)b->id & mask;; h = (h + 1) & mask) {
       const vl_dedup_block *o;
       if (!set[h].idx) {
@@ -571,20 +723,51 @@ void vl_dedup_render(const vl_dedup *d, const char *s, size_t n, char *out, size
 
 /* ---- lines ----------------------------------------------------------------------- */
 
+/* A line set slot: the high half of the line's id beside its index, so a probe
+ * that misses never touches the line array (0 = empty, else index + 1). */
+typedef struct line_slot {
+  uint32_t tag, idx;
+} line_slot;
+
 typedef struct line_ent {
   size_t off, len, count;
-  uint64_t h;
 } line_ent;
 
-int vl_dedup_lines(const char *s, size_t n, unsigned char delim, char *out, size_t *out_len,
+/* A line waiting for its set probe: the probes are made PREFETCH_AHEAD lines
+ * after the line is hashed and its slot prefetched. */
+typedef struct line_pending {
+  size_t off, len;
+  uint64_t id;
+} line_pending;
+
+static size_t count_delims(const u8 *s, size_t n, u8 delim)
+{
+  size_t base, c = 0;
+  for (base = 0; base < n; base += 64) {
+    uint64_t m = delim_window(s, n, base, delim);
+#if defined(__GNUC__) || defined(__clang__)
+    c += (size_t)__builtin_popcountll(m);
+#else
+    for (; m; m &= m - 1) c++;
+#endif
+  }
+  return c;
+}
+
+int vl_dedup_lines(const char *str, size_t n, unsigned char delim, char *out, size_t *out_len,
                    size_t *nlines, size_t *nkept, size_t **counts)
 {
-  size_t pos = 0, o = 0, lines = 0, kept = 0, cap, mask, *set, i;
+  const u8 *s = (const u8 *)str;
+  size_t pos = 0, o = 0, lines = 0, kept = 0, cap, mask, i, head = 0, tail = 0;
+  line_slot *set;
   line_ent *ents;
+  line_pending ring[PREFETCH_AHEAD];
+  delim_iter it;
   *out_len = *nlines = *nkept = 0;
   if (counts) *counts = NULL;
   if (n == 0) return VL_OK;
-  for (i = 0, cap = 1; i < n; i++) cap += (unsigned char)s[i] == delim;  /* lines <= delims + 1 */
+  cap = count_delims(s, n, delim) + 1;  /* lines <= delims + 1 */
+  if (cap > (size_t)UINT32_MAX - 1) return VL_ELIMIT;
   mask = pow2_at_least(2 * cap) - 1;
   set = calloc(mask + 1, sizeof *set);
   ents = malloc(cap * sizeof *ents);
@@ -593,29 +776,41 @@ int vl_dedup_lines(const char *s, size_t n, unsigned char delim, char *out, size
     free(ents);
     return VL_ENOMEM;
   }
-  while (pos < n) {
-    const char *d = memchr(s + pos, delim, n - pos);
-    size_t eol = d ? (size_t)(d - s) : n, len = eol - pos, h;
-    uint64_t id = XXH3_64bits(s + pos, len);
+  delim_init(&it, s, n, delim);
+  while (pos < n || head != tail) {
+    line_pending *q;
+    size_t h;
+    if (pos < n) {  /* hash the next line, prefetch its slot, queue it */
+      size_t eol = delim_next(&it);
+      q = &ring[head++ % PREFETCH_AHEAD];
+      q->off = pos;
+      q->len = eol - pos;
+      q->id = XXH3_64bits(s + pos, q->len);
+      VL_PREFETCH(&set[(size_t)q->id & mask]);
+      pos = eol < n ? eol + 1 : n;
+      if (head - tail < PREFETCH_AHEAD && pos < n) continue;
+    }
+    q = &ring[tail++ % PREFETCH_AHEAD];
     lines++;
-    for (h = (size_t)id & mask;; h = (h + 1) & mask) {
+    for (h = (size_t)q->id & mask;; h = (h + 1) & mask) {
       line_ent *e;
-      if (!set[h]) {
+      if (!set[h].idx) {
         e = &ents[kept];
-        e->off = pos; e->len = len; e->count = 1; e->h = id;
-        set[h] = ++kept;
-        memcpy(out + o, s + pos, len);
-        o += len;
+        e->off = q->off; e->len = q->len; e->count = 1;
+        set[h].tag = (uint32_t)(q->id >> 32);
+        set[h].idx = (uint32_t)++kept;
+        memcpy(out + o, s + q->off, q->len);
+        o += q->len;
         out[o++] = (char)delim;
         break;
       }
-      e = &ents[set[h] - 1];
-      if (e->h == id && e->len == len && memcmp(s + e->off, s + pos, len) == 0) {
+      if (set[h].tag != (uint32_t)(q->id >> 32)) continue;
+      e = &ents[set[h].idx - 1];
+      if (e->len == q->len && memcmp(s + e->off, s + q->off, q->len) == 0) {
         e->count++;
         break;
       }
     }
-    pos = d ? eol + 1 : n;
   }
   free(set);
   if (counts) {

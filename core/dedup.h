@@ -184,7 +184,7 @@ typedef struct vl_dedup {
   vl_dedup_block *blocks;
   size_t nblocks, capblocks;
   size_t removed;   /* blocks with first != VL_DEDUP_NONE (exact and near) */
-  char *keys;       /* normalised keys, back to back */
+  char *keys;       /* normalised keys, back to back (a buffer of max(n, 1) bytes) */
   unsigned char *near_dist;  /* near mode only (else NULL): per block, the Hamming
                                 distance of a near hit, or VL_DEDUP_NEAR_NONE */
   size_t near_removed;       /* near mode: of `removed`, the near hits */

@@ -321,6 +321,16 @@ describe("victor.dedup", function()
         nopts.lower = ({ "ascii", "unicode", false })[r(3) + 1]
         assert.equal(F.normalizer(nopts):apply(t), N.normalizer(nopts):apply(t))
       end
+      -- word-level pieces, so that the C normaliser's 16-byte steps meet space runs,
+      -- White_Space code points and non-ASCII bytes at every offset of a step
+      local bits = { " ", "  ", "\t", "\n", "\r\n", "a", "B", "Zz", "word", "Hello", "\194\160",
+        "\226\128\131", "\195\137", "\227\128\128", ".", ",", ";", ":", "\0", "\255", "\194", "\226\128" }
+      for _ = 1, 3000 do
+        local w = {}
+        for i = 1, r(90) do w[i] = bits[r(#bits) + 1] end
+        w = table.concat(w)
+        assert.equal(F.normalize_block(w), N.normalize_block(w))
+      end
       -- every 2-byte code point, lowercased
       local all2 = {}
       for cp = 0x80, 0x7FF do

@@ -11,7 +11,11 @@
  *     gives the same bytes (idempotence);
  *   - vl_dedup_lines: the output has no repeated line and each kept count >= 1,
  *     counts sum to the number of input lines;
- *   - vl_norm_apply and vl_dedup_normalize_block never write past n bytes.
+ *   - vl_norm_apply and vl_dedup_normalize_block never write past n bytes;
+ *   - vl_dedup_stream, blocks and lines mode, fed the text in chunks whose sizes come
+ *     from a generator seeded by the input (1 to 64 bytes, sometimes 0): the output
+ *     equals vl_dedup_render / vl_dedup_lines of the whole text, byte for byte, and
+ *     bytes_in / bytes_out agree.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +33,35 @@
   } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Streams s[0..n) through a stream with opts in chunks of seeded random sizes and
+ * checks that the concatenated output is want[0..wn). */
+static void check_stream(const vl_dedup_stream_opts *opts, const char *s, size_t n, const char *want,
+                         size_t wn, uint32_t seed)
+{
+  vl_dedup_stream *st = vl_dedup_stream_new();
+  vl_dedup_stream_info info;
+  const char *p;
+  size_t pos = 0, got = 0, len, k;
+  if (!st) return;
+  if (vl_dedup_stream_reset(st, opts) != VL_OK) goto done;
+  seed |= 1;
+  while (pos < n) {
+    seed ^= seed << 13; seed ^= seed >> 17; seed ^= seed << 5;  /* xorshift32 */
+    k = (seed >> 8) % 65;  /* 0..64 bytes: empty feeds too */
+    if (k > n - pos) k = n - pos;
+    if (vl_dedup_stream_feed(st, s + pos, k, &p, &len) != VL_OK) goto done;
+    CHECK(got + len <= wn && memcmp(want + got, p, len) == 0);
+    got += len;
+    pos += k;
+  }
+  if (vl_dedup_stream_finish(st, &p, &len) != VL_OK) goto done;
+  CHECK(got + len == wn && memcmp(want + got, p, len) == 0);
+  vl_dedup_stream_stats(st, &info);
+  CHECK(info.bytes_in == n && info.bytes_out == wn);
+done:
+  vl_dedup_stream_free(st);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -85,6 +118,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   }
   vl_dedup_render(&d2, out, o, out2, &o2);
   CHECK(o2 == o && memcmp(out, out2, o) == 0);
+  {
+    vl_dedup_stream_opts so = {0, '\n', 0, 0};
+    so.min_block_length = min;
+    check_stream(&so, s, n, out, o, (uint32_t)size * 2654435761u);
+  }
 
   /* line mode */
   if (vl_dedup_lines(s, n, (data[0] & 1) ? '\n' : 0, buf, &o, &nlines, &nkept, &counts) != VL_OK) goto done;
@@ -96,6 +134,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   CHECK(total == nlines);
   free(counts);
   counts = NULL;
+  {
+    vl_dedup_stream_opts so = {1, '\n', 0, 0};
+    so.delimiter = (data[0] & 1) ? '\n' : 0;
+    check_stream(&so, s, n, buf, o, (uint32_t)data[0] * 40503u + (uint32_t)size);
+  }
   if (vl_dedup_lines(buf, o, (data[0] & 1) ? '\n' : 0, out2, &o2, &nlines, &i, NULL) != VL_OK) goto done;
   CHECK(nlines == nkept && i == nkept && o2 == o && memcmp(out2, buf, o) == 0);
 
