@@ -6,17 +6,21 @@
 -- Writes build/bench/dedup.json (read by bench/report.lua); see bench/harness.lua.
 --
 -- Workloads (deterministic for a given machine: sorted file lists, a fixed MINSTD seed):
---   text    VL_DEDUP_MB (default 20) MB of paragraphs taken from the C headers under
+--   text    VL_DEDUP_MB (default 100) MB of paragraphs taken from the C headers under
 --           /usr/include and the plain-text files under /usr/share/doc found at run time
 --           (generated prose when there are none), joined by blank lines, with 30% of the
---           paragraphs repeats of earlier ones. The fallback runs on a 1 MB slice (the
---           native too, for a same-input ratio).
+--           paragraphs repeats of earlier ones. The fallback runs on 1 MB built the same
+--           way (the native too, for a same-input ratio).
 --   log     VL_DEDUP_LINES (default 2 M) log lines, ~1/3 of them repeats, for line mode;
 --           `mawk '!seen[$0]++'` runs on the same file as a subprocess (wall clock, median
 --           of 3) and its output must equal dedup_lines'.
 --   stream  the text fed in 4 KB chunks to victor.dedup.stream.
---   flat    100 KB, 1 MB and 10 MB of prose lines without blank lines or fences (one
---           block): throughput must not fall with size (Victor's is quadratic here).
+--   flat    100 KB, 1 MB, 10 MB and 100 MB of prose lines without blank lines or fences
+--           (one block): throughput must not fall with size (Victor's is quadratic here).
+--   rss     (after the timed cases) fresh processes stream 10 MB and 1 GB through
+--           victor.dedup.stream in 64 KB chunks, the 1 GB as 100 passes over a 10 MB
+--           text (so the set of seen keys stops growing), and report their peak RSS
+--           (VmHWM); VL_DEDUP_RSS_MB=N runs one such process.
 --   near    the near-duplicate set (build_near below): dedup in exact mode and with near =
 --           3, 6, 10; precision and recall of find_duplicate_blocks { near = T } in the notes.
 local H = require "harness"
@@ -28,7 +32,7 @@ local sfmt, tconcat = string.format, table.concat
 
 local args = H.parse_args(arg)
 local MB = 1e6
-local TEXT_MB = tonumber(os.getenv("VL_DEDUP_MB") or "") or 20
+local TEXT_MB = tonumber(os.getenv("VL_DEDUP_MB") or "") or 100
 local LOG_LINES = tonumber(os.getenv("VL_DEDUP_LINES") or "") or 2e6
 local SINK = {}
 
@@ -173,7 +177,8 @@ local cache = {}
 local function data(name)
   if not cache[name] then
     if name == "text" then cache.text = build_text(TEXT_MB * MB)
-    elseif name == "slice" then cache.slice = data("text"):sub(1, 1 * MB)
+    elseif name == "slice" then cache.slice = build_text(1 * MB)
+    elseif name == "text10" then cache.text10 = build_text(10 * MB)
     elseif name == "log" then cache.log = build_log(LOG_LINES)
     elseif name == "near" then cache.near, cache.near_kinds = build_near(NEAR_N)
     else cache[name] = build_flat(tonumber(name:match("^flat(%d+)$"))) end
@@ -184,6 +189,27 @@ local function wanted(case_name, set)
   if args.list then return false end
   if args.child then return args.child == case_name end
   return set
+end
+
+-- The streaming RSS probe (VL_DEDUP_RSS_MB=N): N MB of input, the 10 MB text over and
+-- over, through one stream in 64 KB chunks; prints the peak RSS and the byte counts.
+local RSS_MB = tonumber(os.getenv("VL_DEDUP_RSS_MB") or "")
+if RSS_MB then
+  local t, sub = data("text10"), string.sub
+  local st, left, out = dedup.stream(), RSS_MB * MB, 0
+  while left > 0 do
+    local take = left < #t and left or #t
+    for i = 1, take, 65536 do out = out + #st:feed(sub(t, i, (i + 65535 < take) and i + 65535 or take)) end
+    left = left - take
+  end
+  out = out + #st:finish()
+  local stats = st:stats()
+  st:close()
+  local f = assert(io.open("/proc/self/status", "r"))
+  local hwm = f:read("*a"):match("VmHWM:%s*(%d+)")
+  f:close()
+  print(sfmt("VL_RSS %s %d %d %d", hwm or "?", stats.bytes_in, out, stats.entries))
+  os.exit(0)
 end
 
 local suite = H.suite("dedup", arg, { samples = 3 })
@@ -209,7 +235,7 @@ add("stream4k.native", sfmt("stream %d MB text, 4 KB chunks", TEXT_MB), "native"
 end, true)
 add("lines.native", sfmt("dedup_lines %.1f M log lines", LOG_LINES / 1e6), "native", "lines", "log",
   function(s) return D.lines(s, "\n", false) end, true)
-for _, sz in ipairs({ 100000, 1000000, 10000000 }) do
+for _, sz in ipairs({ 100000, 1000000, 10000000, 100000000 }) do
   add("flat." .. sz .. ".native", sfmt("dedup %s B, no blank line", H.si(sz)), "native", "flat", "flat" .. sz,
     function(s) return D.dedup(s, 50) end, true)
 end
@@ -258,6 +284,23 @@ end
 os.remove(logfile)
 os.remove(outfile)
 
+-- streaming peak RSS at 10 MB and 1 GB of input, each in a fresh process
+local rss = {}
+do
+  local lo = 0
+  while arg[lo - 1] ~= nil do lo = lo - 1 end
+  local cmd = {}
+  for i = lo, 0 do cmd[#cmd + 1] = "'" .. arg[i]:gsub("'", "'\\''") .. "'" end
+  for _, mb in ipairs({ 10, 1000 }) do
+    local p = io.popen(sfmt("VL_DEDUP_RSS_MB=%d %s 2>&1", mb, tconcat(cmd, " ")))
+    local outp = p:read("*a")
+    p:close()
+    local kb, bin, bout, entries = outp:match("VL_RSS (%d+) (%d+) (%d+) (%d+)")
+    rss[#rss + 1] = kb and { mb = mb, kb = tonumber(kb), bytes_in = tonumber(bin), bytes_out = tonumber(bout),
+      entries = tonumber(entries) } or { mb = mb, err = outp }
+  end
+end
+
 -- identical outputs
 local text = data("text")
 local one = D.dedup(text, 50)
@@ -282,9 +325,10 @@ end
 -- the flat inputs differ in size: compare MB/s, not items/s
 local r_flat
 if mbps("flat.10000000.native") and mbps("flat.100000.native") then
-  r_flat = mbps("flat.10000000.native") / mbps("flat.100000.native")
-  ratios[#ratios + 1] = { label = "flat: MB/s at 10 MB / MB/s at 100 KB", a = "flat.10000000.native",
-    b = "flat.100000.native", value = r_flat }
+  local big = mbps("flat.100000000.native") and "flat.100000000.native" or "flat.10000000.native"
+  r_flat = mbps(big) / mbps("flat.100000.native")
+  ratios[#ratios + 1] = { label = sfmt("flat: MB/s at %s / MB/s at 100 KB", big == "flat.10000000.native" and "10 MB"
+    or "100 MB"), a = big, b = "flat.100000.native", value = r_flat }
 end
 local checks = {}
 local on = H.find(results, "oneshot.native")
@@ -311,9 +355,19 @@ if r_st then
       same_stream and "identical" or "DIFFERS") }
 end
 if r_flat then
-  checks[#checks + 1] = { label = "linear: MB/s flat from 100 KB to 10 MB without blank lines", pass = r_flat >= 0.7,
-    detail = sfmt("100 KB %.0f, 1 MB %.0f, 10 MB %.0f MB/s", mbps("flat.100000.native"), mbps("flat.1000000.native"),
-      mbps("flat.10000000.native")) }
+  checks[#checks + 1] = { label = "linear: MB/s flat from 100 KB to 100 MB without blank lines", pass = r_flat >= 0.7,
+    detail = sfmt("100 KB %.0f, 1 MB %.0f, 10 MB %.0f, 100 MB %.0f MB/s", mbps("flat.100000.native"),
+      mbps("flat.1000000.native"), mbps("flat.10000000.native"), mbps("flat.100000000.native") or 0) }
+end
+if rss[1] and rss[2] and rss[1].kb and rss[2].kb then
+  local a, b = rss[1], rss[2]
+  checks[#checks + 1] = { label = "streaming peak RSS flat from 10 MB to 1 GB of input",
+    pass = b.kb <= a.kb * 1.25 and b.bytes_in == 1000 * MB,
+    detail = sfmt("VmHWM %.1f MiB at 10 MB, %.1f MiB at 1 GB (%d keys in the set; output %d and %d bytes)",
+      a.kb / 1024, b.kb / 1024, b.entries, a.bytes_out, b.bytes_out) }
+elseif rss[1] then
+  checks[#checks + 1] = { label = "streaming peak RSS flat from 10 MB to 1 GB of input", pass = false,
+    detail = "the RSS probe failed: " .. tostring((rss[1].err or rss[2] and rss[2].err or "?"):sub(1, 200)) }
 end
 
 -- near mode: precision and recall on the generated set (blocks are in the order of

@@ -211,14 +211,19 @@ static int l_dedup(lua_State *L)
   int near, st;
   scratch *x = scan_args(L, &s, &n, &near, &st);
   if (st != VL_OK) return fail(L, st);
-  if (x->d.keys) {  /* the keys are not read again: render into their n bytes */
-    x->out = x->d.keys;
-    x->d.keys = NULL;
-  } else if (!(x->out = malloc(n ? n : 1))) {
-    return fail(L, VL_ENOMEM);
+  if (x->d.removed == 0) {  /* nothing removed: the rendering is the input itself */
+    lua_pushvalue(L, 1);
+    o = n;
+  } else {
+    if (x->d.keys) {  /* the keys are not read again: render into their n bytes */
+      x->out = x->d.keys;
+      x->d.keys = NULL;
+    } else if (!(x->out = malloc(n ? n : 1))) {
+      return fail(L, VL_ENOMEM);
+    }
+    vl_dedup_render(&x->d, s, n, x->out, &o);
+    lua_pushlstring(L, x->out, o);
   }
-  vl_dedup_render(&x->d, s, n, x->out, &o);
-  lua_pushlstring(L, x->out, o);
   lua_createtable(L, 0, 4);
   set_num(L, "blocks", x->d.nblocks);
   set_num(L, "removed", x->d.removed);

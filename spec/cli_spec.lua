@@ -220,6 +220,27 @@ describe("victor-lua CLI", function()
       os.remove(path)
     end)
 
+    it("--near T equals the one-shot dedup { near = T }", function()
+      local D = require "victor.dedup"
+      local words = {}
+      for i = 1, 60 do words[i] = ("w%d"):format(i * 7919 % 1000) end
+      local base = table.concat(words, " ")
+      words[30] = "edited"
+      local edited = table.concat(words, " ")
+      local text = base .. "\n\nunrelated short block\n\n" .. edited .. "\n\n" .. base .. "\n"
+      for _, t in ipairs({ 0, 3, 10, 64 }) do
+        local want, wst = D.dedup(text, { near = t })
+        local out, err, st = vl({ "dedup", "--stats", "--near", tostring(t) }, text)
+        assert.equal(0, st, err)
+        assert.equal(want, out)
+        assert.equal(("victor-lua: dedup: %d blocks, %d removed (%d near), %d -> %d bytes\n"):format(wst.blocks,
+          wst.removed, wst.near_removed, #text, #want), err)
+      end
+      -- the one-word edit of a 60-word paragraph is a near repeat at T = 10, not at T = 0
+      assert.equal(base .. "\n\nunrelated short block\n", vl({ "dedup", "--near", "10" }, text))
+      assert.equal(base .. "\n\nunrelated short block\n\n" .. edited .. "\n", vl({ "dedup", "--near", "0" }, text))
+    end)
+
     it("prints help and rejects bad usage with exit status 2", function()
       local out, _, st = vl({ "dedup", "--help" })
       assert.equal(0, st)
@@ -234,6 +255,9 @@ describe("victor-lua CLI", function()
         { { "dedup", "--lines", "--min-block-length", "3" },
           "victor-lua: dedup: --min-block-length applies to blocks, not --lines\n" },
         { { "dedup", "--counts" }, "victor-lua: dedup: --counts needs --lines\n" },
+        { { "dedup", "--near", "65" }, "victor-lua: dedup: --near must be an integer from 0 to 64, got '65'\n" },
+        { { "dedup", "--near", "x" }, "victor-lua: dedup: --near must be an integer from 0 to 64, got 'x'\n" },
+        { { "dedup", "--lines", "--near", "3" }, "victor-lua: dedup: --near applies to blocks, not --lines\n" },
         { { "dedup", "--bogus" }, "victor-lua: dedup: unknown option '--bogus'\n" },
         { { "dedup", "a", "b" }, "victor-lua: dedup: too many arguments\n" },
       }

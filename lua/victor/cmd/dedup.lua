@@ -1,10 +1,13 @@
 --- `victor-lua dedup`: drop repeated blocks (or lines) from a file or stdin.
 --
 --   victor-lua dedup [FILE|-] [--lines] [--null] [--stats] [--min-block-length N] [--counts]
+--                    [--near T]
 --
 -- The input is read in 64 KiB chunks and fed to victor.dedup.stream, so memory is
 -- the open block plus the set of seen keys, whatever the size of the input; the
 -- output equals victor.dedup.dedup (dedup_lines with --lines) of the whole input.
+-- --near T (near duplicates by SimHash) compares every block with all the kept
+-- ones: it reads the whole input, then runs victor.dedup.dedup{near = T} once.
 local argparse = require "argparse"
 local cli = require "victor.cli"
 local dedup = require "victor.dedup"
@@ -33,6 +36,9 @@ local function parser()
   p:flag("--stats", "Print counts and byte sizes to stderr.")
   p:option("--min-block-length", "Blocks whose normalised form is shorter are always kept (default "
     .. dedup.DEFAULT_MIN_BLOCK_LENGTH .. ")."):argname("<N>")
+  p:option("--near", "Also drop near repeats: blocks whose SimHash (64 bits, word 3-shingles)\n"
+    .. "is within T bits of a kept block's (0..64; 3 is strict, 10 loose).\n"
+    .. "Reads the whole input before writing (not streamed)."):argname("<T>")
   return p
 end
 
@@ -80,6 +86,19 @@ local function counter(delim)
   return C
 end
 
+-- --near: the whole input, then one dedup call (same feed/finish shape as counter).
+local function whole(min, near)
+  local parts = {}
+  local C = {}
+  function C.feed(chunk) parts[#parts + 1] = chunk end
+  function C.finish(out)
+    local text, st, code = dedup.dedup(table.concat(parts), { min_block_length = min, near = near })
+    if text and text ~= "" then out(text) end
+    return text and st, st, code
+  end
+  return C
+end
+
 function M.run(argv, out, err)
   out = out or function(s) io.stdout:write(s) end
   err = err or function(s) io.stderr:write(s) end
@@ -101,6 +120,17 @@ function M.run(argv, out, err)
     err("victor-lua: dedup: --counts needs --lines\n")
     return 2
   end
+  local near
+  if a.near then
+    near = tonumber(a.near)
+    if lines then
+      err("victor-lua: dedup: --near applies to blocks, not --lines\n")
+      return 2
+    elseif not near or near < 0 or near > 64 or near ~= floor(near) then
+      err(sfmt("victor-lua: dedup: --near must be an integer from 0 to 64, got '%s'\n", a.near))
+      return 2
+    end
+  end
   local fh, msg
   if a.file == nil or a.file == "-" then
     fh = io.stdin
@@ -110,7 +140,9 @@ function M.run(argv, out, err)
   end
   local delim = a.null and "\0" or "\n"
   local s, cnt
-  if a.counts then
+  if near then
+    cnt = whole(min, near)
+  elseif a.counts then
     cnt = counter(delim)
   elseif lines then
     s = dedup.stream({ mode = "lines", delimiter = delim })
@@ -140,7 +172,9 @@ function M.run(argv, out, err)
   if fh ~= io.stdin then fh:close() end
   local st
   if cnt then
-    st = cnt.finish(out)
+    local e, code
+    st, e, code = cnt.finish(out)
+    if not st then err(sfmt("victor-lua: dedup: %s (%s)\n", e, code)) return 2 end
     st.bytes_in = bytes_in
   else
     local text, e, code = s:finish()
@@ -154,8 +188,8 @@ function M.run(argv, out, err)
       err(sfmt("victor-lua: dedup: %d lines, %d removed, %d bytes in%s\n", st.lines, st.removed, st.bytes_in,
         st.bytes_out and sfmt(", %d bytes out", st.bytes_out) or ""))
     else
-      err(sfmt("victor-lua: dedup: %d blocks, %d removed, %d -> %d bytes\n", st.blocks, st.removed, st.bytes_in,
-        st.bytes_out))
+      err(sfmt("victor-lua: dedup: %d blocks, %d removed%s, %d -> %d bytes\n", st.blocks, st.removed,
+        st.near_removed and sfmt(" (%d near)", st.near_removed) or "", st.bytes_in, st.bytes_out))
     end
   end
   return 0
