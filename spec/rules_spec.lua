@@ -31,12 +31,7 @@ local function refused(src, code, msg, opts)
   assert.are.equal(code, c)
 end
 
--- Misuse raises at the caller's line, in the standard shape.
-local function raises(expected, fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok)
-  assert.are.equal(expected, (tostring(err):gsub("^[^:]*rules_spec%.lua:%d+: ", "")))
-end
+local raises = require "support.raises"
 
 local function exists(path)
   local f = io.open(path, "rb")
@@ -448,7 +443,8 @@ describe("victor.rules", function()
         { loop { id = "a", tools = { "grep", x = "y" } } })
       schema_error("v: rule 'a' (#1): field 'tools': expected array of non-empty string, got table with a hole at [2]",
         { loop { id = "a", tools = { "grep", nil, "ls" } } })
-      schema_error("v: rule 'a' (#1): field 'kind': unknown kind \"lop\" (known: loop)", { { id = "a", kind = "lop" } })
+      schema_error("v: rule 'a' (#1): field 'kind': unknown kind \"lop\" (known: circular_phrase, loop, "
+        .. "stall_phrase, thinking_defaults, thinking_tag)", { { id = "a", kind = "lop" } })
       schema_error("v: rule 'a' (#1): field 'kind': required", { { id = "a" } })
       schema_error("v: rule 'a' (#1): field 'kind': expected string, got true", { { id = "a", kind = true } })
       schema_error("v: rule #2: expected table, got \"x\"", { loop { id = "a" }, "x" })
@@ -613,7 +609,8 @@ describe("victor.rules", function()
 
   describe("kinds", function()
     it("lists kinds and returns copies of their schemas", function()
-      assert.are.same({ "loop" }, rules.kinds())
+      assert.are.same({ "circular_phrase", "loop", "stall_phrase", "thinking_defaults", "thinking_tag" },
+        rules.kinds())
       local s = rules.schema("loop")
       assert.are.same(rule_kinds.loop, s)
       assert.are_not.equal(rule_kinds.loop, s)
@@ -653,6 +650,82 @@ describe("victor.rules", function()
       assert.are.equal("array of non-empty string", rules.describe(rule_kinds.loop.fields.tools))
       assert.are.equal("one of \"warn\", \"block\"", rules.describe(rule_kinds.loop.fields.action))
       assert.are.equal("number <= 1", rules.describe({ type = "number", max = 1 }))
+    end)
+  end)
+
+  describe("thinking kinds and rules/thinking.lua", function()
+    it("loads the thinking pack", function()
+      local p = assert(rules.load_file("rules/thinking.lua"))
+      assert.are.equal("thinking", p.name)
+      local tags = {}
+      for _, r in ipairs(rules.enabled(p, "thinking_tag")) do tags[#tags + 1] = r.open .. " " .. r.close end
+      assert.are.same({
+        "<\239\189\156begin\226\150\129of\226\150\129thinking\239\189\156> "
+          .. "<\239\189\156end\226\150\129of\226\150\129thinking\239\189\156>",
+        "<|begin_of_thinking|> <|end_of_thinking|>", "<think> </think>", "<thinking> </thinking>",
+        "<reasoning> </reasoning>", "<reflection> </reflection>", "<|begin_of_thought|> <|end_of_thought|>",
+        "<seed:think> </seed:think>" }, tags)
+      local n = 0
+      for _, r in ipairs(rules.enabled(p, "circular_phrase")) do n = n + #r.phrases end
+      assert.are.equal(31, n) -- Victor's 32 literals, "i need to read" once
+      assert.are.same({ "let me", "i'll", "i will", "i need to", "i should", "now", "first" },
+        rules.enabled(p, "stall_phrase")[1].prefixes)
+      local d = rules.enabled(p, "thinking_defaults")[1]
+      assert.are.same({ 3, 0.65, 10, 2, 3, 8192, 16 },
+        { d.repeats, d.similarity, d.window, d.stalls, d.circular, d.max_period, d.min_bytes })
+    end)
+
+    it("fills the defaults of the thinking kinds", function()
+      local p = assert(valid({ { id = "t", kind = "thinking_tag", open = "<x>", close = "</x>" },
+        { id = "c", kind = "circular_phrase", phrases = { "again and again" } },
+        { id = "d", kind = "thinking_defaults" } }))
+      assert.are.same({ id = "c", kind = "circular_phrase", enabled = true, phrases = { "again and again" },
+        weight = 1 }, p.rules[2])
+      assert.are.same({ id = "d", kind = "thinking_defaults", enabled = true, repeats = 3, similarity = 0.65,
+        window = 10, stalls = 2, circular = 3, max_period = 8192, min_bytes = 16 }, p.rules[3])
+    end)
+
+    it("reports schema errors of the thinking kinds exactly", function()
+      schema_error("v: rule 't' (#1): field 'close': required", { { id = "t", kind = "thinking_tag", open = "<x>" } })
+      schema_error("v: rule 't' (#1): field 'open': expected string of length 1..64, got \"\"",
+        { { id = "t", kind = "thinking_tag", open = "", close = "</x>" } })
+      schema_error("v: rule 't' (#1): field 'close': expected string of length 1..64, got \"" .. ("x"):rep(40)
+        .. "\"...", { { id = "t", kind = "thinking_tag", open = "<x>", close = ("x"):rep(65) } })
+      schema_error("v: rule 't' (#1): field 'end': unknown field for kind 'thinking_tag' (known: close, open)",
+        { { id = "t", kind = "thinking_tag", open = "<x>", ["end"] = "</x>" } })
+      schema_error("v: rule 'c' (#1): field 'phrases': required", { { id = "c", kind = "circular_phrase" } })
+      schema_error("v: rule 'c' (#1): field 'phrases': expected array of string of length 1..200 (at least 1), "
+        .. "got 0 elements", { { id = "c", kind = "circular_phrase", phrases = {} } })
+      schema_error("v: rule 'c' (#1): field 'phrases[2]': expected string of length 1..200, got 3",
+        { { id = "c", kind = "circular_phrase", phrases = { "let me", 3 } } })
+      schema_error("v: rule 'c' (#1): field 'weight': expected number in 0.01..100, got 0",
+        { { id = "c", kind = "circular_phrase", phrases = { "x" }, weight = 0 } })
+      schema_error("v: rule 's' (#1): field 'prefixes': expected array of string of length 1..100 (at least 1), "
+        .. "got \"let me\"", { { id = "s", kind = "stall_phrase", prefixes = "let me" } })
+      schema_error("v: rule 'd' (#1): field 'repeats': expected integer in 2..1000, got 1",
+        { { id = "d", kind = "thinking_defaults", repeats = 1 } })
+      schema_error("v: rule 'd' (#1): field 'similarity': expected number in 0.01..1, got 1.5",
+        { { id = "d", kind = "thinking_defaults", similarity = 1.5 } })
+      schema_error("v: rule 'd' (#1): field 'window': expected integer in 2..1024, got 2.5",
+        { { id = "d", kind = "thinking_defaults", window = 2.5 } })
+      schema_error("v: rule 'd' (#1): field 'simlarity': unknown field for kind 'thinking_defaults' (known: circular, "
+        .. "max_period, min_bytes, repeats, similarity, stalls, window)",
+        { { id = "d", kind = "thinking_defaults", simlarity = 0.5 } })
+    end)
+
+    it("lets a user pack add a tag and override one setting by id", function()
+      local base = assert(rules.load_file("rules/thinking.lua"))
+      local mine = assert(rules.load_string([[return { name = "mine", version = "1", rules = {
+        { id = "tag-scratch", kind = "thinking_tag", open = "<scratchpad>", close = "</scratchpad>" },
+        { id = "thinking-defaults", kind = "thinking_defaults", repeats = 4 },
+        { id = "tag-reflection", kind = "thinking_tag", open = "<reflection>", close = "</reflection>",
+          enabled = false } } }]], "mine.lua"))
+      local m = assert(rules.merge(base, mine))
+      local tags = rules.enabled(m, "thinking_tag")
+      assert.are.equal(8, #tags) -- one added, one switched off
+      assert.are.equal("<scratchpad>", tags[8].open)
+      local d = rules.enabled(m, "thinking_defaults")[1]
+      assert.are.same({ 4, 0.65, 10 }, { d.repeats, d.similarity, d.window })
     end)
   end)
 

@@ -7,14 +7,15 @@ local M = {}
 
 local active
 
---- The built-in default packs, loaded through the rule sandbox, merged in name order.
+--- The built-in default packs (rules/*.lua, embedded as victor.default_packs), loaded through the
+--- rule sandbox and merged in file-name order; the set is named after the first (rules/default.lua).
 ---@return table|nil pack
 ---@return string? msg
 ---@return string? code
 function M.defaults()
   local ok, packs = pcall(require, "victor.default_packs")
   if not ok then return nil, "no built-in rule packs: " .. tostring(packs), "EIO" end
-  local merged
+  local merged, first
   for _, p in ipairs(packs) do
     local pack, msg, code = rules.load_string(p.source, p.name)
     if not pack then return nil, msg, code end
@@ -22,8 +23,13 @@ function M.defaults()
       merged, msg, code = rules.merge(merged, pack)
       if not merged then return nil, msg, code end
     else
-      merged = pack
+      merged, first = pack, pack
     end
+  end
+  if merged and #packs > 1 then
+    -- rules.merge names the result after the last pack; the built-in set keeps the name of the
+    -- first one (rules/default.lua), whatever other packs (rules/thinking.lua) follow it.
+    merged.name, merged.version, merged.description = first.name, first.version, first.description
   end
   return merged or { name = "empty", version = "0", rules = {} }
 end

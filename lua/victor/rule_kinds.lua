@@ -42,4 +42,76 @@ return {
       },
     },
   },
+
+  thinking_tag = {
+    summary = "A pair of tags that wrap a model's hidden thinking in streamed output (victor.stream_filter); "
+      .. "matched as exact bytes, ASCII case-insensitively.",
+    fields = {
+      open = { type = "string", required = true, min = 1, max = 64, doc = "The tag that starts thinking text." },
+      close = { type = "string", required = true, min = 1, max = 64, doc = "The tag that ends it." },
+    },
+  },
+
+  circular_phrase = {
+    summary = "Phrases of a reasoning model going in circles (\"let me check\"); victor.thinking reports a loop "
+      .. "when one phrase's occurrences in the last `window` thoughts, times its weight, reach the "
+      .. "thinking_defaults `circular` score.",
+    fields = {
+      phrases = {
+        type = "array", required = true, min = 1, of = { type = "string", min = 1, max = 200 },
+        doc = "The phrases; matched ASCII case-insensitively at word boundaries, with ' for \u{2019}.",
+      },
+      weight = {
+        type = "number", min = 0.01, max = 100, default = 1,
+        doc = "What one occurrence of any of these phrases adds to that phrase's score.",
+      },
+    },
+  },
+
+  stall_phrase = {
+    summary = "Openings of a thought that state an intent without acting (\"let me\", \"now\"); "
+      .. "victor.thinking reports a stall after `stalls` such thoughts in a row.",
+    fields = {
+      prefixes = {
+        type = "array", required = true, min = 1, of = { type = "string", min = 1, max = 100 },
+        doc = "Matched ASCII case-insensitively at the start of a thought, followed by an optional comma, "
+          .. "spaces and a letter.",
+      },
+    },
+  },
+
+  thinking_defaults = {
+    summary = "Settings of victor.thinking's loop detector (the last enabled rule of this kind wins; "
+      .. "options given to thinking.detector win over it).",
+    fields = {
+      repeats = {
+        type = "integer", min = 2, max = 1000, default = 3,
+        doc = "Copies of a repeated thought (or run of thoughts) that make a loop.",
+      },
+      similarity = {
+        type = "number", min = 0.01, max = 1, default = 0.65,
+        doc = "Cosine of character 3-gram vectors at or above which two thoughts are near-repeats.",
+      },
+      window = {
+        type = "integer", min = 2, max = 1024, default = 10,
+        doc = "Recent thoughts searched for near-repeats and counted for circular phrases.",
+      },
+      stalls = {
+        type = "integer", min = 1, max = 1000, default = 2,
+        doc = "Stall-phrase thoughts in a row that make a stall.",
+      },
+      circular = {
+        type = "number", min = 0.01, max = 1e6, default = 3,
+        doc = "Score (occurrences x weight within the window) at which a circular phrase is a loop.",
+      },
+      max_period = {
+        type = "integer", min = 16, max = 1048576, default = 8192,
+        doc = "Longest repeated unit, in bytes, that exact and near repeats can find (bounds memory).",
+      },
+      min_bytes = {
+        type = "integer", min = 1, max = 65536, default = 16,
+        doc = "Shortest repeated unit, in bytes of normalised text, that counts as a loop.",
+      },
+    },
+  },
 }

@@ -58,8 +58,13 @@ local function build_parser(state)
   return parser
 end
 
+-- The shortest %g form that reads back as the same number (0.65, not 0.65000000000000002).
 local function fmtnum(v)
   if v == floor(v) and v >= -2^53 and v <= 2^53 then return sfmt("%d", v) end
+  for digits = 15, 16 do
+    local s = sfmt("%." .. digits .. "g", v)
+    if tonumber(s) == v then return s end
+  end
   return sfmt("%.17g", v)
 end
 
