@@ -349,6 +349,13 @@ static size_t delim_next(delim_iter *it)
 
 /* ---- blocks --------------------------------------------------------------------- */
 
+/* Line s[a..b) starts with a byte that makes it neither blank nor a fence marker
+ * (the usual text line: a quick test before is_blank and fence_marker). */
+static int text_line(const u8 *s, size_t a, size_t b)
+{
+  return a < b && s[a] > ' ' && s[a] != '`' && s[a] != '~';
+}
+
 static int is_blank(const u8 *s, size_t a, size_t b)
 {
   for (; a < b; a++)
@@ -614,23 +621,20 @@ int vl_dedup_scan_near(vl_dedup *d, const char *str, size_t n, size_t min_block_
   delim_init(&it, s, n, '\n');
   while (pos < n) {
     size_t eol = delim_next(&it), next = eol < n ? eol + 1 : n;
-    u8 ch, c0 = s[pos];
+    u8 ch;
     size_t len;
-    if (!fline && c0 > ' ' && c0 != '`' && c0 != '~') {  /* the usual text line */
-      if (!pline) { pstart = pos; pline = line; }
-      peol = eol;
-      pend = next;
-    } else if (fline) {
+    const int plain = text_line(s, pos, eol);
+    if (fline) {
       if (fence_closes(s, pos, eol, fch, flen)) {
         if ((st = push_block(d, s, fstart, eol, next, fline, 1, &koff, min_block_length)) != VL_OK) return st;
         fline = 0;
       }
-    } else if (is_blank(s, pos, eol)) {
+    } else if (!plain && is_blank(s, pos, eol)) {
       if (pline) {
         if ((st = push_block(d, s, pstart, peol, pend, pline, 0, &koff, min_block_length)) != VL_OK) return st;
         pline = 0;
       }
-    } else if (fence_marker(s, pos, eol, &ch, &len)) {
+    } else if (!plain && fence_marker(s, pos, eol, &ch, &len)) {
       if (pline) {
         if ((st = push_block(d, s, pstart, peol, pend, pline, 0, &koff, min_block_length)) != VL_OK) return st;
         pline = 0;
@@ -1048,6 +1052,7 @@ static int stream_line(vl_dedup_stream *st, size_t a, size_t eol, size_t next)
 {
   const u8 *s = (const u8 *)st->buf;
   const size_t ra = a - st->base, re = eol - st->base;  /* offsets in buf */
+  const int plain = text_line(s, ra, re);
   u8 ch;
   size_t len;
   int rc;
@@ -1068,9 +1073,9 @@ static int stream_line(vl_dedup_stream *st, size_t a, size_t eol, size_t next)
   }
   if (st->in_fence) {
     if (fence_closes(s, ra, re, st->fch, st->flen)) return block_done(st, st->bstart, next, 1);
-  } else if (is_blank(s, ra, re)) {
+  } else if (!plain && is_blank(s, ra, re)) {
     if (st->in_para) return block_done(st, st->bstart, st->pend, 0);
-  } else if (fence_marker(s, ra, re, &ch, &len)) {
+  } else if (!plain && fence_marker(s, ra, re, &ch, &len)) {
     if (st->in_para && (rc = block_done(st, st->bstart, st->pend, 0)) != VL_OK) return rc;
     if ((rc = block_start(st, a)) != VL_OK) return rc;
     st->in_fence = 1;
@@ -1120,16 +1125,17 @@ int vl_dedup_stream_feed(vl_dedup_stream *st, const char *p, size_t n, const cha
   st->blen += n;
   st->bytes_in += n;
   end = st->base + st->blen;
-  while (st->nl_from < end) {
-    const char *q = memchr(st->buf + (st->nl_from - st->base), delim, end - st->nl_from);
-    size_t eol;
-    if (!q) {
-      st->nl_from = end;
-      break;
+  if (st->nl_from < end) {
+    const size_t from = st->nl_from, rn = end - from;
+    delim_iter it;
+    delim_init(&it, (const u8 *)st->buf + (from - st->base), rn, delim);
+    for (;;) {  /* st->buf does not move before stream_compact */
+      size_t k = delim_next(&it), eol = from + k;
+      if (k == rn) break;
+      if ((rc = stream_line(st, st->line, eol, eol + 1)) != VL_OK) goto fail;
+      st->line = eol + 1;
     }
-    eol = st->base + (size_t)(q - st->buf);
-    if ((rc = stream_line(st, st->line, eol, eol + 1)) != VL_OK) goto fail;
-    st->line = st->nl_from = eol + 1;
+    st->nl_from = end;
   }
   stream_compact(st);
   st->bytes_out += st->olen;

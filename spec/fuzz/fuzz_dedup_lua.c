@@ -1,0 +1,205 @@
+/*
+ * fuzz_dedup_lua.c: libFuzzer target for victor.dedup through the embedding API
+ * (core/victor_lua.h): the native kernel against the pure-Lua fallback.
+ *
+ * Two runtimes are created once: one with the native kernels, one with
+ * vl_config.no_native. The first input byte chooses the options (min_block_length,
+ * near threshold, normaliser steps, stream chunk sizes); the rest is the text, passed
+ * hex-encoded (the API takes C strings; the text may hold NUL bytes). In each runtime
+ * the helper fuzz.dedup.run computes, on that text: dedup (exact or near mode) and
+ * its stats, find_duplicate_blocks, dedup_lines with counts and with NUL lines,
+ * normalize_block, block_id, simhash, a normalizer's apply, and the streams (blocks
+ * and lines) fed in chunks of seeded sizes; it checks there that each stream's output
+ * equals the one-shot call, and returns everything as one string. Findings (abort, so
+ * libFuzzer keeps the input):
+ *   - a call raised, or a stream differed from its one-shot call;
+ *   - native and fallback returned different strings (the first difference is shown).
+ * Every 256 inputs a full GC must bring each runtime back near its baseline memory.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "victor_lua.h"
+
+#define MEMORY_LIMIT ((size_t)256 << 20)
+#define GROWTH_SLACK ((size_t)16 << 20)
+
+static vl_runtime *rt_native, *rt_fallback;
+static size_t base_native, base_fallback;
+static unsigned long runs;
+
+/* package.preload["fuzz.dedup"]: the calls compared, as one string. */
+static const char helper_src[] =
+  "package.preload['fuzz.dedup'] = function()\n"
+  "  local dd = require 'victor.dedup'\n"
+  "  local char, tonumber, floor, concat = string.char, tonumber, math.floor, table.concat\n"
+  "  local M = {}\n"
+  "  local function unhex(h) return (h:gsub('..', function(x) return char(tonumber(x, 16)) end)) end\n"
+  "  local function span(s) return s.start .. ',' .. s.stop .. ',' .. s.line end\n"
+  "  local function streamed(t, opts, seed)\n"
+  "    local s, parts, pos = dd.stream(opts), {}, 1\n"
+  "    while pos <= #t do\n"
+  "      seed = (seed * 1103515245 + 12345) % 2147483648\n"
+  "      local k = floor(seed / 65536) % 65\n"
+  "      parts[#parts + 1] = s:feed(t:sub(pos, pos + k - 1))\n"
+  "      pos = pos + k\n"
+  "    end\n"
+  "    parts[#parts + 1] = s:finish()\n"
+  "    s:close()\n"
+  "    return concat(parts)\n"
+  "  end\n"
+  "  function M.run(hex, ctl)\n"
+  "    local t, c = unhex(hex), tonumber(ctl)\n"
+  "    local min = ({ 0, 1, 10, 50 })[c % 4 + 1]\n"
+  "    local near = ({ false, 3, 10, 64 })[floor(c / 4) % 4 + 1] or nil\n"
+  "    local out = {}\n"
+  "    local function add(...) for i = 1, select('#', ...) do out[#out + 1] = tostring((select(i, ...))) end end\n"
+  "    local d, st = dd.dedup(t, { min_block_length = min, near = near })\n"
+  "    add(d, st.blocks, st.removed, st.bytes_in, st.bytes_out, st.near_removed)\n"
+  "    for _, e in ipairs(dd.find_duplicate_blocks(t, { min_block_length = min, near = near })) do\n"
+  "      add(span(e.first), span(e.dup), e.id, e.victor_id, e.distance, e.near)\n"
+  "    end\n"
+  "    local l, ls = dd.dedup_lines(t, { counts = true })\n"
+  "    add(l, ls.lines, ls.removed, concat(ls.counts, ','))\n"
+  "    local z = dd.dedup_lines(t, { delimiter = '\\0' })\n"
+  "    add(z, dd.normalize_block(t), dd.block_id(t), dd.simhash(t))\n"
+  "    local steps = { 'crlf', 'ansi', 'zero_width', 'collapse_ws', 'trim_lines' }\n"
+  "    local nopts = { lower = ({ 'ascii', 'unicode', false })[floor(c / 16) % 3 + 1] }\n"
+  "    for i, k in ipairs(steps) do nopts[k] = floor(c / 2 ^ (i + 2)) % 2 == 1 end\n"
+  "    add(dd.normalizer(nopts):apply(t))\n"
+  "    if not near then\n"
+  "      local s = streamed(t, { min_block_length = min }, c + #t)\n"
+  "      if s ~= d then error('FINDING: blocks stream differs from dedup') end\n"
+  "    end\n"
+  "    local s = streamed(t, { mode = 'lines', delimiter = '\\0' }, c * 7 + 1)\n"
+  "    if s ~= z then error('FINDING: lines stream differs from dedup_lines') end\n"
+  "    return concat(out, '\\1')\n"
+  "  end\n"
+  "  function M.backend() return dd.backend end\n"
+  "  function M.collect() collectgarbage() collectgarbage() return true end\n"
+  "  return M\n"
+  "end\n";
+
+static vl_runtime *make_runtime(int no_native, const char *expect_backend)
+{
+  vl_config cfg;
+  vl_runtime *rt;
+  const char *backend = NULL;
+  int rc;
+  vl_config_init(&cfg);
+  cfg.memory_limit = MEMORY_LIMIT;
+  cfg.no_native = no_native;
+  rc = vl_runtime_new(&cfg, &rt);
+  if (rc != VL_OK) {
+    fprintf(stderr, "fuzz_dedup_lua: vl_runtime_new failed: %s\n", vl_strerror(rc));
+    abort();
+  }
+  rc = vl_runtime_run_string(rt, helper_src, "=fuzz_dedup");
+  if (rc == VL_OK) rc = vl_runtime_call(rt, "fuzz.dedup", "backend", 0, NULL, &backend, NULL);
+  if (rc != VL_OK) {
+    fprintf(stderr, "fuzz_dedup_lua: setup failed: %s\n", vl_runtime_errmsg(rt));
+    abort();
+  }
+  if (!backend || strcmp(backend, expect_backend) != 0) {
+    fprintf(stderr, "fuzz_dedup_lua: expected the %s backend, got %s\n", expect_backend,
+            backend ? backend : "(nil)");
+    abort();
+  }
+  return rt;
+}
+
+static size_t collect(vl_runtime *rt)
+{
+  if (vl_runtime_call(rt, "fuzz.dedup", "collect", 0, NULL, NULL, NULL) != VL_OK) {
+    fprintf(stderr, "fuzz_dedup_lua: collect failed: %s\n", vl_runtime_errmsg(rt));
+    abort();
+  }
+  return vl_runtime_memory(rt);
+}
+
+static void free_runtimes(void)
+{
+  vl_runtime_free(rt_native);
+  vl_runtime_free(rt_fallback);
+  rt_native = rt_fallback = NULL;
+}
+
+static void setup(void)
+{
+  const char *args[2] = {"", "0"};
+  rt_native = make_runtime(0, "native");
+  rt_fallback = make_runtime(1, "fallback");
+  /* load the modules before the memory baseline is taken */
+  vl_runtime_call(rt_native, "fuzz.dedup", "run", 2, args, NULL, NULL);
+  vl_runtime_call(rt_fallback, "fuzz.dedup", "run", 2, args, NULL, NULL);
+  base_native = collect(rt_native);
+  base_fallback = collect(rt_fallback);
+  atexit(free_runtimes);
+}
+
+/* run in rt; returns a malloc'ed copy of the result (its length in *len). */
+static char *run(vl_runtime *rt, const char *hex, const char *ctl, size_t *len, const char *which)
+{
+  const char *args[2];
+  const char *res = NULL;
+  char *copy;
+  int rc;
+  args[0] = hex;
+  args[1] = ctl;
+  *len = 0;
+  rc = vl_runtime_call(rt, "fuzz.dedup", "run", 2, args, &res, len);
+  if (rc != VL_OK || !res) {
+    fprintf(stderr, "fuzz_dedup_lua: FINDING: %s run failed: rc %d (%s): %s\n", which, rc, vl_strerror(rc),
+            vl_runtime_errmsg(rt));
+    abort();
+  }
+  copy = malloc(*len + 1);
+  if (!copy) abort();
+  memcpy(copy, res, *len);
+  return copy;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+  static const char digits[] = "0123456789abcdef";
+  char ctl[8], *hex, *a, *b;
+  size_t i, n, la, lb;
+  if (size < 1 || size > 4096) return 0;
+  if (!rt_native) setup();
+  n = size - 1;
+  hex = malloc(2 * n + 1);
+  if (!hex) return 0;
+  for (i = 0; i < n; i++) {
+    hex[2 * i] = digits[data[1 + i] >> 4];
+    hex[2 * i + 1] = digits[data[1 + i] & 15];
+  }
+  hex[2 * n] = '\0';
+  snprintf(ctl, sizeof ctl, "%u", (unsigned)data[0]);
+  a = run(rt_native, hex, ctl, &la, "native");
+  b = run(rt_fallback, hex, ctl, &lb, "fallback");
+  if (la != lb || memcmp(a, b, la) != 0) {
+    size_t k = 0;
+    while (k < la && k < lb && a[k] == b[k]) k++;
+    fprintf(stderr,
+            "fuzz_dedup_lua: FINDING: native and fallback disagree (ctl %s, %zu bytes of text), first at byte %zu:\n"
+            "  native:   %.120s\n  fallback: %.120s\n",
+            ctl, n, k, a + (k > 20 ? k - 20 : 0), b + (k > 20 ? k - 20 : 0));
+    abort();
+  }
+  free(a);
+  free(b);
+  free(hex);
+  if (++runs % 256 == 0) {
+    size_t mn = collect(rt_native), mf = collect(rt_fallback);
+    if (mn > base_native + GROWTH_SLACK || mf > base_fallback + GROWTH_SLACK) {
+      fprintf(stderr, "fuzz_dedup_lua: FINDING: memory grows: native %zu (base %zu), fallback %zu (base %zu)\n",
+              mn, base_native, mf, base_fallback);
+      abort();
+    }
+  }
+  return 0;
+}
