@@ -301,6 +301,53 @@ describe("victor.dedup", function()
     end)
   end
 
+  -- Big inputs, native only (the fallback is the same code path at 1/40 the speed).
+  if backends[1].name == "native" then
+    local N = backends[1].mod
+    describe("big inputs (native)", function()
+      it("handles a million tiny blocks", function()
+        if os.getenv("VL_VALGRIND") then pending("too slow under valgrind") return end
+        local text = ("a\n\n"):rep(1e6)
+        local out, st = N.dedup(text)  -- all shorter than min_block_length: all kept
+        assert.equal(text, out)
+        assert.same({ blocks = 1e6, removed = 0, bytes_in = #text, bytes_out = #text }, st)
+        out, st = N.dedup(text, { min_block_length = 0 })
+        assert.equal("a\n\n", out)
+        assert.equal(1e6 - 1, st.removed)
+        local t = {}
+        for i = 1, 1e6 do t[i] = tostring(i) end
+        text = table.concat(t, "\n\n")  -- a million distinct ones
+        out, st = N.dedup(text, { min_block_length = 0 })
+        assert.equal(text, out)
+        assert.equal(0, st.removed)
+        assert.equal(1e6, #N.find_duplicate_blocks(("b\n\n"):rep(1e6 + 1), { min_block_length = 0 }))
+      end)
+
+      it("dedups 100 MB in one call and as a stream, with the same output", function()
+        if os.getenv("VL_VALGRIND") then pending("too slow under valgrind") return end
+        local paras = {}
+        for i = 1, 10 do
+          paras[i] = ("paragraph %d: "):format(i) .. ("some words of text that repeat "):rep(30)
+        end
+        local unit = table.concat(paras, "\n\n") .. "\n\n"
+        local text = unit:rep(math.ceil(100e6 / #unit))
+        local out, st = N.dedup(text)
+        assert.equal(unit, out)
+        assert.equal(st.blocks - 10, st.removed)
+        local s, parts = N.stream(), {}
+        for i = 1, #text, 1048576 do parts[#parts + 1] = s:feed(text:sub(i, i + 1048575)) end
+        parts[#parts + 1] = s:finish()
+        assert.equal(out, table.concat(parts))
+        assert.equal(#text, s:stats().bytes_in)
+        s:close()
+        local big = N.dedup_lines(text)
+        local want = { paras[1], "" }  -- the empty line is kept once, after the first
+        for i = 2, 10 do want[#want + 1] = paras[i] end
+        assert.equal(table.concat(want, "\n") .. "\n", big)
+      end)
+    end)
+  end
+
   if #backends == 2 then
     local N, F = backends[1].mod, backends[2].mod
     it("native equals fallback on random texts", function()
