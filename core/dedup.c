@@ -733,8 +733,9 @@ typedef struct line_slot {
   uint32_t tag, idx;
 } line_slot;
 
+/* A kept line: its place in the input. */
 typedef struct line_ent {
-  size_t off, len, count;
+  size_t off, len;
 } line_ent;
 
 /* A line waiting for its set probe: the probes are made PREFETCH_AHEAD lines
@@ -744,41 +745,74 @@ typedef struct line_pending {
   uint64_t id;
 } line_pending;
 
-static size_t count_delims(const u8 *s, size_t n, u8 delim)
+/* The set and the kept lines of vl_dedup_lines; both grow by doubling, the set
+ * when it would be half full (its slots are rebuilt from the kept lines). */
+typedef struct line_set {
+  line_slot *slots;
+  size_t mask;
+  line_ent *ents;
+  size_t *counts;  /* NULL unless counts are wanted */
+  size_t kept, cap;
+} line_set;
+
+static void line_slot_put(line_slot *slots, size_t mask, uint64_t id, size_t idx1)
 {
-  size_t base, c = 0;
-  for (base = 0; base < n; base += 64) {
-    uint64_t m = delim_window(s, n, base, delim);
-#if defined(__GNUC__) || defined(__clang__)
-    c += (size_t)__builtin_popcountll(m);
-#else
-    for (; m; m &= m - 1) c++;
-#endif
+  size_t h = (size_t)id & mask;
+  while (slots[h].idx) h = (h + 1) & mask;
+  slots[h].tag = (uint32_t)(id >> 32);
+  slots[h].idx = (uint32_t)idx1;
+}
+
+/* Room for one more kept line. */
+static int line_set_reserve(line_set *ls, const u8 *s)
+{
+  if (ls->kept == ls->cap) {
+    size_t cap = ls->cap * 2;
+    line_ent *e = realloc(ls->ents, cap * sizeof *e);
+    if (!e) return VL_ENOMEM;
+    ls->ents = e;
+    if (ls->counts) {
+      size_t *c = realloc(ls->counts, cap * sizeof *c);
+      if (!c) return VL_ENOMEM;
+      ls->counts = c;
+    }
+    ls->cap = cap;
   }
-  return c;
+  if (2 * (ls->kept + 1) > ls->mask + 1) {
+    size_t mask = ls->mask * 2 + 1, i;
+    line_slot *slots;
+    if (mask > (size_t)UINT32_MAX) return VL_ELIMIT;
+    if (!(slots = calloc(mask + 1, sizeof *slots))) return VL_ENOMEM;
+    for (i = 0; i < ls->kept; i++)
+      line_slot_put(slots, mask, XXH3_64bits(s + ls->ents[i].off, ls->ents[i].len), i + 1);
+    free(ls->slots);
+    ls->slots = slots;
+    ls->mask = mask;
+  }
+  return VL_OK;
 }
 
 int vl_dedup_lines(const char *str, size_t n, unsigned char delim, char *out, size_t *out_len,
                    size_t *nlines, size_t *nkept, size_t **counts)
 {
   const u8 *s = (const u8 *)str;
-  size_t pos = 0, o = 0, lines = 0, kept = 0, cap, mask, i, head = 0, tail = 0;
-  line_slot *set;
-  line_ent *ents;
+  size_t pos = 0, o = 0, lines = 0, head = 0, tail = 0;
+  line_set ls;
   line_pending ring[PREFETCH_AHEAD];
   delim_iter it;
+  int rc = VL_OK;
   *out_len = *nlines = *nkept = 0;
   if (counts) *counts = NULL;
   if (n == 0) return VL_OK;
-  cap = count_delims(s, n, delim) + 1;  /* lines <= delims + 1 */
-  if (cap > (size_t)UINT32_MAX - 1) return VL_ELIMIT;
-  mask = pow2_at_least(2 * cap) - 1;
-  set = calloc(mask + 1, sizeof *set);
-  ents = malloc(cap * sizeof *ents);
-  if (!set || !ents) {
-    free(set);
-    free(ents);
-    return VL_ENOMEM;
+  memset(&ls, 0, sizeof ls);
+  ls.cap = 1024;
+  ls.mask = pow2_at_least(2 * (n / 64 + 1024)) - 1;  /* a guess: lines of 64 bytes */
+  ls.slots = calloc(ls.mask + 1, sizeof *ls.slots);
+  ls.ents = malloc(ls.cap * sizeof *ls.ents);
+  if (counts) ls.counts = malloc(ls.cap * sizeof *ls.counts);
+  if (!ls.slots || !ls.ents || (counts && !ls.counts)) {
+    rc = VL_ENOMEM;
+    goto done;
   }
   delim_init(&it, s, n, delim);
   while (pos < n || head != tail) {
@@ -790,47 +824,47 @@ int vl_dedup_lines(const char *str, size_t n, unsigned char delim, char *out, si
       q->off = pos;
       q->len = eol - pos;
       q->id = XXH3_64bits(s + pos, q->len);
-      VL_PREFETCH(&set[(size_t)q->id & mask]);
+      VL_PREFETCH(&ls.slots[(size_t)q->id & ls.mask]);
       pos = eol < n ? eol + 1 : n;
       if (head - tail < PREFETCH_AHEAD && pos < n) continue;
     }
     q = &ring[tail++ % PREFETCH_AHEAD];
     lines++;
-    for (h = (size_t)q->id & mask;; h = (h + 1) & mask) {
-      line_ent *e;
-      if (!set[h].idx) {
-        e = &ents[kept];
-        e->off = q->off; e->len = q->len; e->count = 1;
-        set[h].tag = (uint32_t)(q->id >> 32);
-        set[h].idx = (uint32_t)++kept;
+    for (h = (size_t)q->id & ls.mask;; h = (h + 1) & ls.mask) {
+      const line_slot *sl = &ls.slots[h];
+      const line_ent *e;
+      if (!sl->idx) {  /* new: keep it */
+        if ((rc = line_set_reserve(&ls, s)) != VL_OK) goto done;
+        ls.ents[ls.kept].off = q->off;
+        ls.ents[ls.kept].len = q->len;
+        if (ls.counts) ls.counts[ls.kept] = 1;
+        ls.kept++;
+        line_slot_put(ls.slots, ls.mask, q->id, ls.kept);
         memcpy(out + o, s + q->off, q->len);
         o += q->len;
         out[o++] = (char)delim;
         break;
       }
-      if (set[h].tag != (uint32_t)(q->id >> 32)) continue;
-      e = &ents[set[h].idx - 1];
+      if (sl->tag != (uint32_t)(q->id >> 32)) continue;
+      e = &ls.ents[sl->idx - 1];
       if (e->len == q->len && memcmp(s + e->off, s + q->off, q->len) == 0) {
-        e->count++;
+        if (ls.counts) ls.counts[sl->idx - 1]++;
         break;
       }
     }
   }
-  free(set);
-  if (counts) {
-    size_t *c = malloc((kept ? kept : 1) * sizeof *c);
-    if (!c) {
-      free(ents);
-      return VL_ENOMEM;
-    }
-    for (i = 0; i < kept; i++) c[i] = ents[i].count;
-    *counts = c;
-  }
-  free(ents);
   *out_len = o;
   *nlines = lines;
-  *nkept = kept;
-  return VL_OK;
+  *nkept = ls.kept;
+  if (counts) {
+    *counts = ls.counts;
+    ls.counts = NULL;
+  }
+done:
+  free(ls.slots);
+  free(ls.ents);
+  free(ls.counts);
+  return rc;
 }
 
 /* ---- streaming ------------------------------------------------------------------- */

@@ -127,8 +127,10 @@
  *
  * Complexity: O(n) time and memory for every function (one pass, expected O(1)
  * set operations). Memory: the keys (at most n bytes), 72 bytes per block and 16
- * per set slot (2 slots per block, rounded up to a power of two); lines: 32 bytes
- * per distinct line and 8 per slot. Worst case ("x\n\n" repeated) is about 40
+ * per set slot (2 slots per block, rounded up to a power of two); lines: 16 bytes
+ * per distinct line (24 with counts) and 8 per slot, the set starting at 2 slots per
+ * 64 input bytes and doubling when half full (at most 2^31 distinct lines: VL_ELIMIT
+ * beyond). Worst case ("x\n\n" repeated) is about 40
  * bytes per input byte. Limits: the Lua layer refuses inputs over max_bytes
  * (default 256 MiB, ELIMIT).
  * Nothing here raises, prints or exits; allocation failure is VL_ENOMEM.

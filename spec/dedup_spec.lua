@@ -323,6 +323,22 @@ describe("victor.dedup", function()
         assert.equal(1e6, #N.find_duplicate_blocks(("b\n\n"):rep(1e6 + 1), { min_block_length = 0 }))
       end)
 
+      it("dedups 300,000 short lines as awk does (the line set grows many times)", function()
+        local t, want, seen = {}, {}, {}
+        local x = 12345
+        for i = 1, 600000 do
+          x = (x * 1103515245 + 12345) % 2147483648
+          local l = tostring(x % 300000)
+          t[i] = l
+          if not seen[l] then seen[l] = 0; want[#want + 1] = l end
+          seen[l] = seen[l] + 1
+        end
+        local out, st = N.dedup_lines(table.concat(t, "\n"), { counts = true })
+        assert.equal(table.concat(want, "\n") .. "\n", out)
+        assert.equal(600000 - #want, st.removed)
+        for i = 1, #want, 997 do assert.equal(seen[want[i]], st.counts[i]) end
+      end)
+
       it("dedups 100 MB in one call and as a stream, with the same output", function()
         if os.getenv("VL_VALGRIND") then pending("too slow under valgrind") return end
         local paras = {}
