@@ -64,22 +64,50 @@ static size_t ws_len(const u8 *s, size_t i, size_t n, int no_lf)
   return 0;
 }
 
-/* normalize_block works on a state `sp`: the byte before s[i] was White_Space. The
- * first byte of a space run writes ' ' (unless nothing was written yet: leading
- * space), the others nothing; a trailing ' ' is taken back at the end. One byte or
- * White_Space code point at s[i], by that rule: */
-static inline size_t norm_step(const u8 *s, size_t i, size_t n, char *out, size_t *o, int *sp)
+/* normalize_block in two steps. First norm_end finds where the key's bytes end:
+ * trailing White_Space is dropped, then a run of . , ; : (Victor strips the
+ * punctuation after trimming, and a space before it stays). Then [0, end) is
+ * normalised forwards with a state (norm_state): `sp`, the byte before was White
+ * Space; `any`, a byte was written. The first byte of a space run writes ' '
+ * (unless nothing was written yet: leading space), the others nothing. Ending at
+ * `end`, the forward pass needs no look back, so it can run in pieces (norm_piece):
+ * a block's key can be hashed or compared without holding all of it. */
+typedef struct norm_state {
+  size_t i, end;  /* next input byte; where the key's bytes end */
+  int sp, any;
+} norm_state;
+
+static size_t norm_end(const u8 *s, size_t n)
 {
-  u8 c = s[i];
-  size_t w = c < 0x80 ? (c == ' ' || (c >= 9 && c <= 13)) : ws_len(s, i, n, 0);
+  size_t e = n;
+  for (;;) {  /* White_Space code points from the end (none of their bytes can be */
+    u8 c;     /* inside another one, so reading backwards agrees with ws_len) */
+    if (!e) return 0;
+    c = s[e - 1];
+    if (c == ' ' || (c >= 9 && c <= 13)) e--;
+    else if (e >= 3 && ws_len(s, e - 3, n, 0) == 3) e -= 3;
+    else if (e >= 2 && ws_len(s, e - 2, n, 0) == 2) e -= 2;
+    else break;
+  }
+  while (e && (s[e - 1] == '.' || s[e - 1] == ',' || s[e - 1] == ';' || s[e - 1] == ':')) e--;
+  return e;
+}
+
+/* One byte or White_Space code point at s[ns->i] (look-ahead up to ns->end). */
+static inline void norm_step(const u8 *s, norm_state *ns, char *out, size_t *o)
+{
+  u8 c = s[ns->i];
+  size_t w = c < 0x80 ? (c == ' ' || (c >= 9 && c <= 13)) : ws_len(s, ns->i, ns->end, 0);
   if (w) {
-    if (!*sp && *o) out[(*o)++] = ' ';
-    *sp = 1;
-    return i + w;
+    if (!ns->sp && ns->any) out[(*o)++] = ' ';
+    ns->sp = 1;
+    ns->i += w;
+    return;
   }
   out[(*o)++] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
-  *sp = 0;
-  return i + 1;
+  ns->sp = 0;
+  ns->any = 1;
+  ns->i++;
 }
 
 /* 16 ASCII bytes as normalize_block writes them: ASCII spaces as ' ', 'A'..'Z'
@@ -97,26 +125,30 @@ static inline simde__m128i norm16(simde__m128i v, unsigned *ws)
   return simde_mm_or_si128(simde_mm_andnot_si128(wsv, v), simde_mm_and_si128(wsv, simde_mm_set1_epi8(' ')));
 }
 
-size_t vl_dedup_normalize_block(const char *str, size_t n, char *out)
+/* Normalise from ns->i up to about cap input bytes (to ns->end at most; a code
+ * point may run 2 bytes past) into out (room for cap bytes: the output is never
+ * longer than the input it came from); returns the bytes written. */
+static size_t norm_piece(const u8 *s, norm_state *ns, char *out, size_t cap)
 {
-  const u8 *s = (const u8 *)str;
-  size_t i = 0, o = 0;
-  int sp = 0;
-  while (i < n && o == 0) i = norm_step(s, i, n, out, &o, &sp);
+  const size_t stop = ns->end - ns->i > cap ? ns->i + cap : ns->end;
+  size_t i, o = 0;
+  while (ns->i < stop && !ns->any) norm_step(s, ns, out, &o);  /* leading space */
   /* 16 bytes at a time while they are ASCII: a space after a space is dropped and
-   * each run of kept bytes is written with one 16-byte store at out[o], o <= i + j
-   * for the run at byte j: the store ends before i + 32 <= n, inside the caller's n
-   * bytes (and each run is read from s again, so no load waits on a store). */
-  while (i + 32 <= n) {
+   * each run of kept bytes is written with one 16-byte store at out[o], o <= i - i0
+   * + j for the run at byte j (i0: the first byte of the piece): the store ends before
+   * i + 32 <= stop, inside out's stop - i0 bytes (and each run is read from s again:
+   * no load waits on a store). */
+  for (i = ns->i; i + 32 <= stop;) {
     simde__m128i v = simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + i));
     unsigned ws, drop, keep;
     if (simde_mm_movemask_epi8(v)) {  /* a byte >= 0x80: this stretch one step at a time */
-      size_t stop = i + 16;
-      while (i < stop) i = norm_step(s, i, n, out, &o, &sp);
+      ns->i = i;
+      while (ns->i < i + 16) norm_step(s, ns, out, &o);
+      i = ns->i;
       continue;
     }
     v = norm16(v, &ws);
-    drop = ws & ((ws << 1) | (unsigned)sp);
+    drop = ws & ((ws << 1) | (unsigned)ns->sp);
     if (!drop) {
       simde_mm_storeu_si128((simde__m128i *)(void *)(out + o), v);
       o += 16;
@@ -129,26 +161,102 @@ size_t vl_dedup_normalize_block(const char *str, size_t n, char *out)
         keep &= ~(((1u << r) - 1u) << j);
       }
     }
-    sp = (int)(ws >> 15);
+    ns->sp = (int)(ws >> 15);
     i += 16;
   }
-  if (i + 16 <= n) {  /* one more 16 when they are ASCII and need no packing */
+  if (i + 16 <= stop) {  /* one more 16 when they are ASCII and need no packing */
     unsigned ws;
     simde__m128i v = simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + i));
     if (!simde_mm_movemask_epi8(v)) {
       v = norm16(v, &ws);
-      if (!(ws & ((ws << 1) | (unsigned)sp))) {
-        simde_mm_storeu_si128((simde__m128i *)(void *)(out + o), v);  /* o + 16 <= i + 16 <= n */
+      if (!(ws & ((ws << 1) | (unsigned)ns->sp))) {
+        simde_mm_storeu_si128((simde__m128i *)(void *)(out + o), v);  /* o + 16 <= i + 16 - i0 */
         o += 16;
         i += 16;
-        sp = (int)(ws >> 15);
+        ns->sp = (int)(ws >> 15);
       }
     }
   }
-  while (i < n) i = norm_step(s, i, n, out, &o, &sp);
-  if (sp && o) o--;  /* the ' ' of a trailing space run */
-  while (o && (out[o - 1] == '.' || out[o - 1] == ',' || out[o - 1] == ';' || out[o - 1] == ':')) o--;
+  ns->i = i;
+  while (ns->i < stop) norm_step(s, ns, out, &o);
   return o;
+}
+
+size_t vl_dedup_normalize_block(const char *str, size_t n, char *out)
+{
+  norm_state ns;
+  ns.i = 0;
+  ns.end = norm_end((const u8 *)str, n);
+  ns.sp = ns.any = 0;
+  return norm_piece((const u8 *)str, &ns, out, n);
+}
+
+/* A block's key read piece by piece into a buffer of KEY_PIECE bytes. */
+#define KEY_PIECE 65536
+
+typedef struct key_reader {
+  norm_state ns;
+  char *buf;
+  size_t len, pos;
+} key_reader;
+
+static void key_open(key_reader *r, const u8 *s, size_t a, size_t b, char *buf)
+{
+  r->ns.i = a;
+  r->ns.end = a + norm_end(s + a, b - a);
+  r->ns.sp = r->ns.any = 0;
+  r->buf = buf;
+  r->len = r->pos = 0;
+}
+
+/* The next piece (at least one byte) into r->buf[0..r->len), or 0 at the end. */
+static int key_next(key_reader *r, const u8 *s)
+{
+  r->pos = 0;
+  r->len = 0;
+  while (!r->len && r->ns.i < r->ns.end) r->len = norm_piece(s, &r->ns, r->buf, KEY_PIECE);
+  return r->len != 0;
+}
+
+/* XXH3-64 and length of the key of s[a..b). */
+static uint64_t key_hash(const u8 *s, size_t a, size_t b, char *buf, size_t *len)
+{
+  key_reader r;
+  XXH3_state_t st;
+  key_open(&r, s, a, b, buf);
+  if (!key_next(&r, s)) {
+    *len = 0;
+    return XXH3_64bits(buf, 0);
+  }
+  if (r.ns.i >= r.ns.end) {  /* one piece: the usual block */
+    *len = r.len;
+    return XXH3_64bits(buf, r.len);
+  }
+  XXH3_64bits_reset(&st);
+  *len = 0;
+  do {
+    XXH3_64bits_update(&st, buf, r.len);
+    *len += r.len;
+  } while (key_next(&r, s));
+  return XXH3_64bits_digest(&st);
+}
+
+/* Whether the keys of s[a1..b1) and s[a2..b2) are equal (the same bytes always are). */
+static int keys_equal(const u8 *s, size_t a1, size_t b1, size_t a2, size_t b2, char *buf1, char *buf2)
+{
+  key_reader x, y;
+  if (b1 - a1 == b2 - a2 && memcmp(s + a1, s + a2, b1 - a1) == 0) return 1;
+  key_open(&x, s, a1, b1, buf1);
+  key_open(&y, s, a2, b2, buf2);
+  for (;;) {
+    size_t m;
+    if (x.pos == x.len && !key_next(&x, s)) return y.pos == y.len && !key_next(&y, s);
+    if (y.pos == y.len && !key_next(&y, s)) return 0;
+    m = x.len - x.pos < y.len - y.pos ? x.len - x.pos : y.len - y.pos;
+    if (memcmp(x.buf + x.pos, y.buf + y.pos, m) != 0) return 0;
+    x.pos += m;
+    y.pos += m;
+  }
 }
 
 /* Simple lowercase mappings (UnicodeData.txt, Unicode 14) of U+0080..U+07FF whose
@@ -391,10 +499,10 @@ static int fence_closes(const u8 *s, size_t a, size_t b, u8 ch, size_t len)
   return 1;
 }
 
-/* Appends a block and makes its key and id at once, while its bytes are still in
- * the cache (keys of blocks shorter than minlen are overwritten by the next). */
+/* Appends a block and hashes its key at once, while its bytes are still in the
+ * cache (buf: KEY_PIECE bytes of scratch). */
 static int push_block(vl_dedup *d, const u8 *s, size_t start, size_t last_eol, size_t end, size_t line,
-                      int fence, size_t *koff, size_t minlen)
+                      int fence, char *buf)
 {
   vl_dedup_block *b;
   size_t stop = last_eol;
@@ -413,10 +521,7 @@ static int push_block(vl_dedup *d, const u8 *s, size_t start, size_t last_eol, s
   b->line = line;
   b->fence = fence;
   b->first = VL_DEDUP_NONE;
-  b->key = *koff;
-  b->key_len = vl_dedup_normalize_block((const char *)s + start, stop - start, d->keys + *koff);
-  b->id = XXH3_64bits(d->keys + *koff, b->key_len);
-  if (b->key_len >= minlen) *koff += b->key_len;
+  b->id = key_hash(s, start, stop, buf, &b->key_len);
   return VL_OK;
 }
 
@@ -514,10 +619,11 @@ static size_t bucket_slot(uint64_t v, unsigned band, size_t mask)
 
 /* Second pass of near mode: mark blocks within Hamming distance `t` of an earlier
  * kept block (design note). */
-static int mark_near(vl_dedup *d, size_t min_block_length, unsigned t)
+static int mark_near(vl_dedup *d, const u8 *s, size_t min_block_length, unsigned t)
 {
   const unsigned nbands = t >= 64 ? 0 : t + 1;
-  size_t i, j, mask = 0, first_any = VL_DEDUP_NONE, nnodes = 0, nbuckets = 0;
+  size_t i, j, mask = 0, first_any = VL_DEDUP_NONE, nnodes = 0, nbuckets = 0, keycap = 0;
+  char *key = NULL;
   uint64_t *sh = NULL;
   nbucket *bk = NULL;
   nnode *nodes = NULL;
@@ -544,7 +650,17 @@ static int mark_near(vl_dedup *d, size_t min_block_length, unsigned t)
     unsigned band;
     int bestd = 0;
     if (b->first != VL_DEDUP_NONE || b->key_len < min_block_length) continue;
-    if (!vl_dedup_simhash(d->keys + b->key, b->key_len, &sh[i])) continue;
+    if (b->stop - b->start > keycap) {  /* the key, whole, for its shingles */
+      char *nk = realloc(key, b->stop - b->start);
+      if (!nk) {
+        st = VL_ENOMEM;
+        goto done;
+      }
+      key = nk;
+      keycap = b->stop - b->start;
+    }
+    if (!vl_dedup_simhash(key, vl_dedup_normalize_block((const char *)s + b->start, b->stop - b->start, key), &sh[i]))
+      continue;
     if (!nbands) {
       if (first_any != VL_DEDUP_NONE) { best = first_any; bestd = popcount64(sh[i] ^ sh[first_any]); }
     } else {
@@ -593,6 +709,7 @@ static int mark_near(vl_dedup *d, size_t min_block_length, unsigned t)
     }
   }
 done:
+  free(key);
   free(sh);
   free(bk);
   free(nodes);
@@ -604,20 +721,15 @@ int vl_dedup_scan(vl_dedup *d, const char *str, size_t n, size_t min_block_lengt
   return vl_dedup_scan_near(d, str, n, min_block_length, -1);
 }
 
-int vl_dedup_scan_near(vl_dedup *d, const char *str, size_t n, size_t min_block_length, int near)
+/* Split s[0..n) into blocks, each hashed as it closes (buf: KEY_PIECE bytes). */
+static int split_blocks(vl_dedup *d, const u8 *s, size_t n, char *buf)
 {
-  const u8 *s = (const u8 *)str;
-  size_t pos = 0, line = 1, i, koff = 0, mask;
-  set_slot *set;
+  size_t pos = 0, line = 1;
   size_t pstart = 0, pline = 0, peol = 0, pend = 0;  /* open paragraph (pline 0: none) */
   size_t fstart = 0, fline = 0, flen = 0;            /* open fence (fline 0: none) */
   u8 fch = 0;
   int st;
   delim_iter it;
-  d->nblocks = 0;
-  d->removed = 0;
-  free(d->keys);  /* a second scan of the same result */
-  if (!(d->keys = malloc(n ? n : 1))) return VL_ENOMEM;
   delim_init(&it, s, n, '\n');
   while (pos < n) {
     size_t eol = delim_next(&it), next = eol < n ? eol + 1 : n;
@@ -626,17 +738,17 @@ int vl_dedup_scan_near(vl_dedup *d, const char *str, size_t n, size_t min_block_
     const int plain = text_line(s, pos, eol);
     if (fline) {
       if (fence_closes(s, pos, eol, fch, flen)) {
-        if ((st = push_block(d, s, fstart, eol, next, fline, 1, &koff, min_block_length)) != VL_OK) return st;
+        if ((st = push_block(d, s, fstart, eol, next, fline, 1, buf)) != VL_OK) return st;
         fline = 0;
       }
     } else if (!plain && is_blank(s, pos, eol)) {
       if (pline) {
-        if ((st = push_block(d, s, pstart, peol, pend, pline, 0, &koff, min_block_length)) != VL_OK) return st;
+        if ((st = push_block(d, s, pstart, peol, pend, pline, 0, buf)) != VL_OK) return st;
         pline = 0;
       }
     } else if (!plain && fence_marker(s, pos, eol, &ch, &len)) {
       if (pline) {
-        if ((st = push_block(d, s, pstart, peol, pend, pline, 0, &koff, min_block_length)) != VL_OK) return st;
+        if ((st = push_block(d, s, pstart, peol, pend, pline, 0, buf)) != VL_OK) return st;
         pline = 0;
       }
       fstart = pos; fline = line; fch = ch; flen = len;
@@ -648,16 +760,23 @@ int vl_dedup_scan_near(vl_dedup *d, const char *str, size_t n, size_t min_block_
     pos = next;
     line++;
   }
-  if (pline && (st = push_block(d, s, pstart, peol, pend, pline, 0, &koff, min_block_length)) != VL_OK) return st;
+  if (pline && (st = push_block(d, s, pstart, peol, pend, pline, 0, buf)) != VL_OK) return st;
   if (fline) {  /* unclosed: the fence runs to the end of the input */
     size_t eol = n;
     if (n > fstart && s[n - 1] == '\n') eol = n - 1;
-    if ((st = push_block(d, s, fstart, eol, n, fline, 1, &koff, min_block_length)) != VL_OK) return st;
+    if ((st = push_block(d, s, fstart, eol, n, fline, 1, buf)) != VL_OK) return st;
   }
-  if (d->nblocks == 0) return VL_OK;
-  mask = pow2_at_least(2 * d->nblocks) - 1;
-  if (!(set = calloc(mask + 1, sizeof *set))) return VL_ENOMEM;
-  for (i = 0; i < d->nblocks; i++) {  /* the ids are known: each probe is prefetched */
+  return VL_OK;
+}
+
+/* Mark the exact repeats: a set of ids, probes prefetched a few blocks ahead; equal
+ * ids are confirmed by comparing the keys (bufs: 2 KEY_PIECE bytes). */
+static int mark_exact(vl_dedup *d, const u8 *s, size_t min_block_length, char *bufs)
+{
+  size_t i, mask = pow2_at_least(2 * d->nblocks) - 1;
+  set_slot *set = calloc(mask + 1, sizeof *set);
+  if (!set) return VL_ENOMEM;
+  for (i = 0; i < d->nblocks; i++) {
     vl_dedup_block *b = &d->blocks[i];
     size_t h;
     if (i + PREFETCH_AHEAD < d->nblocks) VL_PREFETCH(&set[(size_t)d->blocks[i + PREFETCH_AHEAD].id & mask]);
@@ -671,7 +790,8 @@ int vl_dedup_scan_near(vl_dedup *d, const char *str, size_t n, size_t min_block_
       }
       if (set[h].id != b->id) continue;
       o = &d->blocks[set[h].idx - 1];
-      if (o->key_len == b->key_len && memcmp(d->keys + o->key, d->keys + b->key, b->key_len) == 0) {
+      if (o->key_len == b->key_len &&
+          keys_equal(s, o->start, o->stop, b->start, b->stop, bufs, bufs + KEY_PIECE)) {
         b->first = set[h].idx - 1;
         d->removed++;
         break;
@@ -679,16 +799,29 @@ int vl_dedup_scan_near(vl_dedup *d, const char *str, size_t n, size_t min_block_
     }
   }
   free(set);
-  return near < 0 ? VL_OK : mark_near(d, min_block_length, near > 64 ? 64 : (unsigned)near);
+  return VL_OK;
+}
+
+int vl_dedup_scan_near(vl_dedup *d, const char *str, size_t n, size_t min_block_length, int near)
+{
+  const u8 *s = (const u8 *)str;
+  char *bufs = malloc(2 * KEY_PIECE);
+  int st;
+  d->nblocks = 0;
+  d->removed = 0;
+  if (!bufs) return VL_ENOMEM;
+  st = split_blocks(d, s, n, bufs);
+  if (st == VL_OK && d->nblocks) st = mark_exact(d, s, min_block_length, bufs);
+  free(bufs);
+  if (st != VL_OK || near < 0) return st;
+  return mark_near(d, s, min_block_length, near > 64 ? 64 : (unsigned)near);
 }
 
 void vl_dedup_free(vl_dedup *d)
 {
   free(d->blocks);
-  free(d->keys);
   free(d->near_dist);
   d->blocks = NULL;
-  d->keys = NULL;
   d->near_dist = NULL;
   d->nblocks = d->capblocks = d->removed = d->near_removed = 0;
 }

@@ -64,7 +64,10 @@
  * key is shorter than min_block_length bytes (Victor's default 50) is never a
  * duplicate and never enters the set. Otherwise it is a duplicate when an earlier
  * block had the same key: keys are compared byte for byte (an open-addressing set
- * of ids, the keys kept in one buffer), so a 64-bit collision cannot drop text.
+ * of ids; on equal ids the blocks are compared, raw bytes first, then their keys
+ * normalised again piece by piece), so a 64-bit collision cannot drop text. Keys
+ * are never stored whole: a block is normalised in pieces of 64 KiB into scratch
+ * and hashed (XXH3 streaming when it takes more than one piece).
  *
  * Near duplicates (vl_dedup_scan_near, opt-in threshold T in 0..64). SimHash of a
  * key: its words are the maximal runs of bytes other than ' ' (a normalised key
@@ -126,12 +129,12 @@
  * than max_entries distinct keys were seen, output equals the one-shot call.
  *
  * Complexity: O(n) time and memory for every function (one pass, expected O(1)
- * set operations). Memory: the keys (at most n bytes), 72 bytes per block and 16
+ * set operations). Memory: 128 KiB of scratch, 64 bytes per block and 16
  * per set slot (2 slots per block, rounded up to a power of two); lines: 16 bytes
  * per distinct line (24 with counts) and 8 per slot, the set starting at 2 slots per
  * 64 input bytes and doubling when half full (at most 2^31 distinct lines: VL_ELIMIT
- * beyond). Worst case ("x\n\n" repeated) is about 40
- * bytes per input byte. Limits: the Lua layer refuses inputs over max_bytes
+ * beyond). Worst case ("x\n\n" repeated: a block per 3 bytes) is about 32 bytes
+ * per input byte. Limits: the Lua layer refuses inputs over max_bytes
  * (default 256 MiB, ELIMIT).
  * Nothing here raises, prints or exits; allocation failure is VL_ENOMEM.
  */
@@ -172,7 +175,7 @@ size_t vl_norm_apply(unsigned flags, const char *s, size_t n, char *out);
 typedef struct vl_dedup_block {
   size_t start, stop, end; /* 0-based byte offsets, see the design note */
   size_t line;             /* 1-based number of the first line */
-  size_t key, key_len;     /* the normalised key in vl_dedup.keys */
+  size_t key_len;          /* bytes of the normalised key */
   uint64_t id;             /* XXH3-64 of the key */
   size_t first;            /* index of the earlier block it repeats, or VL_DEDUP_NONE */
   int fence;               /* 1 for a fenced code block */
@@ -186,7 +189,6 @@ typedef struct vl_dedup {
   vl_dedup_block *blocks;
   size_t nblocks, capblocks;
   size_t removed;   /* blocks with first != VL_DEDUP_NONE (exact and near) */
-  char *keys;       /* normalised keys, back to back (a buffer of max(n, 1) bytes) */
   unsigned char *near_dist;  /* near mode only (else NULL): per block, the Hamming
                                 distance of a near hit, or VL_DEDUP_NEAR_NONE */
   size_t near_removed;       /* near mode: of `removed`, the near hits */

@@ -215,12 +215,7 @@ static int l_dedup(lua_State *L)
     lua_pushvalue(L, 1);
     o = n;
   } else {
-    if (x->d.keys) {  /* the keys are not read again: render into their n bytes */
-      x->out = x->d.keys;
-      x->d.keys = NULL;
-    } else if (!(x->out = malloc(n ? n : 1))) {
-      return fail(L, VL_ENOMEM);
-    }
+    if (!(x->out = malloc(n ? n : 1))) return fail(L, VL_ENOMEM);
     vl_dedup_render(&x->d, s, n, x->out, &o);
     lua_pushlstring(L, x->out, o);
   }
