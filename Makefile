@@ -30,8 +30,9 @@ endif
 override VL_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC $(OPT) $(WARN) -Icore -I$(BUILD)/gen $(LJ_CFLAGS) $(CFLAGS)
 
 # Kernels: pure C (kernel.c) plus binding (lua_kernel.c).
-KERNELS := signature dedup
-KERNEL_SRC := core/status.c $(KERNELS:%=core/%.c) $(KERNELS:%=core/lua_%.c) core/lua_victor.c
+KERNELS := signature dedup stream_filter
+# core/ac.c: the Aho-Corasick core shared by kernels (no binding of its own).
+KERNEL_SRC := core/status.c core/ac.c $(KERNELS:%=core/%.c) $(KERNELS:%=core/lua_%.c) core/lua_victor.c
 RUNTIME_SRC := core/runtime.c
 LUA_SRC := $(shell find lua -name '*.lua' | LC_ALL=C sort)
 PACKS := $(sort $(wildcard rules/*.lua))

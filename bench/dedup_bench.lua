@@ -205,10 +205,7 @@ if RSS_MB then
   out = out + #st:finish()
   local stats = st:stats()
   st:close()
-  local f = assert(io.open("/proc/self/status", "r"))
-  local hwm = f:read("*a"):match("VmHWM:%s*(%d+)")
-  f:close()
-  print(sfmt("VL_RSS %s %d %d %d", hwm or "?", stats.bytes_in, out, stats.entries))
+  print(sfmt("VL_RSS %s %d %d %d", H.peak_rss_kb() or "?", stats.bytes_in, out, stats.entries))
   os.exit(0)
 end
 
@@ -287,14 +284,8 @@ os.remove(outfile)
 -- streaming peak RSS at 10 MB and 1 GB of input, each in a fresh process
 local rss = {}
 do
-  local lo = 0
-  while arg[lo - 1] ~= nil do lo = lo - 1 end
-  local cmd = {}
-  for i = lo, 0 do cmd[#cmd + 1] = "'" .. arg[i]:gsub("'", "'\\''") .. "'" end
   for _, mb in ipairs({ 10, 1000 }) do
-    local p = io.popen(sfmt("VL_DEDUP_RSS_MB=%d %s 2>&1", mb, tconcat(cmd, " ")))
-    local outp = p:read("*a")
-    p:close()
+    local outp = H.run_self(arg, "VL_DEDUP_RSS_MB=" .. mb)
     local kb, bin, bout, entries = outp:match("VL_RSS (%d+) (%d+) (%d+) (%d+)")
     rss[#rss + 1] = kb and { mb = mb, kb = tonumber(kb), bytes_in = tonumber(bin), bytes_out = tonumber(bout),
       entries = tonumber(entries) } or { mb = mb, err = outp }

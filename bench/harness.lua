@@ -425,6 +425,43 @@ function M.ratio_table(results)
   end
 end
 
+--- A deterministic generator for bench data (MINSTD, exact in doubles):
+--- minstd(seed) returns rand, where rand(n) is an integer in 1..n.
+---@param seed integer
+---@return fun(n: integer): integer
+function M.minstd(seed)
+  return function(n)
+    seed = seed * 48271 % 2147483647
+    return seed % n + 1
+  end
+end
+
+--- This process's peak resident set (VmHWM of /proc/self/status) in KiB, or nil.
+---@return integer|nil
+function M.peak_rss_kb()
+  local f = io.open("/proc/self/status", "r")
+  if not f then return nil end
+  local kb = f:read("*a"):match("VmHWM:%s*(%d+)")
+  f:close()
+  return tonumber(kb)
+end
+
+--- Run this bench script again in a fresh process with one more environment
+--- assignment (e.g. "VL_DEDUP_RSS_MB=10"): the interpreter and options of `argv`
+--- (the script's `arg`), the script, no arguments. Returns its stdout and stderr.
+---@param argv table
+---@param assignment string
+---@return string
+function M.run_self(argv, assignment)
+  local lo, cmd = 0, {}
+  while argv[lo - 1] ~= nil do lo = lo - 1 end
+  for i = lo, 0 do cmd[#cmd + 1] = "'" .. tostring(argv[i]):gsub("'", "'\\''") .. "'" end
+  local p = io.popen(assignment .. " " .. table.concat(cmd, " ") .. " 2>&1")
+  local out = p:read("*a")
+  p:close()
+  return out
+end
+
 --- Look a result up by name.
 ---@param results BenchResult[]
 ---@param name string

@@ -9,8 +9,57 @@ int vl_lua_typeerror(lua_State *L, int i, const char *expected)
   return luaL_argerror(L, i, msg);
 }
 
+#include <stdint.h>
+
+/* close and __gc of vl_lua_class: upvalue 1 = the metatable, 2 = free_fn */
+static int class_close(lua_State *L)
+{
+  void **obj = (void **)luaL_checkudata(L, 1, lua_tostring(L, lua_upvalueindex(1)));
+  vl_lua_free_fn free_fn = (vl_lua_free_fn)(uintptr_t)lua_touserdata(L, lua_upvalueindex(2));
+  if (*obj) free_fn(*obj);
+  *obj = NULL;
+  return 0;
+}
+
+/* __tostring of vl_lua_class: upvalue 1 = the metatable name, 2 = the type name */
+static int class_tostring(lua_State *L)
+{
+  void **obj = (void **)luaL_checkudata(L, 1, lua_tostring(L, lua_upvalueindex(1)));
+  lua_pushfstring(L, "%s%s", lua_tostring(L, lua_upvalueindex(2)), *obj ? "" : " (closed)");
+  return 1;
+}
+
+void vl_lua_class(lua_State *L, const char *name, const char *type_name, const luaL_Reg *methods,
+                  vl_lua_free_fn free_fn)
+{
+  const luaL_Reg *r;
+  if (luaL_newmetatable(L, name)) {
+    lua_newtable(L);
+    for (r = methods; r->name; r++) {
+      lua_pushvalue(L, -2);
+      lua_pushcclosure(L, r->func, 1);
+      lua_setfield(L, -2, r->name);
+    }
+    lua_pushstring(L, name);
+    lua_pushlightuserdata(L, (void *)(uintptr_t)free_fn);
+    lua_pushcclosure(L, class_close, 2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -4, "__gc");
+    lua_setfield(L, -2, "close");
+    lua_setfield(L, -2, "__index");
+    lua_pushstring(L, name);
+    lua_pushstring(L, type_name);
+    lua_pushcclosure(L, class_tostring, 2);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushstring(L, type_name);
+    lua_setfield(L, -2, "__name");
+  }
+  lua_pop(L, 1);
+}
+
 const vl_lua_module vl_lua_modules[] = {
   {"victor.core.signature", luaopen_victor_core_signature},
   {"victor.core.dedup", luaopen_victor_core_dedup},
+  {"victor.core.stream_filter", luaopen_victor_core_stream_filter},
   {NULL, NULL}
 };

@@ -5,6 +5,7 @@
 #ifndef VL_LUA_VICTOR_H
 #define VL_LUA_VICTOR_H
 
+#include <lauxlib.h>
 #include <lua.h>
 
 #if defined(__GNUC__)
@@ -16,9 +17,21 @@
 /* Raise "bad argument #i to 'f' (<expected> expected, got <type>)". */
 int vl_lua_typeerror(lua_State *L, int i, const char *expected);
 
+/* Register the metatable `name` of a userdata class (once per lua_State) whose
+ * userdata starts with the object's pointer (NULL once closed): __index holds
+ * `methods` (each a closure with the metatable as upvalue 1, so a method checks
+ * its self with one comparison) and `close`, which frees the object with
+ * `free_fn` and sets the pointer to NULL (idempotent, also `__gc`); `__tostring`
+ * gives `type_name` or "<type_name> (closed)"; `__name` is `type_name`. Leaves
+ * the stack as it was. */
+typedef void (*vl_lua_free_fn)(void *obj);
+void vl_lua_class(lua_State *L, const char *name, const char *type_name, const luaL_Reg *methods,
+                  vl_lua_free_fn free_fn);
+
 /* Kernel entry points: each returns its module table. */
 VL_LUA_EXPORT int luaopen_victor_core_signature(lua_State *L);
 VL_LUA_EXPORT int luaopen_victor_core_dedup(lua_State *L);
+VL_LUA_EXPORT int luaopen_victor_core_stream_filter(lua_State *L);
 
 /* Every kernel module as {name, opener}, NULL-terminated; the runtime registers each
  * in package.preload. */

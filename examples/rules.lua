@@ -1,13 +1,17 @@
 --- examples/rules.lua: the main victor-lua job, run by `make demo`.
 --
---   victor-lua examples/rules.lua [--rules PACK.lua]... [--strict] [--transcript FILE] [SESSION.jsonl]
+--   victor-lua examples/rules.lua [--rules PACK.lua]... [--strict] [--transcript FILE]
+--                                 [--stream FILE] [SESSION.jsonl]
 --
 -- Loads the active rule set (the built-in default pack merged with any --rules
 -- packs), reads an agent session (one tool call per line as JSON, default: the
 -- bundled examples/data/session.jsonl), signs every call in one batch, runs the
 -- `loop` rules over the stream and prints a report. Each kernel adds a section:
 -- victor.dedup removes the repeated blocks of a transcript (default: the bundled
--- examples/data/transcript.md), one-shot and streamed in 4 KiB chunks.
+-- examples/data/transcript.md), one-shot and streamed in 4 KiB chunks;
+-- victor.stream_filter splits a recorded model stream (default:
+-- examples/data/model_stream.txt) into content and thinking as it arrives in small
+-- deltas, and victor.thinking looks for reasoning loops in the thinking.
 -- Exit status: 0, or with --strict 1 when something was found; 2 on bad input.
 -- LuaJIT 2.1.0-beta3 (Debian) miscompiles nested `pairs`/`next` loops (LuaJIT issue #827:
 -- a JIT-compiled loop can stop early or see a wrong key). The parser only specialises loops
@@ -20,6 +24,8 @@ local host = require "victor.host"
 local loopguard = require "victor.loopguard"
 local signature = require "victor.signature"
 local dedup = require "victor.dedup"
+local stream_filter = require "victor.stream_filter"
+local thinking = require "victor.thinking"
 
 local sfmt = string.format
 local script_dir = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
@@ -30,9 +36,11 @@ parser:argument("session", "Session file, one JSON tool call per line (default: 
 parser:option("--rules", "Rule pack to merge over the defaults (repeatable)."):count("*")
 parser:flag("--strict", "Exit with status 1 when a loop is found.")
 parser:option("--transcript", "Markdown transcript to deduplicate (default: the bundled one).")
+parser:option("--stream", "Recorded model output with thinking blocks (default: the bundled one).")
 local opts = parser:parse({ ... })
 opts.session = opts.session or (script_dir .. "/data/session.jsonl")
 opts.transcript = opts.transcript or (script_dir .. "/data/transcript.md")
+opts.stream = opts.stream or (script_dir .. "/data/model_stream.txt")
 
 -- Bad input ends the job with status 2 and a one-line message: fail() unwinds to the
 -- bottom of this file (the main chunk returns the status, so the runtime is closed
@@ -156,8 +164,68 @@ local function main()
     print("")
   end
 
-  print(sfmt("summary: %d call(s), %d loop finding(s) (%d distinct)", #calls, #findings, shown))
-  if opts.strict and #findings > 0 then return 1 end
+  -- Stream hygiene: the recorded model output arrives in deltas of 1 to 16 bytes (a
+  -- fixed pattern); the filter hands back content and thinking separately, and the
+  -- thinking goes to the loop detector as it comes.
+  local nloops = 0
+  do
+    local sf, serr = io.open(opts.stream, "rb")
+    if not sf then fail(serr) end
+    local text = sf:read("*a")
+    sf:close()
+    local tags = thinking.tags(pack)
+    local f = stream_filter.new { tags = tags }
+    local det = thinking.detector { pack = pack }
+    local content, thought, verdicts, entered = {}, {}, {}, 0
+    local function take(c, t, ev)
+      if not c then fail(opts.stream .. ": " .. t) end
+      content[#content + 1], thought[#thought + 1] = c, t
+      for _, e in ipairs(ev or {}) do if e.kind == "enter" then entered = entered + 1 end end
+      local v = t ~= "" and det:feed(t)
+      if v then verdicts[#verdicts + 1] = v end
+    end
+    local i, k, deltas = 1, 0, 0
+    while i <= #text do
+      k = k % 16 + 1
+      take(f:feed(text:sub(i, i + k - 1)))
+      i, deltas = i + k, deltas + 1
+    end
+    take(f:finish())
+    f:close()
+    local v = det:finish()
+    if v then verdicts[#verdicts + 1] = v end
+    content, thought = table.concat(content), table.concat(thought)
+    local one_c, one_t = stream_filter.strip_thinking(text, { tags = tags })
+    local same = one_c == content and one_t == thought
+    print(sfmt("stream: %s (backend %s)", opts.stream, native.backends().stream_filter))
+    print(sfmt("  deltas      %d (1-16 bytes), %d thinking block(s), %d tag pair(s) in the rules", deltas,
+      entered, #tags))
+    print(sfmt("  bytes       %d in: %d content, %d thinking", #text, #content, #thought))
+    print(sfmt("  streamed    same as strip_thinking of the whole text: %s", same and "yes" or "NO"))
+    if not same then fail("streamed filter differs from strip_thinking") end
+    -- one line per loop: a loop that goes on is reported again with each copy
+    local last = {}
+    for _, r in ipairs(verdicts) do
+      local key = r.reason .. "\0" .. r.span[1]
+      if not last[key] then nloops = nloops + 1 end
+      last[key] = r
+    end
+    for _, r in ipairs(verdicts) do
+      local key = r.reason .. "\0" .. r.span[1]
+      if last[key] == r then
+        local phrase = (r.phrase or ""):gsub("%s+$", "")
+        local shown_phrase = #phrase > 50 and phrase:sub(1, 47) .. "..." or phrase
+        print(sfmt("  loop        %s, count %d%s: %s", r.reason, r.count,
+          r.period and sfmt(", period %d bytes", r.period) or "", shown_phrase))
+      end
+    end
+    if nloops == 0 then print("  loop        none") end
+    print("")
+  end
+
+  print(sfmt("summary: %d call(s), %d loop finding(s) (%d distinct), %d reasoning loop(s)", #calls, #findings,
+    shown, nloops))
+  if opts.strict and (#findings > 0 or nloops > 0) then return 1 end
   return 0
 end
 

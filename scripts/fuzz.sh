@@ -5,8 +5,12 @@
 #
 #   fuzz_canon     the pure-C canonical writer and loop detector (core/signature.c)
 #   fuzz_dedup     the pure-C dedup kernel (core/dedup.c): one-shot invariants, idempotence
+#   fuzz_stream_filter  the thinking-tag filter (core/stream_filter.c) with random tags and
+#                  chunkings: chunked == one-shot == strip; core/ac.c against a naive matcher
 #   fuzz_rules     the sandboxed rule-pack loader through the embedding API
 #   fuzz_sig_json  victor.signature.of_json (cjson + canonical form), native vs fallback
+#   fuzz_dedup_lua victor.dedup through the embedding API: native == fallback on every
+#                  call, streams (random chunkings) == one-shot
 #
 # The runtime targets embed the whole runtime, so every core/*.c but main.c and the
 # generated Lua bundle ($BUILD/gen/bundle.c, made here through the Makefile when
@@ -40,7 +44,7 @@ self="$PWD/scripts/fuzz.sh"
 BUILD=${BUILD:-build}
 CC=${FUZZ_CC:-clang}
 out="$BUILD/fuzz"
-all_targets=(fuzz_canon fuzz_dedup fuzz_rules fuzz_sig_json)
+all_targets=(fuzz_canon fuzz_dedup fuzz_stream_filter fuzz_rules fuzz_sig_json fuzz_dedup_lua)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
 die() { echo "fuzz.sh: $*" >&2; exit 2; }
@@ -84,6 +88,7 @@ for src in core/*.c "$BUILD/gen/bundle.c"; do
 done
 sig_objs=("$out/obj/signature.o" "$out/obj/status.o")
 dedup_objs=("$out/obj/dedup.o" "$out/obj/status.o")
+sf_objs=("$out/obj/stream_filter.o" "$out/obj/ac.o" "$out/obj/status.o")
 
 build_target() { # NAME
   local t=$1 bin="$out/$1" src="spec/fuzz/$1.c" deps
@@ -91,12 +96,13 @@ build_target() { # NAME
   case "$t" in
     fuzz_canon) deps=("${sig_objs[@]}") ;;
     fuzz_dedup) deps=("${dedup_objs[@]}") ;;
+    fuzz_stream_filter) deps=("${sf_objs[@]}") ;;
     *) deps=("${core_objs[@]}") ;;
   esac
   local newest=0 d
   for d in "$src" "${deps[@]}" "$self"; do [ "$d" -nt "$bin" ] && newest=1; done
   [ -x "$bin" ] && [ $newest = 0 ] && return 0
-  if [ "$t" = fuzz_canon ] || [ "$t" = fuzz_dedup ]; then
+  if [ "$t" = fuzz_canon ] || [ "$t" = fuzz_dedup ] || [ "$t" = fuzz_stream_filter ]; then
     "$CC" "${cflags[@]}" -fsanitize=fuzzer -o "$bin" "$src" "${deps[@]}" -lm
   else
     # -Wl,-E: C modules loaded at run time (cjson.so) resolve lua_* in the binary.

@@ -11,7 +11,7 @@ describe("victor-lua CLI", function()
       assert.equal(0, st)
       assert.equal("", err)
       assert.truthy(out:find("^victor%-lua 0%.1%.0 %(LuaJIT 2%.1[^;]*; xxHash [^;]+; " ..
-        "kernels: signature=%a+ dedup=%a+%)\n$"), out)
+        "kernels: signature=%a+ dedup=%a+ stream_filter=%a+%)\n$"), out)
     end
     local out, _, st = vl({ "version" })
     assert.equal(0, st)
@@ -261,12 +261,7 @@ describe("victor-lua CLI", function()
         { { "dedup", "--bogus" }, "victor-lua: dedup: unknown option '--bogus'\n" },
         { { "dedup", "a", "b" }, "victor-lua: dedup: too many arguments\n" },
       }
-      for _, c in ipairs(cases) do
-        local o, err, code = vl(c[1], "")
-        assert.equal(2, code)
-        assert.equal("", o)
-        assert.equal(c[2], err:sub(1, #c[2]))
-      end
+      proc.usage_errors(cases)
     end)
   end)
 
@@ -284,7 +279,8 @@ describe("victor-lua CLI", function()
     assert.truthy(out:find("  bytes       1358 -> 955 (30% smaller)\n", 1, true), out)
     assert.truthy(out:find("  first       line 28 repeats line 6: **assistant:** I will read", 1, true), out)
     assert.truthy(out:find("  streamed    4 KiB chunks, same output as one-shot: yes\n", 1, true), out)
-    assert.truthy(out:find("\nsummary: 36 call%(s%), 6 loop finding%(s%) %(4 distinct%)\n$"), out)
+    assert.truthy(out:find("\nsummary: 36 call%(s%), 6 loop finding%(s%) %(4 distinct%), 2 reasoning loop%(s%)\n$"),
+      out)
     local _, err3, st3 = vl({ "examples/rules.lua", "--transcript", "/nonexistent.md" })
     assert.equal(2, st3)
     assert.truthy(err3:find("victor-lua: /nonexistent.md: No such file or directory", 1, true), err3)

@@ -20,16 +20,7 @@ local function random_text(r, max)
   return table.concat(t)
 end
 
--- Cut s into chunks: sizes 1..maxc (maxc 1: every byte alone).
-local function chunks(r, s, maxc)
-  local out, i = {}, 1
-  while i <= #s do
-    local k = r(maxc) + 1
-    out[#out + 1] = s:sub(i, i + k - 1)
-    i = i + k
-  end
-  return out
-end
+local chunks = require "support.chunks"  -- chunks(r, s, maxc): pieces of 1..maxc bytes
 
 local function run_stream(D, opts, parts)
   local s = D.stream(opts)

@@ -11,7 +11,7 @@ local M = {}
 local pcall, require, tostring, sfmt = pcall, require, tostring, string.format
 
 --- Built-in commands, in the order `help` lists them.
-M.COMMANDS = { "help", "version", "rules", "sig", "dedup" }
+M.COMMANDS = { "help", "version", "rules", "sig", "dedup", "filter", "loops" }
 
 local function stderr(s) io.stderr:write(s) end
 
@@ -88,6 +88,33 @@ function M.parse_args(parser, argv, cmd, out, err)
     return nil, 0
   end
   return a
+end
+
+--- The active rule set after merging the packs of a repeatable `--rules PATH`
+--- option over the defaults; or nil after writing the loader's error (exit 2).
+---@param paths string[]
+---@param err fun(s: string)
+---@return table|nil pack
+function M.rules_with(paths, err)
+  local host = require "victor.host"
+  for _, path in ipairs(paths or {}) do
+    local ok, msg = host.add_pack(path)
+    if not ok then
+      err("victor-lua: " .. msg .. "\n")
+      return nil
+    end
+  end
+  return host.rules()
+end
+
+--- An input named on a command line: the file, or stdin for nil or "-"; or nil
+--- after writing "victor-lua: CMD: <why>" (exit 2).
+---@return file*|nil
+function M.open_input(path, cmd, err)
+  if path == nil or path == "-" then return io.stdin end
+  local fh, msg = io.open(path, "rb")
+  if not fh then err("victor-lua: " .. cmd .. ": " .. msg .. "\n") end
+  return fh
 end
 
 --- For `-l MODULE`: require it into the global of the same name.

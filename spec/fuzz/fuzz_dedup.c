@@ -23,14 +23,7 @@
 #include <string.h>
 
 #include "dedup.h"
-
-#define CHECK(c)                                                   \
-  do {                                                             \
-    if (!(c)) {                                                    \
-      fprintf(stderr, "FINDING: check failed: %s (line %d)\n", #c, __LINE__); \
-      abort();                                                     \
-    }                                                              \
-  } while (0)
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

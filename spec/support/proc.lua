@@ -53,4 +53,24 @@ function M.vl(args, input, env)
   return M.run((env and "env " .. env .. " " or "") .. M.bin .. " " .. table.concat(words, " "), input)
 end
 
+--- Assert that each case { argv, message } exits with status 2, writes nothing to
+--- stdout and starts its stderr with the message (empty stdin).
+function M.usage_errors(cases)
+  local assert = require "luassert"
+  for _, c in ipairs(cases) do
+    local o, err, code = M.vl(c[1], "")
+    assert.equal(2, code)
+    assert.equal("", o)
+    assert.equal(c[2], err:sub(1, #c[2]))
+  end
+end
+
+--- The bytes of a file (the file stays).
+function M.read_file(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
 return M

@@ -131,13 +131,8 @@ function M.run(argv, out, err)
       return 2
     end
   end
-  local fh, msg
-  if a.file == nil or a.file == "-" then
-    fh = io.stdin
-  else
-    fh, msg = io.open(a.file, "rb")
-    if not fh then err("victor-lua: dedup: " .. msg .. "\n") return 2 end
-  end
+  local fh = cli.open_input(a.file, "dedup", err)
+  if not fh then return 2 end
   local delim = a.null and "\0" or "\n"
   local s, cnt
   if near then

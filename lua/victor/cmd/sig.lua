@@ -7,7 +7,6 @@ local argparse = require "argparse"
 local cli = require "victor.cli"
 local cjson = require "cjson.safe"
 local signature = require "victor.signature"
-local host = require "victor.host"
 local loopguard = require "victor.loopguard"
 
 local M = { name = "sig", summary = "tool-call signatures (XXH3) and loop detection over JSONL" }
@@ -53,12 +52,8 @@ local function decode_call(line, lineno)
 end
 
 local function run_jsonl(a, out, err)
-  local pack = host.rules()
-  for _, path in ipairs(a.rules) do
-    local ok, msg = host.add_pack(path)
-    if not ok then err("victor-lua: " .. msg .. "\n") return 2 end
-    pack = host.rules()
-  end
+  local pack = cli.rules_with(a.rules, err)
+  if not pack then return 2 end
   local fh, msg
   if a.jsonl == "-" then fh = io.stdin else fh, msg = io.open(a.jsonl, "rb") end
   if not fh then err("victor-lua: " .. msg .. "\n") return 2 end

@@ -1,0 +1,133 @@
+-- cli_stream_spec.lua: `victor-lua filter` and `victor-lua loops` (lua/victor/cmd/).
+local proc = require "support.proc"
+local vl, q = proc.vl, proc.q
+local stream_filter = require "victor.stream_filter"
+local thinking = require "victor.thinking"
+
+local tmpfile = proc.tmpfile
+
+local slurp = proc.read_file
+
+describe("victor-lua filter", function()
+  local text = "Intro <think>plan A\nplan B</think>Answer: 42. <THINKING>shout</THINKING> <reasoning>r" ..
+    "</reasoning>tail <|begin_of_thought|>t<|end_of_thought|> x <think>never closed"
+
+  it("removes the thinking blocks of the rule set's tags, as strip_thinking does", function()
+    local want, want_th = stream_filter.strip_thinking(text, { tags = thinking.tags() })
+    local th = os.tmpname()
+    local out, err, st = vl({ "filter", "--thinking-to", th }, text)
+    assert.equal(0, st, err)
+    assert.equal("", err)
+    assert.equal(want, out)
+    assert.equal(want_th, slurp(th))
+    assert.equal("Intro Answer: 42. <THINKING>shout</THINKING> tail  x ", out)
+    out = vl({ "filter", "--case-insensitive" }, text)
+    assert.equal("Intro Answer: 42.  tail  x ", out)
+    os.remove(th)
+  end)
+
+  it("reads a file argument and flushes a held partial tag at the end", function()
+    local path = tmpfile("a <think>b</think> c <thi")
+    local out, _, st = vl({ "filter", path })
+    assert.equal(0, st)
+    assert.equal("a  c <thi", out)
+    os.remove(path)
+  end)
+
+  it("takes extra tag pairs from --rules packs", function()
+    local pack = tmpfile([[
+return { name = "mine", version = "1", rules = {
+  { id = "tag-scratch", kind = "thinking_tag", open = "<scratch>", close = "</scratch>" },
+} }
+]])
+    local out, err, st = vl({ "filter", "--rules", pack }, "a<scratch>x</scratch>b<think>y</think>c")
+    assert.equal(0, st, err)
+    assert.equal("abc", out)
+    os.remove(pack)
+  end)
+
+  it("stops with exit status 1 once the thinking passes --max-thinking", function()
+    local out, err, st = vl({ "filter", "--max-thinking", "5" }, "x<think>123456789</think>y")
+    assert.equal(1, st)
+    assert.equal("victor-lua: filter: thinking passed 5 bytes at input byte 14: stopped\n", err)
+    assert.equal("x", out:sub(1, 1))
+  end)
+
+  it("writes each decided byte before the input ends", function()
+    -- the writer sends a text and a partial tag, then waits 5 s before the rest; the
+    -- decided bytes must come out while it waits
+    local cmd = "( printf 'hello <thi'; sleep 5; printf 'nk>x</think>!' ) | " .. proc.bin .. " filter | " ..
+      "{ t0=$(date +%s); head -c 6; echo; echo $(( $(date +%s) - t0 )); cat >/dev/null; }"
+    local out = proc.run("sh -c " .. q(cmd))
+    local got, secs = out:match("^(.-)\n(%d+)\n$")
+    assert.equal("hello ", got)
+    assert.truthy(tonumber(secs) < 4, "the first bytes waited for the end of the input: " .. out)
+  end)
+
+  it("rejects bad usage with exit status 2", function()
+    local cases = {
+      { { "filter", "--max-thinking", "x" },
+        "victor-lua: filter: --max-thinking must be a non-negative integer, got 'x'\n" },
+      { { "filter", "/nonexistent/in" }, "victor-lua: filter: /nonexistent/in: No such file or directory\n" },
+      { { "filter", "--thinking-to", "/nonexistent/dir/t" },
+        "victor-lua: filter: /nonexistent/dir/t: No such file or directory\n" },
+      { { "filter", "--bogus" }, "victor-lua: filter: unknown option '--bogus'\n" },
+    }
+    proc.usage_errors(cases)
+    local out, _, st = vl({ "filter", "--help" })
+    assert.equal(0, st)
+    assert.truthy(out:find("Usage: victor-lua filter", 1, true))
+  end)
+end)
+
+describe("victor-lua loops", function()
+  it("reports the loops thinking.scan finds, with line:column spans, exit 1", function()
+    local text = "Start.\n" .. ("Let me check the config file again.\n"):rep(4) .. "Done.\n"
+    local reports = thinking.scan(text)
+    assert.truthy(#reports > 0)
+    local out, err, st = vl({ "loops" }, text)
+    assert.equal(1, st, err)
+    local lines = {}
+    for l in out:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    assert.equal(#reports, #lines)
+    assert.equal('2:1-3:36: stall, count 2, phrase "let me"\n' ..
+      '2:1-5:36: exact_repeat, count 4, period 36 bytes, phrase "Let me check the config file again."\n', out)
+  end)
+
+  it("exits 0 on a transcript without loops, and looks inside thinking blocks with --thinking", function()
+    local clean = "Step 1: read.\nStep 2: write.\nStep 3: test.\n"
+    local out, _, st = vl({ "loops" }, clean)
+    assert.equal(0, st)
+    assert.equal("", out)
+    local looped = "Answer <think>" .. ("I should verify the result once more.\n"):rep(5) .. "</think> ok"
+    out, _, st = vl({ "loops", "--thinking" }, looped)
+    assert.equal(1, st)
+    assert.truthy(out:find("1:1%-5:%d+: exact_repeat, count 5, period 38 bytes"), out)
+  end)
+
+  it("rejects bad usage with exit status 2", function()
+    local cases = {
+      { { "loops", "--repeats", "1" }, "victor-lua: loops: --repeats must be an integer of at least 2, got '1'\n" },
+      { { "loops", "/nonexistent/in" }, "victor-lua: loops: /nonexistent/in: No such file or directory\n" },
+    }
+    proc.usage_errors(cases)
+  end)
+end)
+
+describe("the demo job's stream section", function()
+  it("filters the bundled model stream in small deltas and finds its reasoning loops", function()
+    local out, err, st = vl({ "examples/rules.lua" })
+    assert.equal(0, st, err)
+    assert.truthy(out:find("\nstream: examples/data/model_stream%.txt %(backend %a+%)\n"), out)
+    assert.truthy(out:find("  deltas      156 (1-16 bytes), 2 thinking block(s), 8 tag pair(s) in the rules\n", 1,
+      true), out)
+    assert.truthy(out:find("  bytes       1293 in: 491 content, 766 thinking\n", 1, true), out)
+    assert.truthy(out:find("  streamed    same as strip_thinking of the whole text: yes\n", 1, true), out)
+    assert.truthy(out:find("  loop        circular_phrase, count 3, period 68 bytes: let me check\n", 1, true), out)
+    assert.truthy(out:find("  loop        exact_repeat, count 4, period 68 bytes: Let me check the file again", 1,
+      true), out)
+    local _, err2, st2 = vl({ "examples/rules.lua", "--stream", "/nonexistent.txt" })
+    assert.equal(2, st2)
+    assert.truthy(err2:find("victor-lua: /nonexistent.txt: No such file or directory", 1, true), err2)
+  end)
+end)
