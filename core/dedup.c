@@ -192,7 +192,10 @@ size_t vl_dedup_normalize_block(const char *str, size_t n, char *out)
 }
 
 /* A block's key read piece by piece into a buffer of KEY_PIECE bytes. */
-#define KEY_PIECE 65536
+#ifndef VL_DEDUP_KEY_PIECE
+#define VL_DEDUP_KEY_PIECE 65536
+#endif
+#define KEY_PIECE VL_DEDUP_KEY_PIECE
 
 typedef struct key_reader {
   norm_state ns;
@@ -239,6 +242,59 @@ static uint64_t key_hash(const u8 *s, size_t a, size_t b, char *buf, size_t *len
     *len += r.len;
   } while (key_next(&r, s));
   return XXH3_64bits_digest(&st);
+}
+
+/* The key of the open block, hashed while the block grows: once HASH_AHEAD bytes
+ * wait, the bytes before the current line are normalised and hashed if that line
+ * starts with a byte that no key can end after (not White_Space or . , ; :, so
+ * norm_end of the whole block cannot cut before it). A long block is then read
+ * once from memory, not once by the line scan and again, out of cache, for its key. */
+#ifndef VL_DEDUP_HASH_AHEAD  /* the fuzz build sets small ones, to reach every path */
+#define VL_DEDUP_HASH_AHEAD (256 * 1024)
+#endif
+#define HASH_AHEAD VL_DEDUP_HASH_AHEAD
+
+typedef struct key_hasher {
+  XXH3_state_t st;
+  norm_state ns;   /* ns.i: the first byte not hashed yet */
+  size_t len;      /* key bytes hashed so far */
+  size_t start;    /* the block begun (VL_DEDUP_NONE: none) */
+  char *buf;       /* KEY_PIECE bytes of scratch */
+} key_hasher;
+
+static void hash_ahead(key_hasher *kh, const u8 *s, size_t bstart, size_t pos)
+{
+  u8 c = s[pos];
+  if (kh->start == bstart ? pos - kh->ns.i < HASH_AHEAD : pos - bstart < HASH_AHEAD) return;
+  if (c <= ' ' || c >= 0x80 || c == '.' || c == ',' || c == ';' || c == ':') return;
+  if (kh->start != bstart) {
+    kh->start = bstart;
+    kh->ns.i = bstart;
+    kh->ns.sp = kh->ns.any = 0;
+    kh->len = 0;
+    XXH3_64bits_reset(&kh->st);
+  }
+  kh->ns.end = pos;  /* s[pos - 1] is "\n": no code point runs past it */
+  while (kh->ns.i < pos) {
+    size_t o = norm_piece(s, &kh->ns, kh->buf, KEY_PIECE);
+    XXH3_64bits_update(&kh->st, kh->buf, o);
+    kh->len += o;
+  }
+}
+
+/* XXH3-64 and length of the key of the block s[a..b), finishing what hash_ahead began. */
+static uint64_t block_hash(key_hasher *kh, const u8 *s, size_t a, size_t b, size_t *len)
+{
+  if (kh->start != a) return key_hash(s, a, b, kh->buf, len);
+  kh->start = VL_DEDUP_NONE;
+  kh->ns.end = kh->ns.i + norm_end(s + kh->ns.i, b - kh->ns.i);
+  while (kh->ns.i < kh->ns.end) {
+    size_t o = norm_piece(s, &kh->ns, kh->buf, KEY_PIECE);
+    XXH3_64bits_update(&kh->st, kh->buf, o);
+    kh->len += o;
+  }
+  *len = kh->len;
+  return XXH3_64bits_digest(&kh->st);
 }
 
 /* Whether the keys of s[a1..b1) and s[a2..b2) are equal (the same bytes always are). */
@@ -500,9 +556,9 @@ static int fence_closes(const u8 *s, size_t a, size_t b, u8 ch, size_t len)
 }
 
 /* Appends a block and hashes its key at once, while its bytes are still in the
- * cache (buf: KEY_PIECE bytes of scratch). */
+ * cache. */
 static int push_block(vl_dedup *d, const u8 *s, size_t start, size_t last_eol, size_t end, size_t line,
-                      int fence, char *buf)
+                      int fence, key_hasher *kh)
 {
   vl_dedup_block *b;
   size_t stop = last_eol;
@@ -521,7 +577,7 @@ static int push_block(vl_dedup *d, const u8 *s, size_t start, size_t last_eol, s
   b->line = line;
   b->fence = fence;
   b->first = VL_DEDUP_NONE;
-  b->id = key_hash(s, start, stop, buf, &b->key_len);
+  b->id = block_hash(kh, s, start, stop, &b->key_len);
   return VL_OK;
 }
 
@@ -721,8 +777,8 @@ int vl_dedup_scan(vl_dedup *d, const char *str, size_t n, size_t min_block_lengt
   return vl_dedup_scan_near(d, str, n, min_block_length, -1);
 }
 
-/* Split s[0..n) into blocks, each hashed as it closes (buf: KEY_PIECE bytes). */
-static int split_blocks(vl_dedup *d, const u8 *s, size_t n, char *buf)
+/* Split s[0..n) into blocks, each hashed as it closes (or as it grows, when long). */
+static int split_blocks(vl_dedup *d, const u8 *s, size_t n, key_hasher *kh)
 {
   size_t pos = 0, line = 1;
   size_t pstart = 0, pline = 0, peol = 0, pend = 0;  /* open paragraph (pline 0: none) */
@@ -738,33 +794,36 @@ static int split_blocks(vl_dedup *d, const u8 *s, size_t n, char *buf)
     const int plain = text_line(s, pos, eol);
     if (fline) {
       if (fence_closes(s, pos, eol, fch, flen)) {
-        if ((st = push_block(d, s, fstart, eol, next, fline, 1, buf)) != VL_OK) return st;
+        if ((st = push_block(d, s, fstart, eol, next, fline, 1, kh)) != VL_OK) return st;
         fline = 0;
+      } else {
+        hash_ahead(kh, s, fstart, pos);
       }
     } else if (!plain && is_blank(s, pos, eol)) {
       if (pline) {
-        if ((st = push_block(d, s, pstart, peol, pend, pline, 0, buf)) != VL_OK) return st;
+        if ((st = push_block(d, s, pstart, peol, pend, pline, 0, kh)) != VL_OK) return st;
         pline = 0;
       }
     } else if (!plain && fence_marker(s, pos, eol, &ch, &len)) {
       if (pline) {
-        if ((st = push_block(d, s, pstart, peol, pend, pline, 0, buf)) != VL_OK) return st;
+        if ((st = push_block(d, s, pstart, peol, pend, pline, 0, kh)) != VL_OK) return st;
         pline = 0;
       }
       fstart = pos; fline = line; fch = ch; flen = len;
     } else {
       if (!pline) { pstart = pos; pline = line; }
+      else hash_ahead(kh, s, pstart, pos);
       peol = eol;
       pend = next;
     }
     pos = next;
     line++;
   }
-  if (pline && (st = push_block(d, s, pstart, peol, pend, pline, 0, buf)) != VL_OK) return st;
+  if (pline && (st = push_block(d, s, pstart, peol, pend, pline, 0, kh)) != VL_OK) return st;
   if (fline) {  /* unclosed: the fence runs to the end of the input */
     size_t eol = n;
     if (n > fstart && s[n - 1] == '\n') eol = n - 1;
-    if ((st = push_block(d, s, fstart, eol, n, fline, 1, buf)) != VL_OK) return st;
+    if ((st = push_block(d, s, fstart, eol, n, fline, 1, kh)) != VL_OK) return st;
   }
   return VL_OK;
 }
@@ -806,11 +865,14 @@ int vl_dedup_scan_near(vl_dedup *d, const char *str, size_t n, size_t min_block_
 {
   const u8 *s = (const u8 *)str;
   char *bufs = malloc(2 * KEY_PIECE);
+  key_hasher kh;
   int st;
   d->nblocks = 0;
   d->removed = 0;
   if (!bufs) return VL_ENOMEM;
-  st = split_blocks(d, s, n, bufs);
+  kh.start = VL_DEDUP_NONE;
+  kh.buf = bufs;
+  st = split_blocks(d, s, n, &kh);
   if (st == VL_OK && d->nblocks) st = mark_exact(d, s, min_block_length, bufs);
   free(bufs);
   if (st != VL_OK || near < 0) return st;
@@ -1077,7 +1139,7 @@ static int kset_grow(kset *k)
 
 /* Look up the key at keys + klen (len bytes, already in the arena's spare room):
  * 1 when seen, 0 when it was added, or VL_ENOMEM. */
-static int kset_add(kset *k, size_t len, size_t max_entries)
+static int kset_add(kset *k, size_t len, size_t max_entries, size_t max_key_bytes)
 {
   uint64_t id = XXH3_64bits(k->keys + k->klen, len);
   size_t h;
@@ -1087,7 +1149,8 @@ static int kset_add(kset *k, size_t len, size_t max_entries)
       if (e->id == id && e->len == len && memcmp(k->keys + e->off1 - 1, k->keys + k->klen, len) == 0) return 1;
     }
   }
-  if (k->count >= max_entries) {  /* full: drop the generation, keep the new key */
+  if (k->count >= max_entries || (k->count && k->klen + len > max_key_bytes)) {
+    /* full: drop the generation, keep the new key */
     if (k->klen) memmove(k->keys, k->keys + k->klen, len);
     kset_clear(k);
     k->evictions++;
@@ -1135,6 +1198,7 @@ int vl_dedup_stream_reset(vl_dedup_stream *st, const vl_dedup_stream_opts *opts)
   }
   if (o.lines && o.delimiter != '\n' && o.delimiter != 0) return VL_EINVAL;
   if (!o.max_entries) o.max_entries = VL_DEDUP_STREAM_DEFAULT_MAX_ENTRIES;
+  if (!o.max_key_bytes) o.max_key_bytes = VL_DEDUP_STREAM_DEFAULT_MAX_KEY_BYTES;
   st->o = o;
   st->state = 0;
   st->base = st->blen = st->line = st->nl_from = 0;
@@ -1179,7 +1243,8 @@ static int block_done(vl_dedup_stream *st, size_t a, size_t e, int fence)
   /* the key of [a, e) equals that of [start, stop): the terminator is trimmed */
   if ((rc = grow(&k->keys, &k->kcap, k->klen + n)) != VL_OK) return rc;
   klen = vl_dedup_normalize_block(p, n, k->keys + k->klen);
-  if (klen >= st->o.min_block_length && (seen = kset_add(k, klen, st->o.max_entries)) < 0) return seen;
+  if (klen >= st->o.min_block_length && (seen = kset_add(k, klen, st->o.max_entries, st->o.max_key_bytes)) < 0)
+    return seen;
   if (seen) {
     st->removed++;
     st->dropped = 1;
@@ -1230,7 +1295,7 @@ static int stream_line(vl_dedup_stream *st, size_t a, size_t eol, size_t next)
     st->units++;
     if ((rc = grow(&k->keys, &k->kcap, k->klen + n)) != VL_OK) return rc;
     memcpy(k->keys + k->klen, s + ra, n);
-    if ((seen = kset_add(k, n, st->o.max_entries)) < 0) return seen;
+    if ((seen = kset_add(k, n, st->o.max_entries, st->o.max_key_bytes)) < 0) return seen;
     if (seen) {
       st->removed++;
       return VL_OK;

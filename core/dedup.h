@@ -121,12 +121,17 @@
  * the trailing blank lines are written by finish. So the concatenated output of
  * every feed and finish equals vl_dedup_render (vl_dedup_lines in lines mode) of
  * the whole input, for every chunking.
- * Memory: the held bytes above plus the set of seen keys. The set holds at most
- * max_entries keys (default VL_DEDUP_STREAM_DEFAULT_MAX_ENTRIES); eviction policy:
- * when a new key arrives at a full set, the whole set is cleared (one generation
- * dropped, counted in `evictions`) and the new key starts the next generation. So
- * past the cap a block (line) seen before the clear is written again; while fewer
- * than max_entries distinct keys were seen, output equals the one-shot call.
+ * Memory: the held bytes above plus the set of seen keys (kept whole: the input
+ * they came from is gone). The set holds at most max_entries keys (default
+ * VL_DEDUP_STREAM_DEFAULT_MAX_ENTRIES) of at most max_key_bytes bytes in all
+ * (default VL_DEDUP_STREAM_DEFAULT_MAX_KEY_BYTES, 64 MiB; a single longer key is
+ * still kept, alone); eviction policy: when a new key arrives at a set that holds
+ * max_entries keys, or whose keys and the new one would pass max_key_bytes, the
+ * whole set is cleared (one generation dropped, counted in `evictions`) and the
+ * new key starts the next generation. So past a cap a block (line) seen before the
+ * clear is written again (never one dropped wrongly); while neither cap was
+ * reached, output equals the one-shot call. Memory is thus at most the open block,
+ * its key, the caps and 48 bytes per set slot, whatever the input's length.
  *
  * Complexity: O(n) time and memory for every function (one pass, expected O(1)
  * set operations). Memory: 128 KiB of scratch, 64 bytes per block and 16
@@ -214,6 +219,7 @@ int vl_dedup_lines(const char *s, size_t n, unsigned char delim, char *out, size
 
 /* ---- streaming (see the design note) ---- */
 #define VL_DEDUP_STREAM_DEFAULT_MAX_ENTRIES ((size_t)1000000)
+#define VL_DEDUP_STREAM_DEFAULT_MAX_KEY_BYTES ((size_t)64 << 20)
 
 typedef struct vl_dedup_stream vl_dedup_stream;
 
@@ -222,6 +228,7 @@ typedef struct vl_dedup_stream_opts {
   unsigned char delimiter;   /* lines mode */
   size_t min_block_length;   /* blocks mode */
   size_t max_entries;        /* cap of the key set; 0: the default */
+  size_t max_key_bytes;      /* cap of the bytes of its keys; 0: the default */
 } vl_dedup_stream_opts;
 
 typedef struct vl_dedup_stream_stats {

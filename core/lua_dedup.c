@@ -338,7 +338,7 @@ static int l_stream_tostring(lua_State *L)
   return 1;
 }
 
-/* stream_new(lines, delim, min_block_length, max_entries) -> Stream */
+/* stream_new(lines, delim, min_block_length, max_entries, max_key_bytes) -> Stream */
 static int l_stream_new(lua_State *L)
 {
   vl_dedup_stream_opts o;
@@ -353,6 +353,7 @@ static int l_stream_new(lua_State *L)
   o.delimiter = (unsigned char)delim[0];
   o.min_block_length = check_size(L, 3);
   o.max_entries = check_size(L, 4);
+  o.max_key_bytes = check_size(L, 5);
   u = (streamud *)lua_newuserdata(L, sizeof *u);
   u->s = NULL; /* closed until the stream exists, so __gc is always safe */
   u->lines = o.lines;

@@ -56,7 +56,8 @@ lj_static="$(pkg-config --variable=libdir luajit)/libluajit-5.1.a"
 [ -f "$lj_static" ] || die "LuaJIT static library not found: $lj_static"
 
 read -ra lj_cflags_a <<<"$lj_cflags"
-cflags=(-std=c99 -D_POSIX_C_SOURCE=200809L -g -O1
+# dedup.c: tiny key pieces and hash-ahead distance, so short inputs reach those paths
+cflags=(-std=c99 -D_POSIX_C_SOURCE=200809L -g -O1 -DVL_DEDUP_KEY_PIECE=48 -DVL_DEDUP_HASH_AHEAD=40
         "-fsanitize=address,undefined" -fno-sanitize-recover=undefined -fno-omit-frame-pointer
         -Icore "-I$BUILD/gen" "${lj_cflags_a[@]}" -Wall -Wextra)
 mkdir -p "$out/obj" || die "cannot create $out"

@@ -323,6 +323,30 @@ describe("victor.dedup", function()
         assert.equal(1e6, #N.find_duplicate_blocks(("b\n\n"):rep(1e6 + 1), { min_block_length = 0 }))
       end)
 
+      it("hashes blocks of megabytes while they grow, with the keys of normalize_block", function()
+        -- 1.5 MB paragraphs: their keys are hashed ahead, 256 KB at a time, at lines that
+        -- start with a byte no key ends after; the last lines end in space and punctuation
+        local lines = {}
+        for i = 1, 30000 do
+          lines[i] = (i % 7 == 0 and "  Indented " or i % 11 == 0 and ". starts with a dot, " or "Line ") ..
+            i .. " of a LONG paragraph\194\160with  spaces\t here"
+        end
+        local tail = "\n\194\160\n. ,\n ;\n"
+        local a = table.concat(lines, "\n") .. tail
+        local b = table.concat(lines, " \n "):upper():gsub("\194\160", "\226\128\131") .. "\n\226\128\131\n . , \n;"
+        local text = a .. "\n" .. b .. "\n\nshort\n"
+        assert.equal(N.normalize_block(a), N.normalize_block(b))
+        local out, st = N.dedup(text)
+        assert.equal(3, st.blocks)
+        assert.equal(1, st.removed)
+        assert.equal(a .. "\nshort\n", out)
+        local dups = N.find_duplicate_blocks(text)
+        assert.equal(1, #dups)
+        assert.equal(N.block_id(a), dups[1].id)
+        assert.equal(N.block_id(b), dups[1].id)
+        assert.equal(#a + 2, dups[1].dup.start)
+      end)
+
       it("dedups 300,000 short lines as awk does (the line set grows many times)", function()
         local t, want, seen = {}, {}, {}
         local x = 12345

@@ -127,6 +127,25 @@ describe("victor.dedup.stream", function()
         assert.equal(2, lst.evictions)
       end)
 
+      it("clears the set when its keys would pass max_key_bytes (documented eviction)", function()
+        local blk = function(c) return ("%s is a block long enough to be remembered by the set\n"):format(c) end
+        local klen = #D.normalize_block(blk("A"))  -- every key here has this length
+        local t = blk("A") .. "\n" .. blk("B") .. "\n" .. blk("C") .. "\n" .. blk("A") .. "\n" .. blk("C")
+        assert.equal(D.dedup(t), run_stream(D, { max_key_bytes = 3 * klen }, { t }))
+        -- room for 2 keys: C clears {A, B}; A is new again, C a repeat
+        local out, st = run_stream(D, { max_key_bytes = 2 * klen + 1 }, { t })
+        assert.equal(blk("A") .. "\n" .. blk("B") .. "\n" .. blk("C") .. "\n" .. blk("A"), out)
+        assert.equal(1, st.evictions)
+        assert.equal(2, st.entries)
+        -- a key longer than the cap is kept alone: its repeat right after is dropped
+        out, st = run_stream(D, { max_key_bytes = 1 }, { blk("A") .. "\n" .. blk("A") .. "\n" .. blk("B") })
+        assert.equal(blk("A") .. "\n" .. blk("B"), out)
+        assert.equal(1, st.evictions)
+        local lout, lst = run_stream(D, { mode = "lines", max_key_bytes = 2 }, { "a\na\nb\na\nc\n" })
+        assert.equal("a\nb\nc\n", lout)
+        assert.equal(1, lst.evictions)
+      end)
+
       it("rejects misuse", function()
         local s = D.stream()
         assert.equal("", s:feed("x"))
@@ -155,6 +174,8 @@ describe("victor.dedup.stream", function()
             "bad argument #1 to 'stream' (delimiter needs mode \"lines\")" },
           { function() D.stream { max_entries = 0 } end,
             "bad argument #1 to 'stream' (max_entries must be at least 1)" },
+          { function() D.stream { max_key_bytes = 0 } end,
+            "bad argument #1 to 'stream' (max_key_bytes must be at least 1)" },
           { function() D.stream { max_entries = -1 } end,
             "bad argument #1 to 'stream' (max_entries must be a non-negative integer)" },
           { function() D.stream { counts = true } end, "bad argument #1 to 'stream' (unknown option 'counts')" },
@@ -171,7 +192,8 @@ describe("victor.dedup.stream", function()
       local r = rng(99)
       for _ = 1, 150 do
         local t = random_text(r, 30)
-        local o = { min_block_length = ({ 0, 10, 50 })[r(3) + 1], max_entries = r(6) + 1 }
+        local o = { min_block_length = ({ 0, 10, 50 })[r(3) + 1], max_entries = r(6) + 1,
+                    max_key_bytes = ({ 1, 40, 200, 100000 })[r(4) + 1] }
         local ns, fs = N.stream(o), F.stream(o)
         for _, c in ipairs(chunks(r, t, 9)) do
           assert.equal(fs:feed(c), ns:feed(c))

@@ -27,6 +27,7 @@ M.backend = native.load("dedup") and "native" or "fallback"
 M.DEFAULT_MIN_BLOCK_LENGTH = 50
 M.DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 M.DEFAULT_MAX_ENTRIES = 1000000
+M.DEFAULT_MAX_KEY_BYTES = 64 * 1024 * 1024
 
 local function argerror(i, fname, msg)
   error(sfmt("bad argument #%d to '%s' (%s)", i, fname, msg), 3)
@@ -43,7 +44,8 @@ end
 local OPTS = {
   block = { min_block_length = "count", max_bytes = "count", near = "near" },
   lines = { delimiter = "delimiter", counts = "boolean", max_bytes = "count" },
-  stream = { mode = "mode", min_block_length = "count", delimiter = "delimiter", max_entries = "count" },
+  stream = { mode = "mode", min_block_length = "count", delimiter = "delimiter", max_entries = "count",
+    max_key_bytes = "count" },
 }
 
 local function check_opts(opts, kind, i, fname)
@@ -159,17 +161,19 @@ end
 
 --- A streaming deduplicator: the same output as dedup (mode "blocks", the default)
 --- or dedup_lines (mode "lines") for every chunking of the input, as long as fewer
---- than max_entries distinct keys are seen. Methods: s:feed(chunk) -> the text that
+--- than max_entries distinct keys (of max_key_bytes in all) are seen. Methods: s:feed(chunk) -> the text that
 --- can be written now (possibly ""); s:finish() -> the rest; s:stats() ->
 --- {blocks= | lines=, removed=, bytes_in=, bytes_out=, entries=, evictions=, held=};
 --- s:close() (idempotent; __gc calls it). feed or finish after finish, and any
 --- method but close after close, raise. feed and finish return nil, msg, code when
 --- out of memory. Memory: the open block, the blank lines after it, one pending
---- separator, the incomplete last line, and at most max_entries keys. Eviction:
---- when a new key arrives at a full set, the set is cleared (counted in
---- `evictions`), so past the cap a repeat of an older block or line is written
---- again.
----@param opts? {mode?: "blocks"|"lines", min_block_length?: integer, delimiter?: "\n"|"\0", max_entries?: integer}
+--- separator, the incomplete last line, and at most max_entries keys of at most
+--- max_key_bytes bytes in all (a single longer key is kept alone). Eviction: when a
+--- new key arrives at a set that holds max_entries keys, or whose keys and the new
+--- one would pass max_key_bytes, the set is cleared (counted in `evictions`), so past
+--- a cap a repeat of an older block or line is written again.
+---@param opts? {mode?: "blocks"|"lines", min_block_length?: integer, delimiter?: "\n"|"\0", max_entries?: integer,
+---  max_key_bytes?: integer}
 ---@return userdata|table stream
 function M.stream(opts)
   opts = check_opts(opts, "stream", 1, "stream")
@@ -177,8 +181,9 @@ function M.stream(opts)
   if lines and opts.min_block_length ~= nil then argerror(1, "stream", 'min_block_length needs mode "blocks"') end
   if not lines and opts.delimiter ~= nil then argerror(1, "stream", 'delimiter needs mode "lines"') end
   if opts.max_entries == 0 then argerror(1, "stream", "max_entries must be at least 1") end
+  if opts.max_key_bytes == 0 then argerror(1, "stream", "max_key_bytes must be at least 1") end
   return impl.stream_new(lines, opts.delimiter or "\n", opts.min_block_length or M.DEFAULT_MIN_BLOCK_LENGTH,
-    opts.max_entries or M.DEFAULT_MAX_ENTRIES)
+    opts.max_entries or M.DEFAULT_MAX_ENTRIES, opts.max_key_bytes or M.DEFAULT_MAX_KEY_BYTES)
 end
 
 -- Normaliser steps and their flag bits (core/dedup.h VL_NORM_*).

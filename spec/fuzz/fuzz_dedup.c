@@ -4,7 +4,11 @@
  * The first input byte sets min_block_length (low 6 bits) and the normaliser
  * flags; the rest is the text. Checks, on every input:
  *   - vl_dedup_scan: blocks are in order, non-overlapping, start < stop <= end,
- *     a duplicate points to an earlier non-duplicate with the same key and id;
+ *     each id and key length are XXH3-64 and length of normalize_block of the block
+ *     (the scan hashes keys in pieces, and long blocks while they grow: fuzz.sh
+ *     builds dedup.c with tiny VL_DEDUP_KEY_PIECE and VL_DEDUP_HASH_AHEAD so short
+ *     inputs reach those paths), a duplicate points to an earlier non-duplicate
+ *     with the same key (compared byte for byte) and id;
  *   - vl_dedup_render: the output is no longer than the input; scanning it again
  *     gives exactly the kept blocks, in order, byte for byte (the output is a
  *     subsequence of the input's blocks) and no duplicates; rendering it again
@@ -24,6 +28,18 @@
 
 #include "dedup.h"
 #include "fuzz_check.h"
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+/* The key of s[a..b) as normalize_block makes it (malloc'ed, *len bytes). */
+static char *key_of(const char *s, size_t a, size_t b, size_t *len)
+{
+  char *k = malloc(b - a + 1);
+  if (!k) abort();
+  *len = vl_dedup_normalize_block(s + a, b - a, k);
+  return k;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -90,10 +106,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const vl_dedup_block *b = &d.blocks[i];
     CHECK(b->start < b->stop && b->stop <= b->end && b->end <= n);
     if (i) CHECK(d.blocks[i - 1].end <= b->start);
-    if (b->first != VL_DEDUP_NONE) {
-      const vl_dedup_block *f = &d.blocks[b->first];
-      CHECK(b->first < i && f->first == VL_DEDUP_NONE && f->id == b->id && f->key_len == b->key_len);
-      CHECK(b->key_len >= min);
+    {  /* the id and length made in pieces (and ahead, for long blocks) are those of the key */
+      size_t kl;
+      char *k = key_of(s, b->start, b->stop, &kl);
+      CHECK(kl == b->key_len && XXH3_64bits(k, kl) == b->id);
+      if (b->first != VL_DEDUP_NONE) {
+        const vl_dedup_block *f = &d.blocks[b->first];
+        size_t fl;
+        char *fk = key_of(s, f->start, f->stop, &fl);
+        CHECK(b->first < i && f->first == VL_DEDUP_NONE && f->id == b->id && f->key_len == b->key_len);
+        CHECK(b->key_len >= min && fl == kl && memcmp(fk, k, kl) == 0);
+        free(fk);
+      }
+      free(k);
     }
   }
   vl_dedup_render(&d, s, n, out, &o);

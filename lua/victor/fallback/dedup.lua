@@ -497,9 +497,9 @@ local function check_stream(self, fname)
   if self.finished and fname ~= "stats" then error("Stream is finished", 3) end
 end
 
-function M.stream_new(lines, delim, min, max_entries)
+function M.stream_new(lines, delim, min, max_entries, max_key_bytes)
   return setmetatable({
-    lines = lines, delim = delim, min = min, max = max_entries,
+    lines = lines, delim = delim, min = min, max = max_entries, max_bytes = max_key_bytes, key_bytes = 0,
     parts = {}, pn = 0, plen = 0,          -- the incomplete line
     blk = {}, bn = 0, blen = 0,            -- the open block's lines
     run = {}, rn = 0, rlen = 0,            -- the blank run after the last block
@@ -517,14 +517,16 @@ local function put(self, s)
   self.out[on] = s
 end
 
--- Add key to the bounded set: true when it was seen (the set is cleared when full).
+-- Add key to the bounded set: true when it was seen (the set is cleared when full:
+-- max keys, or max_bytes of keys with the new one).
 local function seen_add(self, key)
   if self.seen[key] then return true end
-  if self.count >= self.max then
-    self.seen, self.count, self.evictions = {}, 0, self.evictions + 1
+  if self.count >= self.max or (self.count > 0 and self.key_bytes + #key > self.max_bytes) then
+    self.seen, self.count, self.key_bytes, self.evictions = {}, 0, 0, self.evictions + 1
   end
   self.seen[key] = true
   self.count = self.count + 1
+  self.key_bytes = self.key_bytes + #key
   return false
 end
 
