@@ -30,7 +30,7 @@ endif
 override VL_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC $(OPT) $(WARN) -Icore -I$(BUILD)/gen $(LJ_CFLAGS) $(CFLAGS)
 
 # Kernels: pure C (kernel.c) plus binding (lua_kernel.c).
-KERNELS := signature dedup stream_filter
+KERNELS := signature dedup stream_filter graph
 # core/ac.c: the Aho-Corasick core shared by kernels (no binding of its own).
 KERNEL_SRC := core/status.c core/ac.c $(KERNELS:%=core/%.c) $(KERNELS:%=core/lua_%.c) core/lua_victor.c
 RUNTIME_SRC := core/runtime.c
@@ -47,6 +47,11 @@ LIB := $(BUILD)/libvictorlua.a
 CMOD := $(BUILD)/lib/victor.so
 EMBED := $(BUILD)/examples/embed-host
 TEST_RUNTIME := $(BUILD)/tests/test_runtime
+# core/graph.c: OpenMP loops (-fopenmp; libgomp ships with gcc), so every link takes -fopenmp.
+$(OBJ)/graph.o: override VL_CFLAGS += -fopenmp
+$(BIN) $(CMOD) $(TEST_RUNTIME) $(EMBED): SAN_LD += -fopenmp
+# victor.so must never be unloaded (lua_close dlcloses C modules): libgomp's idle worker threads would crash.
+$(CMOD): SAN_LD += -Wl,-z,nodelete
 
 .PHONY: all deps demo test test-c test-mem bench fuzz lint install uninstall examples help clean
 

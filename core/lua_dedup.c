@@ -37,19 +37,7 @@ static int l_scratch_gc(lua_State *L)
 
 static scratch *new_scratch(lua_State *L)
 {
-  scratch *x = (scratch *)lua_newuserdata(L, sizeof *x);
-  memset(x, 0, sizeof *x);
-  luaL_getmetatable(L, SCRATCH_MT);
-  lua_setmetatable(L, -2);
-  return x;
-}
-
-static int fail(lua_State *L, int st)
-{
-  lua_pushnil(L);
-  lua_pushstring(L, vl_strerror(st));
-  lua_pushstring(L, vl_errcode(st));
-  return 3;
+  return (scratch *)vl_lua_newscratch(L, sizeof(scratch), SCRATCH_MT);
 }
 
 static size_t check_size(lua_State *L, int i)
@@ -66,7 +54,7 @@ static int l_normalize_block(lua_State *L)
   size_t n, o;
   const char *s = luaL_checklstring(L, 1, &n);
   scratch *x = new_scratch(L);
-  if (!(x->out = malloc(n ? n : 1))) return fail(L, VL_ENOMEM);
+  if (!(x->out = malloc(n ? n : 1))) return vl_lua_fail(L, VL_ENOMEM);
   o = vl_dedup_normalize_block(s, n, x->out);
   lua_pushlstring(L, x->out, o);
   return 1;
@@ -79,7 +67,7 @@ static int l_norm_apply(lua_State *L)
   unsigned flags = (unsigned)luaL_checkinteger(L, 1);
   const char *s = luaL_checklstring(L, 2, &n);
   scratch *x = new_scratch(L);
-  if (!(x->out = malloc(n ? n : 1))) return fail(L, VL_ENOMEM);
+  if (!(x->out = malloc(n ? n : 1))) return vl_lua_fail(L, VL_ENOMEM);
   o = vl_norm_apply(flags, s, n, x->out);
   lua_pushlstring(L, x->out, o);
   return 1;
@@ -99,7 +87,7 @@ static int l_block_id(lua_State *L)
   char hex[16];
   const char *s = luaL_checklstring(L, 1, &n);
   scratch *x = new_scratch(L);
-  if (!(x->out = malloc(n ? n : 1))) return fail(L, VL_ENOMEM);
+  if (!(x->out = malloc(n ? n : 1))) return vl_lua_fail(L, VL_ENOMEM);
   o = vl_dedup_normalize_block(s, n, x->out);
   vl_sig_hex64(vl_sig_hash64(x->out, o), hex);
   lua_pushlstring(L, hex, 16);
@@ -135,7 +123,7 @@ static int l_simhash(lua_State *L)
   uint64_t h;
   const char *s = luaL_checklstring(L, 1, &n);
   scratch *x = new_scratch(L);
-  if (!(x->out = malloc(n ? n : 1))) return fail(L, VL_ENOMEM);
+  if (!(x->out = malloc(n ? n : 1))) return vl_lua_fail(L, VL_ENOMEM);
   o = vl_dedup_normalize_block(s, n, x->out);
   if (!vl_dedup_simhash(x->out, o, &h)) {
     lua_pushnil(L);
@@ -168,7 +156,7 @@ static int l_find(lua_State *L)
   const char *s;
   int near, st;
   scratch *x = scan_args(L, &s, &n, &near, &st);
-  if (st != VL_OK) return fail(L, st);
+  if (st != VL_OK) return vl_lua_fail(L, st);
   lua_createtable(L, (int)x->d.removed, 0);
   for (i = 0; i < x->d.nblocks; i++) {
     const vl_dedup_block *b = &x->d.blocks[i];
@@ -210,12 +198,12 @@ static int l_dedup(lua_State *L)
   const char *s;
   int near, st;
   scratch *x = scan_args(L, &s, &n, &near, &st);
-  if (st != VL_OK) return fail(L, st);
+  if (st != VL_OK) return vl_lua_fail(L, st);
   if (x->d.removed == 0) {  /* nothing removed: the rendering is the input itself */
     lua_pushvalue(L, 1);
     o = n;
   } else {
-    if (!(x->out = malloc(n ? n : 1))) return fail(L, VL_ENOMEM);
+    if (!(x->out = malloc(n ? n : 1))) return vl_lua_fail(L, VL_ENOMEM);
     vl_dedup_render(&x->d, s, n, x->out, &o);
     lua_pushlstring(L, x->out, o);
   }
@@ -239,9 +227,9 @@ static int l_lines(lua_State *L)
   int st;
   if (dn != 1) return luaL_argerror(L, 2, "one byte expected");
   x = new_scratch(L);
-  if (!(x->out = malloc(n + 1))) return fail(L, VL_ENOMEM);
+  if (!(x->out = malloc(n + 1))) return vl_lua_fail(L, VL_ENOMEM);
   st = vl_dedup_lines(s, n, (unsigned char)delim[0], x->out, &o, &nlines, &nkept, want ? &x->counts : NULL);
-  if (st != VL_OK) return fail(L, st);
+  if (st != VL_OK) return vl_lua_fail(L, st);
   lua_pushlstring(L, x->out, o);
   lua_createtable(L, 0, 5);
   set_num(L, "lines", nlines);
@@ -279,7 +267,7 @@ static streamud *check_stream(lua_State *L)
 static int push_out(lua_State *L, int st, const char *out, size_t n)
 {
   if (st == VL_EINVAL) return luaL_error(L, "Stream is finished");
-  if (st != VL_OK) return fail(L, st);
+  if (st != VL_OK) return vl_lua_fail(L, st);
   lua_pushlstring(L, out, n);
   return 1;
 }
@@ -387,18 +375,10 @@ static const luaL_Reg funcs[] = {
 
 VL_LUA_EXPORT int luaopen_victor_core_dedup(lua_State *L)
 {
-  const luaL_Reg *r;
-  if (luaL_newmetatable(L, SCRATCH_MT)) {
-    lua_pushcfunction(L, l_scratch_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_pop(L, 1);
+  vl_lua_gc_metatable(L, SCRATCH_MT, l_scratch_gc);
   if (luaL_newmetatable(L, STREAM_MT)) {
     lua_newtable(L);
-    for (r = stream_methods; r->name; r++) {
-      lua_pushcfunction(L, r->func);
-      lua_setfield(L, -2, r->name);
-    }
+    luaL_register(L, NULL, stream_methods);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, l_stream_close);
     lua_setfield(L, -2, "__gc");
@@ -409,9 +389,6 @@ VL_LUA_EXPORT int luaopen_victor_core_dedup(lua_State *L)
   }
   lua_pop(L, 1);
   lua_newtable(L);
-  for (r = funcs; r->name; r++) {
-    lua_pushcfunction(L, r->func);
-    lua_setfield(L, -2, r->name);
-  }
+  luaL_register(L, NULL, funcs);
   return 1;
 }

@@ -150,14 +150,6 @@ static int push_out(lua_State *L, const vl_sf_out *o, int chunk_i, const char *c
   return 3;
 }
 
-static int fail(lua_State *L, int st)
-{
-  lua_pushnil(L);
-  lua_pushstring(L, vl_strerror(st));
-  lua_pushstring(L, vl_errcode(st));
-  return 3;
-}
-
 /* f:feed(chunk) -> content, thinking, events|nil */
 static int l_feed(lua_State *L)
 {
@@ -167,7 +159,7 @@ static int l_feed(lua_State *L)
   vl_sf_out o;
   int st = vl_sf_feed(u->f, p, n, 0, &o);
   if (st == VL_EINVAL) return luaL_error(L, "Filter is finished");
-  if (st != VL_OK) return fail(L, st);
+  if (st != VL_OK) return vl_lua_fail(L, st);
   return push_out(L, &o, 2, p, n);
 }
 
@@ -178,7 +170,7 @@ static int l_finish(lua_State *L)
   vl_sf_out o;
   int st = vl_sf_finish(u->f, &o);
   if (st == VL_EINVAL) return luaL_error(L, "Filter is finished");
-  if (st != VL_OK) return fail(L, st);
+  if (st != VL_OK) return vl_lua_fail(L, st);
   return push_out(L, &o, 0, NULL, 0);
 }
 
@@ -322,7 +314,7 @@ static int l_strip(lua_State *L)
   const char *p;
   size_t n;
   int st = oneshot(L, &o, &p, &n);
-  if (st != VL_OK) return fail(L, st);
+  if (st != VL_OK) return vl_lua_fail(L, st);
   push_out(L, &o, 2, p, n);
   lua_pop(L, 1); /* events */
   oneshot_trim(L, n);
@@ -338,7 +330,7 @@ static int l_measure(lua_State *L)
   const char *p;
   size_t n;
   int st = oneshot(L, &o, &p, &n);
-  if (st != VL_OK) return fail(L, st);
+  if (st != VL_OK) return vl_lua_fail(L, st);
   vl_sf_stats(((configud *)lua_touserdata(L, 1))->oneshot, &i);
   lua_pushnumber(L, (lua_Number)o.content_len);
   lua_pushnumber(L, (lua_Number)o.thinking_len);
@@ -396,7 +388,7 @@ static int l_ac_matches(lua_State *L)
   o.case_insensitive = lua_toboolean(L, 2);
   x = new_ac_holder(L);
   st = vl_ac_build(pats, lens, np, &o, &ac);
-  if (st != VL_OK) return fail(L, st);
+  if (st != VL_OK) return vl_lua_fail(L, st);
   *x = ac;
   lua_newtable(L);
   c.L = L;

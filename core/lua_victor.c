@@ -1,15 +1,17 @@
 /* lua_victor.c: shared binding helpers and the kernel module list (lua_victor.h). */
+#include <stdint.h>
+#include <string.h>
+
 #include <lauxlib.h>
 
 #include "lua_victor.h"
+#include "vl_status.h"
 
 int vl_lua_typeerror(lua_State *L, int i, const char *expected)
 {
   const char *msg = lua_pushfstring(L, "%s expected, got %s", expected, luaL_typename(L, i));
   return luaL_argerror(L, i, msg);
 }
-
-#include <stdint.h>
 
 /* close and __gc of vl_lua_class: upvalue 1 = the metatable, 2 = free_fn */
 static int class_close(lua_State *L)
@@ -57,9 +59,36 @@ void vl_lua_class(lua_State *L, const char *name, const char *type_name, const l
   lua_pop(L, 1);
 }
 
+int vl_lua_fail(lua_State *L, int st)
+{
+  lua_pushnil(L);
+  lua_pushstring(L, vl_strerror(st));
+  lua_pushstring(L, vl_errcode(st));
+  return 3;
+}
+
+void *vl_lua_newscratch(lua_State *L, size_t size, const char *mt)
+{
+  void *x = lua_newuserdata(L, size);
+  memset(x, 0, size);
+  luaL_getmetatable(L, mt);
+  lua_setmetatable(L, -2);
+  return x;
+}
+
+void vl_lua_gc_metatable(lua_State *L, const char *name, lua_CFunction gc)
+{
+  if (luaL_newmetatable(L, name)) {
+    lua_pushcfunction(L, gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+}
+
 const vl_lua_module vl_lua_modules[] = {
   {"victor.core.signature", luaopen_victor_core_signature},
   {"victor.core.dedup", luaopen_victor_core_dedup},
   {"victor.core.stream_filter", luaopen_victor_core_stream_filter},
+  {"victor.core.graph", luaopen_victor_core_graph},
   {NULL, NULL}
 };

@@ -28,10 +28,25 @@ typedef void (*vl_lua_free_fn)(void *obj);
 void vl_lua_class(lua_State *L, const char *name, const char *type_name, const luaL_Reg *methods,
                   vl_lua_free_fn free_fn);
 
+/* Return nil, vl_strerror(st), vl_errcode(st): a kernel's "malformed data or out
+ * of memory" result (3 values). */
+int vl_lua_fail(lua_State *L, int st);
+
+/* Push a new zeroed userdata of `size` bytes with the metatable `mt` (registered
+ * with vl_lua_gc_metatable) and return it: a binding's scratch, which frees what
+ * the call allocated even when a later Lua API call raises. */
+void *vl_lua_newscratch(lua_State *L, size_t size, const char *mt);
+
+/* Register (once per lua_State) the metatable `name` with only a __gc: for the
+ * scratch userdata that owns a binding's temporary C memory. Leaves the stack as
+ * it was. */
+void vl_lua_gc_metatable(lua_State *L, const char *name, lua_CFunction gc);
+
 /* Kernel entry points: each returns its module table. */
 VL_LUA_EXPORT int luaopen_victor_core_signature(lua_State *L);
 VL_LUA_EXPORT int luaopen_victor_core_dedup(lua_State *L);
 VL_LUA_EXPORT int luaopen_victor_core_stream_filter(lua_State *L);
+VL_LUA_EXPORT int luaopen_victor_core_graph(lua_State *L);
 
 /* Every kernel module as {name, opener}, NULL-terminated; the runtime registers each
  * in package.preload. */

@@ -18,7 +18,7 @@ local impl = native.load("dedup") or require "victor.fallback.dedup"
 
 local M = {}
 
-local type, error, sfmt, floor, tostring = type, error, string.format, math.floor, tostring
+local type, sfmt, tostring = type, string.format, tostring
 local getmetatable, setmetatable = getmetatable, setmetatable
 local each_next = next
 
@@ -29,16 +29,11 @@ M.DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 M.DEFAULT_MAX_ENTRIES = 1000000
 M.DEFAULT_MAX_KEY_BYTES = 64 * 1024 * 1024
 
-local function argerror(i, fname, msg)
-  error(sfmt("bad argument #%d to '%s' (%s)", i, fname, msg), 3)
-end
+local args = require "victor.args"
+local argerror, is_count = args.argerror, args.is_count
 
 local function check_text(v, i, fname)
   if type(v) ~= "string" then argerror(i, fname, "string expected, got " .. (v == nil and "nil" or type(v))) end
-end
-
-local function is_count(v)
-  return type(v) == "number" and v >= 0 and v == floor(v) and v < 2 ^ 53
 end
 
 local OPTS = {
@@ -48,26 +43,15 @@ local OPTS = {
     max_key_bytes = "count" },
 }
 
+-- Option kinds of this module (victor.args has count and boolean).
+local KINDS = {
+  delimiter = function(v) if v ~= "\n" and v ~= "\0" then return 'delimiter must be "\\n" or "\\0"' end end,
+  near = function(v) if not (is_count(v) and v <= 64) then return "near must be an integer from 0 to 64" end end,
+  mode = function(v) if v ~= "blocks" and v ~= "lines" then return 'mode must be "blocks" or "lines"' end end,
+}
+
 local function check_opts(opts, kind, i, fname)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then argerror(i, fname, "table or nil expected, got " .. type(opts)) end
-  local allowed = OPTS[kind]
-  for k, v in each_next, opts do
-    local want = allowed[k]
-    if not want then argerror(i, fname, "unknown option '" .. tostring(k) .. "'") end
-    if want == "count" and not is_count(v) then
-      argerror(i, fname, k .. " must be a non-negative integer")
-    elseif want == "boolean" and type(v) ~= "boolean" then
-      argerror(i, fname, k .. " must be a boolean")
-    elseif want == "delimiter" and v ~= "\n" and v ~= "\0" then
-      argerror(i, fname, 'delimiter must be "\\n" or "\\0"')
-    elseif want == "near" and not (is_count(v) and v <= 64) then
-      argerror(i, fname, "near must be an integer from 0 to 64")
-    elseif want == "mode" and v ~= "blocks" and v ~= "lines" then
-      argerror(i, fname, 'mode must be "blocks" or "lines"')
-    end
-  end
-  return opts
+  return args.check_opts(opts, OPTS[kind], i, fname, KINDS)
 end
 
 -- Check the (text, opts) of a whole-text call: the options, or nil and the message
