@@ -457,6 +457,15 @@ size_t vl_norm_apply(unsigned flags, const char *str, size_t n, char *out)
 
 /* ---- line ends ------------------------------------------------------------------ */
 
+#if defined(__GNUC__) || defined(__clang__)
+#define VL_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define VL_PREFETCH(p) ((void)(p))
+#endif
+/* The line scan reads ahead of itself by this many bytes (the input is read once,
+ * front to back; hardware prefetchers alone leave it waiting on memory). */
+#define DELIM_PREFETCH 2048
+
 /* Finds the delimiters of s[0..n) in order, 64 bytes at a time: `mask` has a bit for
  * each delimiter of the window at `base` not yet returned. Cheaper than a memchr
  * call per line when lines are short. */
@@ -473,6 +482,7 @@ static uint64_t delim_window(const u8 *s, size_t n, size_t base, u8 delim)
   if (base + 64 <= n) {
     simde__m128i d = simde_mm_set1_epi8((char)delim);
     int k;
+    if (base + 64 + DELIM_PREFETCH <= n) VL_PREFETCH(s + base + DELIM_PREFETCH);
     for (k = 0; k < 4; k++) {
       simde__m128i v = simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + base + 16 * k));
       m |= (uint64_t)(unsigned)simde_mm_movemask_epi8(simde_mm_cmpeq_epi8(v, d)) << (16 * k);
@@ -591,11 +601,6 @@ typedef struct set_slot {
 /* Hash-set probes go to random places of a set larger than the caches: each is
  * prefetched this many blocks (or lines) before it is made. */
 #define PREFETCH_AHEAD 8
-#if defined(__GNUC__) || defined(__clang__)
-#define VL_PREFETCH(p) __builtin_prefetch(p)
-#else
-#define VL_PREFETCH(p) ((void)(p))
-#endif
 
 static size_t pow2_at_least(size_t x)
 {
