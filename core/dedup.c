@@ -193,7 +193,7 @@ size_t vl_dedup_normalize_block(const char *str, size_t n, char *out)
 
 /* A block's key read piece by piece into a buffer of KEY_PIECE bytes. */
 #ifndef VL_DEDUP_KEY_PIECE
-#define VL_DEDUP_KEY_PIECE 65536
+#define VL_DEDUP_KEY_PIECE 16384
 #endif
 #define KEY_PIECE VL_DEDUP_KEY_PIECE
 

@@ -66,7 +66,7 @@
  * block had the same key: keys are compared byte for byte (an open-addressing set
  * of ids; on equal ids the blocks are compared, raw bytes first, then their keys
  * normalised again piece by piece), so a 64-bit collision cannot drop text. Keys
- * are never stored whole: a block is normalised in pieces of 64 KiB into scratch
+ * are never stored whole: a block is normalised in pieces of 16 KiB into scratch
  * and hashed (XXH3 streaming when it takes more than one piece).
  *
  * Near duplicates (vl_dedup_scan_near, opt-in threshold T in 0..64). SimHash of a
@@ -134,7 +134,7 @@
  * its key, the caps and 48 bytes per set slot, whatever the input's length.
  *
  * Complexity: O(n) time and memory for every function (one pass, expected O(1)
- * set operations). Memory: 128 KiB of scratch, 64 bytes per block and 16
+ * set operations). Memory: 32 KiB of scratch, 64 bytes per block and 16
  * per set slot (2 slots per block, rounded up to a power of two); lines: 16 bytes
  * per distinct line (24 with counts) and 8 per slot, the set starting at 2 slots per
  * 64 input bytes and doubling when half full (at most 2^31 distinct lines: VL_ELIMIT
