@@ -30,7 +30,7 @@ endif
 override VL_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC $(OPT) $(WARN) -Icore -I$(BUILD)/gen $(LJ_CFLAGS) $(CFLAGS)
 
 # Kernels: pure C (kernel.c) plus binding (lua_kernel.c).
-KERNELS := signature dedup stream_filter graph
+KERNELS := signature dedup stream_filter graph json_repair
 # core/ac.c: the Aho-Corasick core shared by kernels (no binding of its own).
 KERNEL_SRC := core/status.c core/ac.c $(KERNELS:%=core/%.c) $(KERNELS:%=core/lua_%.c) core/lua_victor.c
 RUNTIME_SRC := core/runtime.c
@@ -67,6 +67,7 @@ help:
 	@echo "  make test-mem  run the specs under valgrind (errors and leaks fail)"
 	@echo "  make bench     run bench/*.lua; results in $(BUILD)/bench/"
 	@echo "  make fuzz      build libFuzzer targets and run each (FUZZ_SECONDS=60)"
+	@echo "  make conformance  json_repair vs npm jsonrepair (in $(BUILD)/peers), graph vs networkx/igraph"
 	@echo "  make lint      cppcheck on core/, luacheck on lua/ spec/ bench/"
 	@echo "  make install   install into PREFIX=$(PREFIX)"
 
@@ -135,6 +136,20 @@ bench: deps
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# Peer conformance (not part of `make test`): victor.json_repair against the npm
+# package jsonrepair at a pinned version, installed into $(BUILD)/peers (needs node and
+# npm); victor.graph against networkx and igraph (python3-networkx, python3-igraph; a
+# missing one is skipped with its install line).
+JSONREPAIR_VERSION ?= 3.15.0
+.PHONY: conformance
+conformance: all
+	@mkdir -p $(BUILD)/peers
+	@[ -f $(BUILD)/peers/node_modules/jsonrepair/package.json ] || \
+	  (cd $(BUILD)/peers && npm install --no-audit --no-fund --silent jsonrepair@$(JSONREPAIR_VERSION))
+	LUA_PATH="./lua/?.lua;./spec/?.lua;$(BUILD)/gen/lua/?.lua;;" LUA_CPATH="$(BUILD)/lib/?.so;;" \
+	  $(LUAJIT) scripts/conformance.lua $(BUILD)/peers
+	bash scripts/graph-conformance.sh $(BUILD)
 
 lint: deps
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c99 \

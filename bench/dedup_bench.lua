@@ -185,11 +185,7 @@ local function data(name)
   end
   return cache[name]
 end
-local function wanted(case_name, set)
-  if args.list then return false end
-  if args.child then return args.child == case_name end
-  return set
-end
+local function wanted(case_name, set) return H.wanted(args, case_name, set) end
 
 -- The streaming RSS probe (VL_DEDUP_RSS_MB=N): N MB of input, the 10 MB text over and
 -- over, through one stream in 64 KB chunks; prints the peak RSS and the byte counts.

@@ -462,6 +462,20 @@ function M.run_self(argv, assignment)
   return out
 end
 
+--- Whether this process needs the data of case `name`: never for --list; in a
+--- child, only for its own case; in the parent (which reports MB/s from the byte
+--- count and checks outputs), `parent` (default true).
+---@param args BenchArgs
+---@param name string
+---@param parent? boolean
+---@return boolean
+function M.wanted(args, name, parent)
+  if args.list then return false end
+  if args.child then return args.child == name end
+  if parent == nil then return true end
+  return parent
+end
+
 --- Look a result up by name.
 ---@param results BenchResult[]
 ---@param name string

@@ -89,11 +89,7 @@ local function data(name)
   end
   return cache[name]
 end
-local function wanted(case_name)
-  if args.list then return false end
-  if args.child then return args.child == case_name end
-  return true
-end
+local function wanted(case_name) return H.wanted(args, case_name) end
 
 -- The RSS probe (VL_STREAM_RSS_MB=N): N MB of tagless prose through one filter.
 local RSS_MB = tonumber(os.getenv("VL_STREAM_RSS_MB") or "")

@@ -1,7 +1,8 @@
 --- examples/rules.lua: the main victor-lua job, run by `make demo`.
 --
 --   victor-lua examples/rules.lua [--rules PACK.lua]... [--strict] [--transcript FILE]
---                                 [--stream FILE] [--imports FILE] [SESSION.jsonl]
+--                                 [--stream FILE] [--imports FILE] [--tool-calls FILE]
+--                                 [SESSION.jsonl]
 --
 -- Loads the active rule set (the built-in default pack merged with any --rules
 -- packs), reads an agent session (one tool call per line as JSON, default: the
@@ -13,7 +14,9 @@
 -- examples/data/model_stream.txt) into content and thinking as it arrives in small
 -- deltas, and victor.thinking looks for reasoning loops in the thinking;
 -- victor.graph ranks the modules of an import graph (default:
--- examples/data/imports.txt, victor-lua's own Lua modules) by PageRank.
+-- examples/data/imports.txt, victor-lua's own Lua modules) by PageRank;
+-- victor.json_repair pulls the tool calls out of a model's almost-JSON output
+-- (default: examples/data/tool_calls.txt) and repairs them.
 -- Exit status: 0, or with --strict 1 when something was found; 2 on bad input.
 -- LuaJIT 2.1.0-beta3 (Debian) miscompiles nested `pairs`/`next` loops (LuaJIT issue #827:
 -- a JIT-compiled loop can stop early or see a wrong key). The parser only specialises loops
@@ -29,6 +32,7 @@ local dedup = require "victor.dedup"
 local stream_filter = require "victor.stream_filter"
 local thinking = require "victor.thinking"
 local graph = require "victor.graph"
+local json_repair = require "victor.json_repair"
 
 local sfmt = string.format
 local script_dir = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
@@ -41,11 +45,13 @@ parser:flag("--strict", "Exit with status 1 when a loop is found.")
 parser:option("--transcript", "Markdown transcript to deduplicate (default: the bundled one).")
 parser:option("--stream", "Recorded model output with thinking blocks (default: the bundled one).")
 parser:option("--imports", "Import graph, 'module imported' per line (default: the bundled one).")
+parser:option("--tool-calls", "Model output with almost-JSON tool calls (default: the bundled one).")
 local opts = parser:parse({ ... })
 opts.session = opts.session or (script_dir .. "/data/session.jsonl")
 opts.transcript = opts.transcript or (script_dir .. "/data/transcript.md")
 opts.stream = opts.stream or (script_dir .. "/data/model_stream.txt")
 opts.imports = opts.imports or (script_dir .. "/data/imports.txt")
+opts.tool_calls = opts.tool_calls or (script_dir .. "/data/tool_calls.txt")
 
 -- Bad input ends the job with status 2 and a one-line message: fail() unwinds to the
 -- bottom of this file (the main chunk returns the status, so the runtime is closed
@@ -244,6 +250,40 @@ local function main()
     print(sfmt("  graph       %d modules, PageRank in %d iterations, %d import cycle(s)", n, iters, cycles))
     for i, id in ipairs(top_ids) do print(sfmt("  rank %d      %.4f  %s", i, vals[i], id)) end
     g:close()
+    print("")
+  end
+
+  -- Tool calls as a model writes them (fenced, in prose, single-quoted, Python
+  -- literals, comments, trailing commas, cut off): every JSON value in the text,
+  -- repaired, then decoded and signed like the session's calls.
+  do
+    local tf, terr = io.open(opts.tool_calls, "rb")
+    if not tf then fail(terr) end
+    local text = tf:read("*a")
+    tf:close()
+    local values = json_repair.extract_json_values(text)
+    local valid, truncated, names, tc = 0, 0, {}, {}
+    for _, v in ipairs(values) do
+      if v.text == text:sub(v.start, v.stop) and json_repair.is_valid(v.text) then valid = valid + 1 end
+      if v.truncated then truncated = truncated + 1 end
+      local obj = cjson.decode(v.text)
+      if type(obj) == "table" and type(obj.name) == "string" then
+        names[#names + 1] = obj.name
+        local args = obj.arguments
+        tc[#tc + 1] = { name = obj.name, arguments = type(args) == "table" and args or nil }
+      end
+    end
+    local sbuf, smsg = signature.batch(tc)
+    if not sbuf then fail(opts.tool_calls .. ": " .. smsg) end
+    local seen, nsig = {}, 0
+    for _, sg in ipairs(signature.split(sbuf)) do
+      if not seen[sg] then seen[sg], nsig = true, nsig + 1 end
+    end
+    print(sfmt("tool calls: %s (backend %s)", opts.tool_calls, native.backends().json_repair))
+    print(sfmt("  found       %d JSON value(s) in the text: %d valid as written, %d repaired (%d cut off, closed)",
+      #values, valid, #values - valid, truncated))
+    print(sfmt("  calls       %s", table.concat(names, ", ")))
+    print(sfmt("  signatures  %d distinct (one batch call)", nsig))
     print("")
   end
 

@@ -12,6 +12,11 @@ function M.argerror(i, fname, msg)
 end
 local argerror = M.argerror
 
+--- Raise unless v is a string: "bad argument #i to 'fname' (string expected, got T)".
+function M.check_string(v, i, fname)
+  if type(v) ~= "string" then argerror(i, fname, "string expected, got " .. (v == nil and "nil" or type(v))) end
+end
+
 --- A non-negative integer that a double holds exactly.
 function M.is_count(v)
   return type(v) == "number" and v >= 0 and v == floor(v) and v < 2 ^ 53

@@ -30,11 +30,8 @@ M.DEFAULT_MAX_ENTRIES = 1000000
 M.DEFAULT_MAX_KEY_BYTES = 64 * 1024 * 1024
 
 local args = require "victor.args"
-local argerror, is_count = args.argerror, args.is_count
+local argerror, is_count, check_text = args.argerror, args.is_count, args.check_string
 
-local function check_text(v, i, fname)
-  if type(v) ~= "string" then argerror(i, fname, "string expected, got " .. (v == nil and "nil" or type(v))) end
-end
 
 local OPTS = {
   block = { min_block_length = "count", max_bytes = "count", near = "near" },
