@@ -127,6 +127,25 @@ describe("victor.thinking", function()
   end)
 
   describe("Victor's bugs, fixed", function()
+    it("stays right past the history ring: 12,000 loop-free thoughts give no report", function()
+      -- the thoughts' slots wrap around (RING = 2 x MAX_HISTORY); a lookup by thought number
+      -- instead of slot made every pair an exact copy past the first wrap
+      local d = th.detector()
+      local words = { "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet",
+        "kilo", "lima" }
+      local reports = 0
+      for i = 1, 12000 do
+        local t = ("Thought %s %s %s about item %s here"):format(words[i % 12 + 1], words[i * 7 % 12 + 1],
+          words[(i * 5 + 3) % 12 + 1], ("x"):rep(i % 97))
+        if d:add_thought(t) then reports = reports + 1 end
+      end
+      assert.equal(0, reports)
+      -- and a loop after the wrap is still found
+      local v
+      for _ = 1, 3 do v = d:add_thought("Let me check the configuration file once more.") or v end
+      assert.equal("exact_repeat", v and v.reason)
+    end)
+
     it("windows exact repeats (Victor's counter never forgets)", function()
       local d = th.detector()
       d:add_thought("Analyzing the auth module")

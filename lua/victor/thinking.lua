@@ -322,6 +322,7 @@ function Detector:reset()
   -- per kept thought i, at slot i % RING: normalised text, first and last stream offsets, n-gram
   -- vector and its squared norm, normalised length, digit runs (computed when needed)
   self.K, self.S, self.E, self.V, self.N2, self.L, self.DG = {}, {}, {}, {}, {}, {}, {}
+  self.NP = {}                                    -- slot -> thought has code or markup (lazily)
   self.last = {}                                  -- normalised text -> latest index
   self.fed = 0                                    -- stream bytes consumed
   self.pending, self.scan_from = "", 1            -- feed(): partial thought
@@ -346,7 +347,7 @@ end
 -- Are thoughts i and j copies? Returns 1 (exact), 2 (near) or nil, and the similarity.
 local function copies(self, i, j)
   local K = self.K
-  if K[i] == K[j] then return 1, 1 end
+  if K[i % RING] == K[j % RING] then return 1, 1 end
   local sim = cosine(self.V[i % RING], self.N2[i % RING], self.V[j % RING], self.N2[j % RING])
   if sim >= self.similarity and digits(self, i) == digits(self, j) then return 2, sim end
   return nil, sim
@@ -362,6 +363,7 @@ local function evict(self)
     local slot = lo % RING
     self.K[slot], self.S[slot], self.E[slot], self.V[slot], self.N2[slot], self.L[slot], self.DG[slot] =
       nil, nil, nil, nil, nil, nil, nil
+    self.NP[slot] = nil
     lo = lo + 1
   end
   self.lo = lo
@@ -370,6 +372,17 @@ end
 -- Thoughts of prose: none of the characters of code and markup. A run of near copies with no
 -- exact one must be prose (template lines of code and tables are near copies of each other).
 local NOT_PROSE = "[#<>{}%[%]|=*/\\_`$@^~;&]"
+
+-- Does thought i hold a character of code or markup? Found once per thought, when asked.
+local function not_prose(self, i)
+  local slot = i % RING
+  local v = self.NP[slot]
+  if v == nil then
+    v = sfind(self.K[slot], NOT_PROSE) ~= nil
+    self.NP[slot] = v
+  end
+  return v
+end
 
 -- Is thought i a copy of the one p thoughts earlier (or, the earlier copy being edited, of the one
 -- 2p earlier)? 1 exact, 2 near, nil; and the similarity.
@@ -391,7 +404,7 @@ local function extend(self, i, k, sim)
   if self.prose then
     -- near copies of prose differ by an edit, not by a clause: lengths within 25%
     local a, b = self.L[i % RING], self.L[(i - self.p) % RING]
-    if sfind(self.K[i % RING], NOT_PROSE) or (k == 2 and (a > b * 1.25 or b > a * 1.25)) then self.prose = false end
+    if not_prose(self, i) or (k == 2 and (a > b * 1.25 or b > a * 1.25)) then self.prose = false end
   end
 end
 
@@ -439,7 +452,7 @@ local function check_repeat(self, n)
       i = i - 1
     end
     for j = i + 1 - p, i do
-      if self.prose and sfind(self.K[j % RING], NOT_PROSE) then self.prose = false end
+      if self.prose and not_prose(self, j) then self.prose = false end
     end
     self.run_start = self.S[(i + 1 - p) % RING]
   end
