@@ -6,6 +6,7 @@
  * 2 compact, 4 ndjson. One-shot calls reuse one repairer per lua_State (an upvalue
  * userdata, freed by __gc): the kernel never calls Lua, so no call can re-enter it.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -69,6 +70,23 @@ static int fail(lua_State *L, const vl_jr *p, const vl_jr_opts *o, int st)
     lua_pushfstring(L, "%s at byte %f", why, at);
   lua_pushstring(L, vl_errcode(st));
   return 3;
+}
+
+/* The FFI fast path of repair with the default options (lua/victor/json_repair.lua
+ * calls it through the pointer `repair_fn`, with `repair_state` as u: the module's
+ * repairer). VL_OK: *same = 1 when the input is the output, else *out and *len give the
+ * output, valid until the next call. Any other status: the caller makes the classic
+ * call, which gives the message. A Lua C call costs about as much as repairing a
+ * small tool call; this one does not. */
+static int ffi_repair(vl_jr **u, const char *s, size_t n, const char **out, size_t *len, int *same)
+{
+  vl_jr_opts o;
+  int st;
+  if (!*u && !(*u = vl_jr_new())) return VL_ENOMEM;
+  vl_jr_opts_init(&o);
+  st = vl_jr_repair(*u, &o, s, n, same);
+  if (st == VL_OK && !*same) *out = vl_jr_output(*u, len);
+  return st;
 }
 
 /* repair(text, max_depth, max_input, flags) -> text | nil, msg, code */
@@ -238,7 +256,11 @@ VL_LUA_EXPORT int luaopen_victor_core_json_repair(lua_State *L)
     lua_pushcclosure(L, r->func, 1);
     lua_setfield(L, -3, r->name);
   }
+  lua_pushlightuserdata(L, (void *)u);  /* kept alive as the functions' upvalue */
+  lua_setfield(L, -3, "repair_state");
   lua_pop(L, 1);
+  lua_pushlightuserdata(L, (void *)(uintptr_t)&ffi_repair);
+  lua_setfield(L, -2, "repair_fn");
   lua_pushcfunction(L, l_stream);
   lua_setfield(L, -2, "stream");
   return 1;

@@ -53,6 +53,26 @@ if cjson_ok then
   cjson.decode_invalid_numbers(false)
 end
 
+-- The native fast path for repair(text) with the default options: the kernel called
+-- through an FFI function pointer that the binding hands out (a classic Lua C call
+-- costs about as much as repairing a small tool call). Any status but OK goes the
+-- classic way, which makes the message.
+local fast_repair
+do
+  local ffi_ok, ffi = pcall(require, "ffi")
+  if ffi_ok and M.backend == "native" and impl.repair_fn and impl.repair_state then
+    local fn = ffi.cast("int (*)(void **, const char *, size_t, const char **, size_t *, int *)", impl.repair_fn)
+    local state = ffi.cast("void **", impl.repair_state)
+    local out, len, same = ffi.new("const char *[1]"), ffi.new("size_t[1]"), ffi.new("int[1]")
+    local ffi_string = ffi.string
+    fast_repair = function(text)
+      if fn(state, text, #text, out, len, same) ~= 0 then return nil end
+      if same[0] ~= 0 then return text end
+      return ffi_string(out[0], len[0])
+    end
+  end
+end
+
 --- Repair `text` into valid JSON text. With opts.return_value, decode it (lua-cjson:
 --- JSON null is cjson.null) and return the value and the text.
 ---@param text string
@@ -62,6 +82,10 @@ end
 ---@return string? msg (or the text with return_value)
 ---@return string? code "EPARSE" (no value found), "ELIMIT" (max_depth, max_input), "ENOTSUP"
 function M.repair(text, opts)
+  if opts == nil and fast_repair and type(text) == "string" then
+    local out = fast_repair(text)
+    if out then return out end
+  end
   check_text(text, 1, "repair")
   local depth, max_input, flags, o = check_opts(opts, "repair", 2, "repair")
   local out, msg, code = impl.repair(text, depth, max_input, flags)
