@@ -13,6 +13,8 @@
 
 #include "json_repair.h"
 
+#include <simde/x86/sse2.h>
+
 /* Frame states: st[0] is the top level, st[1..depth] the open frames. */
 enum {
   S_TS0 = 1, /* before the value: whitespace, fences, comments */
@@ -1529,11 +1531,37 @@ int vl_jr_extract(vl_jr *p, const vl_jr_opts *opts, const char *s, size_t n, siz
 #define ONES 0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
 
+/* Where the first byte of s[0..16) that a string must look at is ('"', '\\', a
+ * control byte or a byte >= 0x80: signed < 0x20), or 16 when none is. */
+static unsigned plain16(const unsigned char *s)
+{
+  simde__m128i v = simde_mm_loadu_si128((const simde__m128i *)(const void *)s);
+  unsigned m = (unsigned)simde_mm_movemask_epi8(simde_mm_or_si128(
+      simde_mm_or_si128(simde_mm_cmpeq_epi8(v, simde_mm_set1_epi8('"')),
+                        simde_mm_cmpeq_epi8(v, simde_mm_set1_epi8('\\'))),
+      simde_mm_cmplt_epi8(v, simde_mm_set1_epi8(0x20))));
+  if (!m) return 16;
+#if defined(__GNUC__) || defined(__clang__)
+  return (unsigned)__builtin_ctz(m);
+#else
+  {
+    unsigned k = 0;
+    while (!(m & 1u)) { m >>= 1; k++; }
+    return k;
+  }
+#endif
+}
+
 static const unsigned char *vstring(const unsigned char *s, const unsigned char *e, int *hi)
 {
   s++;
   for (;;) {
     unsigned c;
+    while (e - s >= 16) {  /* plain bytes, 16 at a time */
+      unsigned k = plain16(s);
+      s += k;
+      if (k < 16) break;
+    }
     while (e - s >= 8) {
       uint64_t v, qx, bx;
       memcpy(&v, s, 8);
