@@ -479,6 +479,39 @@ static size_t escape(vl_jr *p, size_t i)
   return i + 1;
 }
 
+/* Count of trailing zero bits of m != 0. */
+static unsigned ctz32(unsigned m)
+{
+#if defined(__GNUC__) || defined(__clang__)
+  return (unsigned)__builtin_ctz(m);
+#else
+  unsigned k = 0;
+  while (!(m & 1u)) { m >>= 1; k++; }
+  return k;
+#endif
+}
+
+/* The first j >= i with sspec[s[j]] & mask (a byte a string body must look at), or n:
+ * 16 bytes at a time while they are plain ('"', '\\', a control byte, a byte >= 0x80
+ * (signed < 0x20), and the quote of mask's kind are not). */
+static size_t str_plain_end(const unsigned char *s, size_t i, size_t n, unsigned mask)
+{
+  const simde__m128i dq = simde_mm_set1_epi8('"'), bs = simde_mm_set1_epi8('\\'), lo = simde_mm_set1_epi8(0x20);
+  const simde__m128i sq = simde_mm_set1_epi8((char)(mask & 2u ? '\'' : '"'));
+  const simde__m128i bt = simde_mm_set1_epi8((char)(mask & 4u ? '`' : '"'));
+  while (i + 16 <= n) {
+    simde__m128i v = simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + i));
+    unsigned m = (unsigned)simde_mm_movemask_epi8(simde_mm_or_si128(
+        simde_mm_or_si128(simde_mm_or_si128(simde_mm_cmpeq_epi8(v, dq), simde_mm_cmpeq_epi8(v, bs)),
+                          simde_mm_cmplt_epi8(v, lo)),
+        simde_mm_or_si128(simde_mm_cmpeq_epi8(v, sq), simde_mm_cmpeq_epi8(v, bt))));
+    if (m) return i + ctz32(m);
+    i += 16;
+  }
+  while (i < n && !(sspec[s[i]] & mask)) i++;
+  return i;
+}
+
 static int step_str(vl_jr *p)
 {
   const unsigned char *s = p->in;
@@ -488,7 +521,7 @@ static int step_str(vl_jr *p)
   for (;;) {
     unsigned c;
     j = i;
-    while (j < n && !(sspec[s[j]] & mask)) j++;
+    j = str_plain_end(s, i, n, mask);
     if (j > i) OUT(p, s + i, j - i);
     i = j;
     if (i >= n) break;
@@ -1540,16 +1573,7 @@ static unsigned plain16(const unsigned char *s)
       simde_mm_or_si128(simde_mm_cmpeq_epi8(v, simde_mm_set1_epi8('"')),
                         simde_mm_cmpeq_epi8(v, simde_mm_set1_epi8('\\'))),
       simde_mm_cmplt_epi8(v, simde_mm_set1_epi8(0x20))));
-  if (!m) return 16;
-#if defined(__GNUC__) || defined(__clang__)
-  return (unsigned)__builtin_ctz(m);
-#else
-  {
-    unsigned k = 0;
-    while (!(m & 1u)) { m >>= 1; k++; }
-    return k;
-  }
-#endif
+  return m ? ctz32(m) : 16;
 }
 
 static const unsigned char *vstring(const unsigned char *s, const unsigned char *e, int *hi)
