@@ -91,5 +91,6 @@ const vl_lua_module vl_lua_modules[] = {
   {"victor.core.stream_filter", luaopen_victor_core_stream_filter},
   {"victor.core.graph", luaopen_victor_core_graph},
   {"victor.core.json_repair", luaopen_victor_core_json_repair},
+  {"victor.core.similarity", luaopen_victor_core_similarity},
   {NULL, NULL}
 };

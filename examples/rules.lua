@@ -16,7 +16,8 @@
 -- victor.graph ranks the modules of an import graph (default:
 -- examples/data/imports.txt, victor-lua's own Lua modules) by PageRank;
 -- victor.json_repair pulls the tool calls out of a model's almost-JSON output
--- (default: examples/data/tool_calls.txt) and repairs them.
+-- (default: examples/data/tool_calls.txt) and repairs them; examples/tool_select.lua
+-- picks tools for a few requests with victor.similarity's model-free embeddings.
 -- Exit status: 0, or with --strict 1 when something was found; 2 on bad input.
 -- LuaJIT 2.1.0-beta3 (Debian) miscompiles nested `pairs`/`next` loops (LuaJIT issue #827:
 -- a JIT-compiled loop can stop early or see a wrong key). The parser only specialises loops
@@ -284,6 +285,21 @@ local function main()
       #values, valid, #values - valid, truncated))
     print(sfmt("  calls       %s", table.concat(names, ", ")))
     print(sfmt("  signatures  %d distinct (one batch call)", nsig))
+    print("")
+  end
+
+  -- Tool selection without a model: hashed n-gram embeddings of ~50 tool
+  -- descriptions, cosine top-k for each request (examples/tool_select.lua).
+  do
+    local tool_select = dofile(script_dir .. "/tool_select.lua")
+    print(sfmt("tool selection: %d tools, hashed n-gram embeddings (backend %s)", #tool_select.TOOLS,
+      native.backends().similarity))
+    for _, q in ipairs({ "show me what changed since the last commit", "run the unit tests",
+                         "find where this function is defined" }) do
+      local names, scores = tool_select.rank(q, 2)
+      if not names then fail(scores) end
+      print(sfmt("  %-42s -> %s (%.2f), %s (%.2f)", q, names[1], scores[1], names[2], scores[2]))
+    end
     print("")
   end
 

@@ -11,6 +11,8 @@
 #                  sums to 1, components partition the nodes, top/paths/betweenness sane
 #   fuzz_json_repair  the JSON repair kernel (core/json_repair.c): outputs pass a strict parser,
 #                  streamed == one-shot, vl_json_valid == that parser, extraction sane
+#   fuzz_similarity  the similarity kernel (core/similarity.c): every SIMD backend == the scalar
+#                  reference within 1e-5, top-k order and ties, zero vectors, normalize
 #   fuzz_rules     the sandboxed rule-pack loader through the embedding API
 #   fuzz_sig_json  victor.signature.of_json (cjson + canonical form), native vs fallback
 #   fuzz_dedup_lua victor.dedup through the embedding API: native == fallback on every
@@ -48,7 +50,7 @@ self="$PWD/scripts/fuzz.sh"
 BUILD=${BUILD:-build}
 CC=${FUZZ_CC:-clang}
 out="$BUILD/fuzz"
-all_targets=(fuzz_canon fuzz_dedup fuzz_stream_filter fuzz_graph fuzz_json_repair fuzz_rules fuzz_sig_json fuzz_dedup_lua)
+all_targets=(fuzz_canon fuzz_dedup fuzz_stream_filter fuzz_graph fuzz_json_repair fuzz_rules fuzz_sig_json fuzz_dedup_lua fuzz_similarity)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
 die() { echo "fuzz.sh: $*" >&2; exit 2; }
@@ -96,6 +98,7 @@ dedup_objs=("$out/obj/dedup.o" "$out/obj/status.o")
 sf_objs=("$out/obj/stream_filter.o" "$out/obj/ac.o" "$out/obj/status.o")
 graph_objs=("$out/obj/graph.o" "$out/obj/status.o")
 jr_objs=("$out/obj/json_repair.o" "$out/obj/status.o")
+sim_objs=("$out/obj/similarity.o" "$out/obj/similarity_avx2.o" "$out/obj/status.o")
 
 build_target() { # NAME
   local t=$1 bin="$out/$1" src="spec/fuzz/$1.c" deps
@@ -106,13 +109,14 @@ build_target() { # NAME
     fuzz_stream_filter) deps=("${sf_objs[@]}") ;;
     fuzz_graph) deps=("${graph_objs[@]}") ;;
     fuzz_json_repair) deps=("${jr_objs[@]}") ;;
+    fuzz_similarity) deps=("${sim_objs[@]}") ;;
     *) deps=("${core_objs[@]}") ;;
   esac
   local newest=0 d
   for d in "$src" "${deps[@]}" "$self"; do [ "$d" -nt "$bin" ] && newest=1; done
   [ -x "$bin" ] && [ $newest = 0 ] && return 0
   if [ "$t" = fuzz_canon ] || [ "$t" = fuzz_dedup ] || [ "$t" = fuzz_stream_filter ] || [ "$t" = fuzz_graph ] \
-     || [ "$t" = fuzz_json_repair ]; then
+     || [ "$t" = fuzz_json_repair ] || [ "$t" = fuzz_similarity ]; then
     "$CC" "${cflags[@]}" -fsanitize=fuzzer -o "$bin" "$src" "${deps[@]}" -lm
   else
     # -Wl,-E: C modules loaded at run time (cjson.so) resolve lua_* in the binary.
