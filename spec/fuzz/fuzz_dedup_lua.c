@@ -21,13 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "victor_lua.h"
+#include "fuzz_runtime.h"
 
 #define MEMORY_LIMIT ((size_t)256 << 20)
 #define GROWTH_SLACK ((size_t)16 << 20)
 
-static vl_runtime *rt_native, *rt_fallback;
-static size_t base_native, base_fallback;
 static unsigned long runs;
 
 /* package.preload["fuzz.dedup"]: the calls compared, as one string. */
@@ -82,60 +80,21 @@ static const char helper_src[] =
   "  return M\n"
   "end\n";
 
-static vl_runtime *make_runtime(int no_native, const char *expect_backend)
-{
-  vl_config cfg;
-  vl_runtime *rt;
-  const char *backend = NULL;
-  int rc;
-  vl_config_init(&cfg);
-  cfg.memory_limit = MEMORY_LIMIT;
-  cfg.no_native = no_native;
-  rc = vl_runtime_new(&cfg, &rt);
-  if (rc != VL_OK) {
-    fprintf(stderr, "fuzz_dedup_lua: vl_runtime_new failed: %s\n", vl_strerror(rc));
-    abort();
-  }
-  rc = vl_runtime_run_string(rt, helper_src, "=fuzz_dedup");
-  if (rc == VL_OK) rc = vl_runtime_call(rt, "fuzz.dedup", "backend", 0, NULL, &backend, NULL);
-  if (rc != VL_OK) {
-    fprintf(stderr, "fuzz_dedup_lua: setup failed: %s\n", vl_runtime_errmsg(rt));
-    abort();
-  }
-  if (!backend || strcmp(backend, expect_backend) != 0) {
-    fprintf(stderr, "fuzz_dedup_lua: expected the %s backend, got %s\n", expect_backend,
-            backend ? backend : "(nil)");
-    abort();
-  }
-  return rt;
-}
-
-static size_t collect(vl_runtime *rt)
-{
-  if (vl_runtime_call(rt, "fuzz.dedup", "collect", 0, NULL, NULL, NULL) != VL_OK) {
-    fprintf(stderr, "fuzz_dedup_lua: collect failed: %s\n", vl_runtime_errmsg(rt));
-    abort();
-  }
-  return vl_runtime_memory(rt);
-}
+static fuzz_pair fp = {"fuzz_dedup_lua", "fuzz.dedup", NULL, NULL, 0, 0};
 
 static void free_runtimes(void)
 {
-  vl_runtime_free(rt_native);
-  vl_runtime_free(rt_fallback);
-  rt_native = rt_fallback = NULL;
+  fuzz_pair_close(&fp);
 }
 
 static void setup(void)
 {
   const char *args[2] = {"", "0"};
-  rt_native = make_runtime(0, "native");
-  rt_fallback = make_runtime(1, "fallback");
+  fuzz_pair_open(&fp, helper_src, MEMORY_LIMIT);
   /* load the modules before the memory baseline is taken */
-  vl_runtime_call(rt_native, "fuzz.dedup", "run", 2, args, NULL, NULL);
-  vl_runtime_call(rt_fallback, "fuzz.dedup", "run", 2, args, NULL, NULL);
-  base_native = collect(rt_native);
-  base_fallback = collect(rt_fallback);
+  vl_runtime_call(fp.native, "fuzz.dedup", "run", 2, args, NULL, NULL);
+  vl_runtime_call(fp.fallback, "fuzz.dedup", "run", 2, args, NULL, NULL);
+  fuzz_pair_baseline(&fp);
   atexit(free_runtimes);
 }
 
@@ -169,7 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   char ctl[8], *hex, *a, *b;
   size_t i, n, la, lb;
   if (size < 1 || size > 4096) return 0;
-  if (!rt_native) setup();
+  if (!fp.native) setup();
   n = size - 1;
   hex = malloc(2 * n + 1);
   if (!hex) return 0;
@@ -179,8 +138,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   }
   hex[2 * n] = '\0';
   snprintf(ctl, sizeof ctl, "%u", (unsigned)data[0]);
-  a = run(rt_native, hex, ctl, &la, "native");
-  b = run(rt_fallback, hex, ctl, &lb, "fallback");
+  a = run(fp.native, hex, ctl, &la, "native");
+  b = run(fp.fallback, hex, ctl, &lb, "fallback");
   if (la != lb || memcmp(a, b, la) != 0) {
     size_t k = 0;
     while (k < la && k < lb && a[k] == b[k]) k++;
@@ -193,13 +152,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   free(a);
   free(b);
   free(hex);
-  if (++runs % 256 == 0) {
-    size_t mn = collect(rt_native), mf = collect(rt_fallback);
-    if (mn > base_native + GROWTH_SLACK || mf > base_fallback + GROWTH_SLACK) {
-      fprintf(stderr, "fuzz_dedup_lua: FINDING: memory grows: native %zu (base %zu), fallback %zu (base %zu)\n",
-              mn, base_native, mf, base_fallback);
-      abort();
-    }
-  }
+  fuzz_pair_check_memory(&fp, &runs, GROWTH_SLACK);
   return 0;
 }

@@ -26,13 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "victor_lua.h"
+#include "fuzz_runtime.h"
 
 #define MEMORY_LIMIT ((size_t)64 << 20)
 #define GROWTH_SLACK ((size_t)16 << 20)
 
-static vl_runtime *rt_native, *rt_fallback;
-static size_t base_native, base_fallback;
 static unsigned long runs;
 
 /* Helpers for diagnostics and the memory check, as package.preload["fuzz.sig"]. */
@@ -60,67 +58,27 @@ static const char helper_src[] =
   "  return M\n"
   "end\n";
 
-static vl_runtime *make_runtime(int no_native, const char *expect_backend)
-{
-  vl_config cfg;
-  vl_runtime *rt;
-  const char *backend;
-  int rc;
-  vl_config_init(&cfg);
-  cfg.memory_limit = MEMORY_LIMIT;
-  cfg.no_native = no_native;
-  rc = vl_runtime_new(&cfg, &rt);
-  if (rc != VL_OK) {
-    fprintf(stderr, "fuzz_sig_json: vl_runtime_new failed: %s\n", vl_strerror(rc));
-    abort();
-  }
-  rc = vl_runtime_run_string(rt, helper_src, "=fuzz_sig");
-  if (rc == VL_OK && getenv("FUZZ_NO_JIT")) rc = vl_runtime_run_string(rt, "if jit then jit.off() end", "=fuzz_nojit");
-  if (rc == VL_OK) rc = vl_runtime_call(rt, "fuzz.sig", "backend", 0, NULL, &backend, NULL);
-  if (rc != VL_OK) {
-    fprintf(stderr, "fuzz_sig_json: setup failed: %s\n", vl_runtime_errmsg(rt));
-    abort();
-  }
-  if (!backend || strcmp(backend, expect_backend) != 0) {
-    fprintf(stderr, "fuzz_sig_json: expected the %s backend, got %s\n", expect_backend,
-            backend ? backend : "(nil)");
-    abort();
-  }
-  return rt;
-}
-
-static size_t collect(vl_runtime *rt)
-{
-  if (vl_runtime_call(rt, "fuzz.sig", "collect", 0, NULL, NULL, NULL) != VL_OK) {
-    fprintf(stderr, "fuzz_sig_json: collect failed: %s\n", vl_runtime_errmsg(rt));
-    abort();
-  }
-  return vl_runtime_memory(rt);
-}
+static fuzz_pair fp = {"fuzz_sig_json", "fuzz.sig", NULL, NULL, 0, 0};
 
 static void free_runtimes(void)
 {
-  vl_runtime_free(rt_native);
-  vl_runtime_free(rt_fallback);
-  rt_native = rt_fallback = NULL;
+  fuzz_pair_close(&fp);
 }
 
 static void setup(void)
 {
   const char *args[2] = {"tool", "1"};
   int rc;
-  rt_native = make_runtime(0, "native");
-  rt_fallback = make_runtime(1, "fallback");
+  fuzz_pair_open(&fp, helper_src, MEMORY_LIMIT);
   /* Load victor.signature and cjson before the memory baseline is taken, with JSON
    * that is not a table (ETYPE): no table is signed yet, so the first input meets
    * the binding's scratch as a fresh runtime would. */
-  rc = vl_runtime_call(rt_native, "victor.signature", "of_json", 2, args, NULL, NULL);
+  rc = vl_runtime_call(fp.native, "victor.signature", "of_json", 2, args, NULL, NULL);
   if (rc != VL_EINPUT)
     fprintf(stderr, "fuzz_sig_json: WARNING: of_json('tool', '1') gave no ETYPE (%s): %s\n",
-            vl_runtime_errcode(rt_native), vl_runtime_errmsg(rt_native));
-  vl_runtime_call(rt_fallback, "victor.signature", "of_json", 2, args, NULL, NULL);
-  base_native = collect(rt_native);
-  base_fallback = collect(rt_fallback);
+            vl_runtime_errcode(fp.native), vl_runtime_errmsg(fp.native));
+  vl_runtime_call(fp.fallback, "victor.signature", "of_json", 2, args, NULL, NULL);
+  fuzz_pair_baseline(&fp);
   atexit(free_runtimes);
 }
 
@@ -184,31 +142,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   size_t n = nul ? (size_t)(nul - (const char *)data) : size;
   char *json;
   outcome a, b;
-  if (!rt_native) setup();
+  if (!fp.native) setup();
   json = malloc(n + 1);
   if (!json) return 0;
   memcpy(json, data, n);
   json[n] = '\0';
 
-  call(rt_native, json, &a, "native");
-  call(rt_fallback, json, &b, "fallback");
+  call(fp.native, json, &a, "native");
+  call(fp.fallback, json, &b, "fallback");
   if (a.rc != b.rc || strcmp(a.code, b.code) != 0 || strcmp(a.sig, b.sig) != 0) {
     fprintf(stderr,
             "fuzz_sig_json: FINDING: native and fallback disagree on %.200s\n"
             "  native:   rc %d code '%s' sig '%s' %s\n  fallback: rc %d code '%s' sig '%s' %s\n",
             json, a.rc, a.code, a.sig, a.rc ? a.msg : "", b.rc, b.code, b.sig, b.rc ? b.msg : "");
-    show_canonical(rt_native, json, "native");
-    show_canonical(rt_fallback, json, "fallback");
+    show_canonical(fp.native, json, "native");
+    show_canonical(fp.fallback, json, "fallback");
     abort();
   }
-  if (++runs % 256 == 0) {
-    size_t mn = collect(rt_native), mf = collect(rt_fallback);
-    if (mn > base_native + GROWTH_SLACK || mf > base_fallback + GROWTH_SLACK) {
-      fprintf(stderr, "fuzz_sig_json: FINDING: memory after GC grew: native %zu -> %zu, fallback %zu -> %zu\n",
-              base_native, mn, base_fallback, mf);
-      abort();
-    }
-  }
+  fuzz_pair_check_memory(&fp, &runs, GROWTH_SLACK);
   free(json);
   return 0;
 }
