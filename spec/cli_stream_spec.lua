@@ -170,3 +170,26 @@ describe("examples/tool_select.lua", function()
     assert.truthy(out:find("find where this function is defined        -> goto_definition (", 1, true), out)
   end)
 end)
+
+describe("victor-lua similar", function()
+  it("ranks lines by hashed n-gram cosine to the query, best first", function()
+    local text = "read a file from disk\n\nrun the unit tests\ncommit the changes to git\n"
+    local out, err, st = vl({ "similar", "run the tests", "--top", "2" }, text)
+    assert.equal(0, st, err)
+    local first = out:match("^[^\n]*\n")
+    assert.truthy(first and first:find("^0%.%d+\t3\trun the unit tests\n$"), out)
+    local n = select(2, out:gsub("\n", ""))
+    assert.equal(2, n)
+    out = vl({ "similar", "run the tests", "--min-score", "0.99" }, text)
+    assert.equal("", out)
+  end)
+
+  it("rejects bad usage with exit status 2", function()
+    proc.usage_errors({
+      { { "similar", "q", "--top", "x" }, "victor-lua: similar: --top must be a non-negative integer\n" },
+      { { "similar", "q", "--dim", "0" }, "victor-lua: similar: --dim must be an integer 1..16777216\n" },
+      { { "similar", "q", "/nonexistent/in" }, "victor-lua: similar: /nonexistent/in: No such file or directory\n" },
+      { { "similar" }, "victor-lua: similar: missing argument 'query'\n" },
+    })
+  end)
+end)
