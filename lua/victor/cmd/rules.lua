@@ -21,7 +21,7 @@ local tconcat, tsort, floor = table.concat, table.sort, math.floor
 
 local M = {
   name = "rules",
-  summary = "Check rule packs, show them with defaults filled in, list rule kinds.",
+  summary = "check rule packs, show them with defaults filled in, list rule kinds",
 }
 
 local HELP_RAISED = "victor.cmd.rules: help requested"
