@@ -94,6 +94,42 @@ describe("victor-lua loops", function()
       '2:1-5:36: exact_repeat, count 4, period 36 bytes, phrase "Let me check the config file again."\n', out)
   end)
 
+  it("streams: the reports over chunk boundaries are those of thinking.scan of the whole text", function()
+    local parts, n, i = {}, 0, 0
+    local function step()
+      i = i + 1
+      parts[#parts + 1] = ("Step %d: the parser reads token %d and moves on.\n"):format(i, i * 7)
+      n = n + #parts[#parts]
+    end
+    local function loop()
+      for _ = 1, 4 do
+        parts[#parts + 1] = ("Let me look at the lexer state for item %d again.\n"):format(i)
+        n = n + #parts[#parts]
+      end
+    end
+    while n < 65536 - 120 do step() end
+    loop()  -- across the first 64 KiB chunk end
+    while n < 100000 do step() end
+    loop()
+    for _ = 1, 500 do step() end
+    local text = table.concat(parts)
+    local want = thinking.scan(text)
+    assert.equal(4, #want)  -- a stall and an exact repeat for each loop
+    assert.truthy(want[1].span[1] < 65536 and want[2].span[2] > 65536)
+    local out, err, st = vl({ "loops" }, text)
+    assert.equal(1, st, err)
+    local lines = {}
+    for l in out:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    assert.equal(#want, #lines)
+    for k, r in ipairs(want) do
+      local before = text:sub(1, r.span[1] - 1)
+      local line = select(2, before:gsub("\n", "")) + 1
+      local col = r.span[1] - (before:match(".*()\n") or 0)
+      assert.truthy(lines[k]:find(("^%d:%d%%-"):format(line, col)), lines[k])
+      assert.truthy(lines[k]:find(r.reason, 1, true), lines[k])
+    end
+  end)
+
   it("exits 0 on a transcript without loops, and looks inside thinking blocks with --thinking", function()
     local clean = "Step 1: read.\nStep 2: write.\nStep 3: test.\n"
     local out, _, st = vl({ "loops" }, clean)

@@ -661,6 +661,15 @@ function M.scan(text, opts)
   d.sink = all
   d:feed(text)
   d:finish()
+  return M.merge(all)
+end
+
+---Merge the verdicts of one stream (in stream order) so that a loop that goes on for many
+---copies is one report: what scan() returns. For a stream fed piece by piece, set
+---`detector.sink = list` to collect every verdict, then merge(list).
+---@param all table[] verdicts in stream order
+---@return table[] reports
+function M.merge(all)
   local out = {}
   for _, v in ipairs(all) do
     local prev = out[#out]

@@ -2,11 +2,13 @@
 --
 --   victor-lua loops [FILE|-] [--thinking] [--rules PACK]... [--repeats N] [--window N]
 --
--- Runs victor.thinking.scan over the text (or, with --thinking, over the thinking
--- blocks only, as victor.stream_filter extracts them) and prints one line per loop:
+-- Streams the input in 64 KiB chunks through a victor.thinking detector (or, with
+-- --thinking, first through victor.stream_filter, keeping the thinking text only),
+-- merges its verdicts as thinking.scan does, and prints one line per loop:
 --   LINE:COL-LINE:COL: REASON, count N[, period P bytes][, phrase "..."]
 -- where the positions are 1-based lines and byte columns of the loop's span in the
--- input (with --thinking, in the extracted thinking text). Exit 1 when a loop is found.
+-- input (with --thinking, in the extracted thinking text). Memory: the detector's
+-- window and 8 bytes per line, whatever the input's size. Exit 1 when a loop is found.
 local argparse = require "argparse"
 local cli = require "victor.cli"
 local thinking = require "victor.thinking"
@@ -14,6 +16,8 @@ local thinking = require "victor.thinking"
 local M = { name = "loops", summary = "report reasoning loops (repeats, circular phrases, stalls) in a transcript" }
 
 local sfmt, tonumber, floor, find, sub = string.format, tonumber, math.floor, string.find, string.sub
+
+M.CHUNK = 65536
 
 local function parser()
   local p = argparse("victor-lua loops", "Report the reasoning loops of a transcript: repeated thoughts (exact "
@@ -31,19 +35,30 @@ local function parser()
   return p
 end
 
--- 1-based line and byte column of offset pos in text, scanning forward from the
--- previous answer (reports come in about stream order; an earlier pos starts over).
-local function locator(text)
-  local line, line_start, at = 1, 1, 1
-  return function(pos)
-    if pos < line_start then line, line_start, at = 1, 1, 1 end
+-- Line starts of a stream as it goes by: add(piece) for each piece in order;
+-- at(pos) gives the 1-based line and byte column of stream offset pos.
+local function lines_of()
+  local starts, offset = { 1 }, 0
+  local L = {}
+  function L.add(piece)
+    local p = 1
     while true do
-      local nl = find(text, "\n", at, true)
-      if not nl or nl >= pos then break end
-      line, line_start, at = line + 1, nl + 1, nl + 1
+      local nl = find(piece, "\n", p, true)
+      if not nl then break end
+      starts[#starts + 1] = offset + nl + 1
+      p = nl + 1
     end
-    return line, pos - line_start + 1
+    offset = offset + #piece
   end
+  function L.at(pos)
+    local lo, hi = 1, #starts  -- the last start <= pos
+    while lo < hi do
+      local mid = floor((lo + hi + 1) / 2)
+      if starts[mid] <= pos then lo = mid else hi = mid - 1 end
+    end
+    return lo, pos - starts[lo] + 1
+  end
+  return L
 end
 
 local function quote(s)
@@ -70,24 +85,41 @@ function M.run(argv, out, err)
   local pack = cli.rules_with(a.rules, err)
   if not pack then return 2 end
   opts.pack = pack
+  local ok, d = pcall(thinking.detector, opts)
+  if not ok then
+    err("victor-lua: loops: " .. tostring(d):gsub("^bad argument #1 to 'detector' %((.*)%)$", "%1") .. "\n")
+    return 2
+  end
   local fh = cli.open_input(a.file, "loops", err)
   if not fh then return 2 end
-  local text, rerr = fh:read("*a")
+  local verdicts, lines = {}, lines_of()
+  d.sink = verdicts
+  local function take(piece)
+    if piece and piece ~= "" then
+      lines.add(piece)
+      d:feed(piece)
+    end
+  end
+  local f = a.thinking and require("victor.stream_filter").new { tags = thinking.tags(pack) }
+  while true do
+    local chunk, rerr = fh:read(M.CHUNK)
+    if not chunk then
+      if rerr then
+        err("victor-lua: loops: read error: " .. tostring(rerr) .. "\n")
+        return 2
+      end
+      break
+    end
+    if f then take(select(2, f:feed(chunk))) else take(chunk) end
+  end
   if fh ~= io.stdin then fh:close() end
-  if not text then
-    err("victor-lua: loops: read error: " .. tostring(rerr) .. "\n")
-    return 2
+  if f then
+    take(select(2, f:finish()))
+    f:close()
   end
-  if a.thinking then
-    local _, th = require("victor.stream_filter").strip_thinking(text, { tags = thinking.tags(pack) })
-    text = th
-  end
-  local ok, reports = pcall(thinking.scan, text, opts)
-  if not ok then
-    err("victor-lua: loops: " .. tostring(reports):gsub("^bad argument #2 to 'scan' %((.*)%)$", "%1") .. "\n")
-    return 2
-  end
-  local at = locator(text)
+  d:finish()
+  local reports = thinking.merge(verdicts)
+  local at = lines.at
   for _, r in ipairs(reports) do
     local l1, c1 = at(r.span[1])
     local l2, c2 = at(r.span[2])
