@@ -229,3 +229,22 @@ describe("victor-lua similar", function()
     })
   end)
 end)
+
+describe("victor-lua similar on long input", function()
+  it("scores batch by batch and prints what one top_k over every line gives", function()
+    local sim = require "victor.similarity"
+    local words = { "parse", "token", "lexer", "file", "read", "write", "test", "commit", "branch", "merge" }
+    local lines = {}
+    for i = 1, 10000 do
+      lines[i] = ("%s the %s of %s number %d"):format(words[i % 10 + 1], words[i * 3 % 10 + 1], words[i * 7 % 10 + 1],
+        i % 13)
+    end
+    local query = "read the token of file"
+    local idx, scores = sim.top_k(sim.hash_embed(query), sim.hash_embed(lines), 25, { normalized = true })
+    local want = {}
+    for i = 1, #idx do want[i] = ("%.4f\t%d\t%s\n"):format(scores[i], idx[i], lines[idx[i]]) end
+    local out, err, st = vl({ "similar", query, "--top", "25" }, table.concat(lines, "\n") .. "\n")
+    assert.equal(0, st, err)
+    assert.equal(table.concat(want), out)
+  end)
+end)

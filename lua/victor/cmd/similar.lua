@@ -6,7 +6,8 @@
 -- Each non-blank line and the query are embedded by similarity.hash_embed (words,
 -- word pairs and character 3..5-grams, signed hashing, L2-normalised); the output
 -- is the best K lines, best first, as "score<TAB>line number<TAB>line". Lines with
--- no words are skipped.
+-- no words are skipped. The input is scored M.BATCH lines at a time, so memory does
+-- not grow with its length.
 local argparse = require "argparse"
 local cli = require "victor.cli"
 local similarity = require "victor.similarity"
@@ -14,6 +15,8 @@ local similarity = require "victor.similarity"
 local M = { name = "similar", summary = "rank lines by similarity to a query (hashing vectoriser, cosine top-k)" }
 
 local sfmt, tonumber = string.format, tonumber
+
+M.BATCH = 4096  -- lines embedded and scored at a time
 
 local function parser()
   local p = argparse("victor-lua similar", "Rank the lines of FILE by cosine similarity to QUERY, using a model-free\n"
@@ -47,28 +50,42 @@ function M.run(argv, out, err)
   end
   local fh = cli.open_input(a.file, "similar", err)
   if not fh then return 2 end
-  local lines, where = {}, {}
-  local n = 0
+  local opts = { dim = dim }
+  local q = similarity.hash_embed(a.query, opts)
+  -- Lines are embedded and scored BATCH at a time, and the best `top` so far are kept
+  -- (score descending, line number ascending, as top_k orders within a batch), so
+  -- memory is one batch of rows whatever the input's length.
+  local best, lines, where, n = {}, {}, {}, 0
+  local function score_batch()
+    if #lines == 0 then return true end
+    -- hash_embed rows are unit length (or zero, if every feature cancelled: such a
+    -- line scores 0 instead of failing), so the rows need no norms
+    local idx, scores = similarity.top_k(q, similarity.hash_embed(lines, opts), top,
+      { min_score = min_score, normalized = true })
+    if not idx then
+      return nil, scores:find("query 1 is a zero vector", 1, true) and "the query has no words" or scores
+    end
+    for i = 1, #idx do best[#best + 1] = { scores[i], where[idx[i]], lines[idx[i]] } end
+    table.sort(best, function(x, y) if x[1] ~= y[1] then return x[1] > y[1] end return x[2] < y[2] end)
+    for i = #best, top + 1, -1 do best[i] = nil end
+    lines, where = {}, {}
+    return true
+  end
   for line in fh:lines() do
     n = n + 1
     if line:find("[%w_\128-\255]") then
       lines[#lines + 1] = line
       where[#lines] = n
+      if #lines == M.BATCH then
+        local ok, msg = score_batch()
+        if not ok then return usage(msg) end
+      end
     end
   end
   if fh ~= io.stdin then fh:close() end
-  local opts = { dim = dim }
-  local q = similarity.hash_embed(a.query, opts)
-  if #lines == 0 then return 0 end
-  -- hash_embed rows are unit length (or zero, if every feature cancelled: such a
-  -- line scores 0 instead of failing), so the rows need no norms
-  local idx, scores = similarity.top_k(q, similarity.hash_embed(lines, opts), top,
-    { min_score = min_score, normalized = true })
-  if not idx then
-    if scores:find("query 1 is a zero vector", 1, true) then return usage("the query has no words") end
-    return usage(scores)
-  end
-  for i = 1, #idx do out(sfmt("%.4f\t%d\t%s\n", scores[i], where[idx[i]], lines[idx[i]])) end
+  local ok, msg = score_batch()
+  if not ok then return usage(msg) end
+  for _, r in ipairs(best) do out(sfmt("%.4f\t%d\t%s\n", r[1], r[2], r[3])) end
   return 0
 end
 
