@@ -1561,39 +1561,12 @@ int vl_jr_extract(vl_jr *p, const vl_jr_opts *opts, const char *s, size_t n, siz
 
 /* -------------------------------------------------------------- validator */
 
-#define ONES 0x0101010101010101ULL
-#define HIGHS 0x8080808080808080ULL
-
-/* Where the first byte of s[0..16) that a string must look at is ('"', '\\', a
- * control byte or a byte >= 0x80: signed < 0x20), or 16 when none is. */
-static unsigned plain16(const unsigned char *s)
-{
-  simde__m128i v = simde_mm_loadu_si128((const simde__m128i *)(const void *)s);
-  unsigned m = (unsigned)simde_mm_movemask_epi8(simde_mm_or_si128(
-      simde_mm_or_si128(simde_mm_cmpeq_epi8(v, simde_mm_set1_epi8('"')),
-                        simde_mm_cmpeq_epi8(v, simde_mm_set1_epi8('\\'))),
-      simde_mm_cmplt_epi8(v, simde_mm_set1_epi8(0x20))));
-  return m ? ctz32(m) : 16;
-}
-
 static const unsigned char *vstring(const unsigned char *s, const unsigned char *e, int *hi)
 {
   s++;
   for (;;) {
     unsigned c;
-    while (e - s >= 16) {  /* plain bytes, 16 at a time */
-      unsigned k = plain16(s);
-      s += k;
-      if (k < 16) break;
-    }
-    while (e - s >= 8) {
-      uint64_t v, qx, bx;
-      memcpy(&v, s, 8);
-      qx = v ^ (ONES * '"');
-      bx = v ^ (ONES * '\\');
-      if ((((qx - ONES) & ~qx) | ((bx - ONES) & ~bx) | ((v - ONES * 0x20) & ~v) | v) & HIGHS) break;
-      s += 8;
-    }
+    s += str_plain_end(s, 0, (size_t)(e - s), 1u);  /* the plain bytes, as a string body */
     if (s >= e) return NULL;
     c = *s;
     if (c == '"') return s + 1;
