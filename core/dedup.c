@@ -14,30 +14,9 @@
 #include <xxhash.h>
 #include <simde/x86/sse2.h>
 
+#include "vl_bits.h"
+
 typedef unsigned char u8;
-
-/* Count of trailing zero bits of x != 0. */
-static int vl_ctz32(unsigned x)
-{
-#if defined(__GNUC__) || defined(__clang__)
-  return __builtin_ctz(x);
-#else
-  int k = 0;
-  while (!(x & 1u)) { x >>= 1; k++; }
-  return k;
-#endif
-}
-
-static int vl_ctz64(uint64_t x)
-{
-#if defined(__GNUC__) || defined(__clang__)
-  return __builtin_ctzll(x);
-#else
-  int k = 0;
-  while (!(x & 1u)) { x >>= 1; k++; }
-  return k;
-#endif
-}
 
 /* Byte length of a White_Space code point at s[i] (well-formed UTF-8), else 0.
  * With no_lf, "\n" is not counted (horizontal space for the normaliser). */

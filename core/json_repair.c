@@ -15,6 +15,8 @@
 
 #include <simde/x86/sse2.h>
 
+#include "vl_bits.h"
+
 /* Frame states: st[0] is the top level, st[1..depth] the open frames. */
 enum {
   S_TS0 = 1, /* before the value: whitespace, fences, comments */
@@ -479,17 +481,6 @@ static size_t escape(vl_jr *p, size_t i)
   return i + 1;
 }
 
-/* Count of trailing zero bits of m != 0. */
-static unsigned ctz32(unsigned m)
-{
-#if defined(__GNUC__) || defined(__clang__)
-  return (unsigned)__builtin_ctz(m);
-#else
-  unsigned k = 0;
-  while (!(m & 1u)) { m >>= 1; k++; }
-  return k;
-#endif
-}
 
 /* The first j >= i with sspec[s[j]] & mask (a byte a string body must look at), or n:
  * 16 bytes at a time while they are plain ('"', '\\', a control byte, a byte >= 0x80
@@ -505,7 +496,7 @@ static size_t str_plain_end(const unsigned char *s, size_t i, size_t n, unsigned
         simde_mm_or_si128(simde_mm_or_si128(simde_mm_cmpeq_epi8(v, dq), simde_mm_cmpeq_epi8(v, bs)),
                           simde_mm_cmplt_epi8(v, lo)),
         simde_mm_or_si128(simde_mm_cmpeq_epi8(v, sq), simde_mm_cmpeq_epi8(v, bt))));
-    if (m) return i + ctz32(m);
+    if (m) return i + (size_t)vl_ctz32(m);
     i += 16;
   }
   while (i < n && !(sspec[s[i]] & mask)) i++;
