@@ -8,11 +8,7 @@ local function sh(cmd)
   assert(os.execute(cmd) == 0, cmd)
 end
 
-local function write(path, data)
-  local f = assert(io.open(path, "wb"))
-  f:write(data)
-  f:close()
-end
+local write = require("support.proc").write_file
 
 local function paths(list)
   local t = {}
