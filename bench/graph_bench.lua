@@ -17,7 +17,9 @@
 -- Peers: networkx's pure-Python `_pagerank_python` (tol 1e-6 in networkx's own
 -- n*tol L1 sense) on the 10K graph, wall clock, in a python3 subprocess, when
 -- `import networkx` works; VL_GRAPH_NX_100K=1 adds the 100K graph (~15 s a run).
--- igraph is not installed here (python3-igraph; see scripts/graph-conformance.sh).
+-- igraph (python3-igraph): PRPACK PageRank on the 10K and 100K graphs (VL_GRAPH_IGRAPH_1M=1
+-- adds 1M/10M), graph built from the same edge list, median of 3 runs (1 on 1M).
+-- Python: $PYTHON, else Debian's /usr/bin/python3 (where apt installs both), else python3.
 local H = require "harness"
 local ffi = require "ffi"
 local graph = require "victor.graph"
@@ -105,6 +107,8 @@ for _, sz in ipairs(SIZES) do
         function(g) return g:pagerank(0.85, 1e-6, 100, false, nil, nil, t) end, 1,
         sfmt("native, %d thread%s", t, t > 1 and "s" or ""))
     end
+    add(sfmt("pagerank.%s.native.gs", sz.key), "PageRank " .. label, sz, "native", "pr" .. sz.key,
+      function(g) return g:pagerank(0.85, 1e-6, 100, false, nil, nil, 1, true) end, 1, "native, Gauss-Seidel")
     for k = 2, #ALGOS do
       local al = ALGOS[k]
       add(sfmt("%s.%s.native", al[1], sz.key), al[2] .. label, sz, "native", al[3] .. sz.key, al[4])
@@ -149,17 +153,65 @@ local function ms(name)
   return r and r.items_per_s and 1000 / r.items_per_s
 end
 
--- networkx, pure Python, in a subprocess (wall clock; median of 3 runs)
-local function networkx(sz, a, runs)
-  local ok = os.execute("python3 -c 'import networkx' >/dev/null 2>&1")
-  if not (ok == true or ok == 0) then return nil, "networkx not installed" end
+local PYTHON = os.getenv("PYTHON")
+if not PYTHON then
+  local f = io.open("/usr/bin/python3")
+  PYTHON = f and "/usr/bin/python3" or "python3"
+  if f then f:close() end
+end
+
+local function has_module(mod)
+  local ok = os.execute(PYTHON .. " -c 'import " .. mod .. "' >/dev/null 2>&1")
+  return ok == true or ok == 0
+end
+
+-- the edge list of a graph as a "src dst" text file; returns its path
+local function edge_file(sz, a)
   local path = os.tmpname()
   local f = assert(io.open(path, "wb"))
   local parts = {}
   for i = 0, sz.m - 1 do parts[#parts + 1] = a.src[i] .. " " .. a.dst[i] end
   f:write(table.concat(parts, "\n"), "\n")
   f:close()
-  local py = [[
+  return path
+end
+
+-- Run a Python script on the graph's edge list (argv: edge file, n, runs): its output.
+local function run_python(sz, a, runs, py)
+  local path, script = edge_file(sz, a), os.tmpname()
+  local f = assert(io.open(script, "wb"))
+  f:write(py)
+  f:close()
+  local p = io.popen(sfmt("%s %s %s %d %d", PYTHON, script, path, sz.n, runs))
+  local out = p:read("*a")
+  p:close()
+  os.remove(path)
+  os.remove(script)
+  return out
+end
+
+-- igraph's PRPACK PageRank in a subprocess: median seconds and the version
+local function igraph(sz, a, runs)
+  if not has_module("igraph") then return nil, "igraph not installed (apt-get install python3-igraph)" end
+  local out = run_python(sz, a, runs, [[
+import sys, time, igraph
+g = igraph.Graph.Read_Edgelist(sys.argv[1], directed=True)
+n = int(sys.argv[2])
+if g.vcount() < n: g.add_vertices(n - g.vcount())
+ts = []
+for _ in range(int(sys.argv[3])):
+    t = time.perf_counter(); g.pagerank(damping=0.85, implementation="prpack"); ts.append(time.perf_counter() - t)
+ts.sort(); print(ts[len(ts) // 2], igraph.__version__)
+]])
+  local t, ver = out:match("^(%S+) (%S+)")
+  if not t then return nil, "igraph run failed" end
+  return tonumber(t), ver
+end
+
+-- networkx, pure Python, in a subprocess (wall clock; median of 3 runs)
+local function networkx(sz, a, runs)
+  if not has_module("networkx") then return nil, "networkx not installed" end
+  local out = run_python(sz, a, runs, [[
 import sys, time, networkx as nx
 from networkx.algorithms.link_analysis.pagerank_alg import _pagerank_python
 n = int(sys.argv[2]); G = nx.MultiDiGraph(); G.add_nodes_from(range(n))  # parallel edges kept, as victor.graph
@@ -171,16 +223,7 @@ for _ in range(int(sys.argv[3])):
 ts.sort(); print(ts[len(ts) // 2], nx.__version__)
 pr = _pagerank_python(G, alpha=0.85, tol=1e-15, max_iter=10000)  # the accurate answer, untimed
 for v in range(n): print(repr(pr[v]))
-]]
-  local script = os.tmpname()
-  f = assert(io.open(script, "wb"))
-  f:write(py)
-  f:close()
-  local p = io.popen(sfmt("python3 %s %s %d %d", script, path, sz.n, runs))
-  local out = p:read("*a")
-  p:close()
-  os.remove(path)
-  os.remove(script)
+]])
   local t, ver = out:match("^(%S+) (%S+)\n")
   if not t then return nil, "networkx run failed" end
   local scores, i = {}, 0
@@ -206,6 +249,11 @@ for _, sz in ipairs(SIZES) do
       sz.m * it / (t1 / 1000) / 1e6, tostring(same))
     ratio("PageRank " .. sz.key .. ": 2 threads / 1 thread", sfmt("pagerank.%s.native.t2", sz.key),
       sfmt("pagerank.%s.native.t1", sz.key))
+    if find(sfmt("pagerank.%s.native.gs", sz.key)) then
+      local _, git = g:pagerank(0.85, 1e-6, 100, false, nil, nil, 1, true)
+      ratio(sfmt("PageRank %s: Gauss-Seidel (%d sweeps) / power (%d steps), 1 thread", sz.key, git, it),
+        sfmt("pagerank.%s.native.gs", sz.key), sfmt("pagerank.%s.native.t1", sz.key))
+    end
     ratio("PageRank " .. sz.key .. ": native / fallback", sfmt("pagerank.%s.native.t1", sz.key),
       sfmt("pagerank.%s.fallback", sz.key))
     ratio("weak components " .. sz.key .. ": native / fallback", sfmt("components.%s.native", sz.key),
@@ -254,6 +302,23 @@ if has_native and args.outdir then
           t * 1000 / t1, l1) }
     else
       notes[#notes + 1] = "networkx: " .. tostring(ver)
+    end
+  end
+end
+if has_native and args.outdir then
+  for _, sz in ipairs(SIZES) do
+    local t1 = ms(sfmt("pagerank.%s.native.t1", sz.key))
+    if t1 and (sz.key ~= "1m" or os.getenv("VL_GRAPH_IGRAPH_1M") == "1") then
+      local t, ver = igraph(sz, edges(sz), sz.key == "1m" and 1 or 3)
+      if t then
+        ratios[#ratios + 1] = { label = sfmt("PageRank %s: native (1 thread) / igraph %s PRPACK", sz.key, ver),
+          a = sfmt("pagerank.%s.native.t1", sz.key), b = "igraph", value = t * 1000 / t1 }
+        checks[#checks + 1] = { label = sfmt("PageRank %s >= 10x igraph", sz.key), pass = t * 1000 / t1 >= 10,
+          detail = sfmt("%.1f ms vs %.2f ms (%.0fx)", t * 1000, t1, t * 1000 / t1) }
+      else
+        notes[#notes + 1] = "igraph: " .. tostring(ver)
+        break
+      end
     end
   end
 end

@@ -210,6 +210,22 @@ static double sum_blocks(const double *part, int64_t nb)
   return s;
 }
 
+/* One node's new PageRank (the design note's formula): the pull over w's in-list
+ * in CSR order, then the dangling share (by qq, NULL: uniform) and the teleport
+ * (by p, NULL: base = (1 - d) / n). */
+static inline double pull(const vl_graph *g, int32_t w, const double *contrib, int weighted, double d,
+                          double dshare, const double *qq, const double *p, double base)
+{
+  int64_t k, e = g->in_off[w + 1];
+  double s = 0;
+  if (weighted) {
+    for (k = g->in_off[w]; k < e; k++) s += contrib[g->in_adj[k]] * g->in_w[k];
+  } else {
+    for (k = g->in_off[w]; k < e; k++) s += contrib[g->in_adj[k]];
+  }
+  return d * s + dshare * (qq ? qq[w] : 1.0 / (double)g->n) + (p ? (1.0 - d) * p[w] : base);
+}
+
 int vl_graph_pagerank(const vl_graph *g, const vl_pagerank_opts *o, double *scores, int *iterations,
                       double *residual)
 {
@@ -267,7 +283,39 @@ int vl_graph_pagerank(const vl_graph *g, const vl_pagerank_opts *o, double *scor
   }
   for (v = 0; v < n; v++) x[v] = 1.0 / (double)n;
 
-  {
+  if (o->gauss_seidel) {
+    const double *qq = q ? q : p;
+    const double base = (1.0 - d) / (double)n;
+    /* contrib[u] = x[u] / W(u), kept current as x[u] changes */
+    for (v = 0; v < n; v++) contrib[v] = x[v] * inv[v];
+    while (it < o->max_iter) {
+      double dmass = 0, dshare;
+      int32_t w;
+      for (v = 0; v < n; v++)
+        if (inv[v] == 0) dmass += x[v];
+      dshare = d * dmass;
+      res = 0;
+      for (w = 0; w < n; w++) {
+        double nv = pull(g, w, contrib, weighted, d, dshare, qq, p, base);
+        xn[w] = x[w];
+        x[w] = nv;
+        contrib[w] = nv * inv[w];
+      }
+      /* back to sum 1: keeps the error off the dominant direction, which in-place
+       * sweeps do not preserve (without this they take more sweeps than power steps) */
+      {
+        double sum = 0;
+        for (v = 0; v < n; v++) sum += x[v];
+        for (v = 0; v < n; v++) {
+          x[v] = x[v] / sum;
+          contrib[v] = x[v] * inv[v];
+          res += fabs(x[v] - xn[v]);
+        }
+      }
+      it++;
+      if (res < o->tol) break;
+    }
+  } else {
     const double *qq = q ? q : p; /* NULL: uniform */
     const double base = (1.0 - d) / (double)n;
     while (it < o->max_iter) {
@@ -290,14 +338,7 @@ int vl_graph_pagerank(const vl_graph *g, const vl_pagerank_opts *o, double *scor
         int32_t lo = (int32_t)(b * VL_GRAPH_BLOCK), hi = lo + VL_GRAPH_BLOCK > n ? n : lo + VL_GRAPH_BLOCK, w;
         double r = 0;
         for (w = lo; w < hi; w++) {
-          int64_t k, e = g->in_off[w + 1];
-          double s = 0, nv;
-          if (weighted) {
-            for (k = g->in_off[w]; k < e; k++) s += contrib[g->in_adj[k]] * g->in_w[k];
-          } else {
-            for (k = g->in_off[w]; k < e; k++) s += contrib[g->in_adj[k]];
-          }
-          nv = d * s + dshare * (qq ? qq[w] : 1.0 / (double)n) + (p ? (1.0 - d) * p[w] : base);
+          double nv = pull(g, w, contrib, weighted, d, dshare, qq, p, base);
           r += fabs(nv - x[w]);
           xn[w] = nv;
         }

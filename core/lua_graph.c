@@ -204,7 +204,7 @@ static void push_ints(lua_State *L, const int32_t *a, int32_t n, int add)
  * -> scores (1..n), iterations, residual | nil, msg, code */
 static int l_pagerank(lua_State *L)
 {
-  graphud *u = check_graph(L, 8);
+  graphud *u = check_graph(L, 9);
   int32_t n = vl_graph_nodes(u->g);
   vl_pagerank_opts o;
   scratch *x;
@@ -216,6 +216,7 @@ static int l_pagerank(lua_State *L)
   o.max_iter = (int)luaL_optinteger(L, 4, o.max_iter);
   o.weighted = lua_toboolean(L, 5);
   o.threads = (int)luaL_optinteger(L, 8, 0);
+  o.gauss_seidel = lua_toboolean(L, 9);
   x = new_scratch(L);
   if (!(scores = (double *)salloc(x, 0, (size_t)n, sizeof(double)))) return vl_lua_fail(L, VL_ENOMEM);
   if (!lua_isnoneornil(L, 6)) {

@@ -25,6 +25,12 @@ describe("victor-lua graph", function()
     local o1 = vl({ "graph", "pagerank", file, "--threads", "1", "--tol", "1e-12" })
     local o2 = vl({ "graph", "pagerank", file, "--threads", "2", "--tol", "1e-12" })
     assert.equal(o1, o2)
+    -- the Gauss-Seidel solver reaches the same scores
+    assert.equal(o1, (vl({ "graph", "pagerank", file, "--method", "gauss_seidel", "--tol", "1e-12" })))
+    out, err, st = vl({ "graph", "pagerank", file, "--method", "jacobi" })
+    assert.equal(2, st)
+    assert.equal("", out)
+    assert.truthy(err:find("--method must be power or gauss_seidel, got 'jacobi'", 1, true), err)
   end)
 
   it("prints components, betweenness and paths", function()

@@ -313,12 +313,19 @@ local function by_index(self, t, i, fname, what)
 end
 
 local PR_OPTS = { damping = "number", tol = "number", max_iter = "count", weights = "boolean",
-  personalization = "table", dangling = "table", threads = "count" }
+  personalization = "table", dangling = "table", threads = "count", method = "method" }
+local PR_KINDS = {
+  method = function(v)
+    if v ~= "power" and v ~= "gauss_seidel" then return "method must be 'power' or 'gauss_seidel'" end
+  end,
+}
 
 --- PageRank. opts: damping (0.85, in (0, 1)), tol (1e-6: L1 residual), max_iter
 --- (100), weights (default true: use the edge weights when the graph has them),
 --- personalization / dangling (tables node id -> weight >= 0; missing ids are 0),
---- threads (0: OpenMP's default). Returns scores keyed by node id (an array in
+--- threads (0: OpenMP's default), method ("power": parallel Jacobi steps, the default;
+--- "gauss_seidel": serial in-place sweeps, fewer of them, same fixed point; see
+--- core/graph.h). Returns scores keyed by node id (an array in
 --- dense mode), the iteration count and the final residual (>= tol: max_iter hit);
 --- nil, msg, "EINVAL" when a distribution sums to 0.
 ---@param opts table|nil
@@ -328,7 +335,7 @@ local PR_OPTS = { damping = "number", tol = "number", max_iter = "count", weight
 function Graph:pagerank(opts)
   local fname = "pagerank"
   check_self(self, fname)
-  opts = check_opts(opts, PR_OPTS, 1, fname)
+  opts = check_opts(opts, PR_OPTS, 1, fname, PR_KINDS)
   local d = opts.damping or M.DEFAULT_DAMPING
   if not (d > 0 and d < 1) then argerror(1, fname, "damping must be in (0, 1)") end
   local tol = opts.tol or M.DEFAULT_TOL
@@ -338,7 +345,7 @@ function Graph:pagerank(opts)
   local p = opts.personalization and by_index(self, opts.personalization, 1, fname, "personalization")
   local q = opts.dangling and by_index(self, opts.dangling, 1, fname, "dangling")
   local scores, it, res = self._g:pagerank(d, tol, max_iter, opts.weights ~= false, p or nil, q or nil,
-    opts.threads or 0)
+    opts.threads or 0, opts.method == "gauss_seidel")
   if not scores then
     if res == "EINVAL" then
       return nil, (p and "personalization" or "dangling") .. " vector sums to 0", "EINVAL"

@@ -42,6 +42,8 @@ local function parser()
   p:option("--tol", "PageRank: stop when the L1 change is below T (default 1e-6)."):argname("<T>")
   p:option("--max-iter", "PageRank: at most N iterations (default 100)."):argname("<N>")
   p:option("--threads", "PageRank threads (default: OpenMP's; results never depend on it)."):argname("<N>")
+  p:option("--method", "PageRank solver: power (parallel steps, the default) or gauss_seidel "
+    .. "(serial in-place sweeps, about half as many)."):argname("<M>")
   p:option("--sample", "Betweenness from K sampled sources (scaled by n/K)."):argname("<K>")
   p:option("--seed", "Seed of --sample (default 0)."):argname("<S>")
   p:flag("--strong", "components: strongly connected components.")
@@ -102,6 +104,10 @@ function M.run(argv, out, err)
   if msg then return usage(msg) end
   opts.threads, msg = num(a, "threads", is_count, "a non-negative integer")
   if msg then return usage(msg) end
+  if a.method and a.method ~= "power" and a.method ~= "gauss_seidel" then
+    return usage(sfmt("--method must be power or gauss_seidel, got '%s'", a.method))
+  end
+  opts.method = a.method
   local sample, seed
   sample, msg = num(a, "sample", is_count, "a non-negative integer")
   if msg then return usage(msg) end

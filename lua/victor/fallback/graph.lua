@@ -163,8 +163,52 @@ local function normalize(t, n)
   return out
 end
 
---- pagerank(damping, tol, max_iter, weighted, pers, dangling, threads) -> scores (1..n), iterations, residual
-function Graph:pagerank(damping, tol, max_iter, weighted, pers, dang)
+-- One node's new PageRank (core/graph.c's pull): the in-list in CSR order, then the
+-- dangling share and the teleport.
+local function pull(w, c, in_off, in_adj, in_w, weighted, d, dshare, qq, p, base, uni)
+  local s = 0
+  if weighted then
+    for k = in_off[w], in_off[w + 1] - 1 do s = s + c[in_adj[k]] * in_w[k] end
+  else
+    for k = in_off[w], in_off[w + 1] - 1 do s = s + c[in_adj[k]] end
+  end
+  return d * s + dshare * (qq and qq[w] or uni) + (p and (1.0 - d) * p[w] or base)
+end
+
+-- Gauss-Seidel sweeps (core/graph.h): in place, node order, D from the start of a sweep
+local function gauss_seidel(n, x, inv, in_off, in_adj, in_w, weighted, d, p, qq, max_iter, tol)
+  local base, uni = (1.0 - d) / n, 1.0 / n
+  local it, res, xo, c = 0, 0, {}, {}
+  for v = 0, n - 1 do c[v] = x[v] * inv[v] end
+  while it < max_iter do
+    local dmass = 0
+    for v = 0, n - 1 do
+      if inv[v] == 0 then dmass = dmass + x[v] end
+    end
+    local dshare = d * dmass
+    res = 0
+    for w = 0, n - 1 do
+      local nv = pull(w, c, in_off, in_adj, in_w, weighted, d, dshare, qq, p, base, uni)
+      xo[w] = x[w]
+      x[w] = nv
+      c[w] = nv * inv[w]
+    end
+    local total = 0
+    for v = 0, n - 1 do total = total + x[v] end
+    for v = 0, n - 1 do
+      x[v] = x[v] / total
+      c[v] = x[v] * inv[v]
+      res = res + abs(x[v] - xo[v])
+    end
+    it = it + 1
+    if res < tol then break end
+  end
+  return it, res
+end
+
+--- pagerank(damping, tol, max_iter, weighted, pers, dangling, threads, gauss_seidel)
+---   -> scores (1..n), iterations, residual
+function Graph:pagerank(damping, tol, max_iter, weighted, pers, dang, _, gs)
   local n = self.n
   damping = damping or 0.85
   tol = tol or 1e-6
@@ -205,7 +249,10 @@ function Graph:pagerank(damping, tol, max_iter, weighted, pers, dang)
   local uni = 1.0 / n
   local nb = floor((n + BLOCK - 1) / BLOCK)
   local it, res = 0, 0
-  while it < max_iter do
+  if gs then
+    it, res = gauss_seidel(n, x, inv, in_off, in_adj, in_w, weighted, d, p, qq, max_iter, tol)
+  end
+  while not gs and it < max_iter do
     local dmass = 0
     for b = 0, nb - 1 do
       local lo = b * BLOCK
@@ -224,13 +271,7 @@ function Graph:pagerank(damping, tol, max_iter, weighted, pers, dang)
       local hi = lo + BLOCK > n and n or lo + BLOCK
       local r = 0
       for w = lo, hi - 1 do
-        local s = 0
-        if weighted then
-          for k = in_off[w], in_off[w + 1] - 1 do s = s + contrib[in_adj[k]] * in_w[k] end
-        else
-          for k = in_off[w], in_off[w + 1] - 1 do s = s + contrib[in_adj[k]] end
-        end
-        local nv = d * s + dshare * (qq and qq[w] or uni) + (p and (1.0 - d) * p[w] or base)
+        local nv = pull(w, contrib, in_off, in_adj, in_w, weighted, d, dshare, qq, p, base, uni)
         r = r + abs(nv - x[w])
         xn[w] = nv
       end
