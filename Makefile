@@ -44,7 +44,13 @@ RUNTIME_OBJ := $(OBJ)/runtime.o $(OBJ)/bundle.o
 HDRS := $(wildcard core/*.h)
 
 BIN := $(BUILD)/victor-lua
-LIB := $(BUILD)/libvictorlua.a
+VERSION := 0.1.0
+SOMAJOR := 0
+LIB := $(BUILD)/libvictor_lua.a
+# the shared library: versioned soname, only the embedding API and luaopen_* exported
+SOLIB := $(BUILD)/libvictor_lua.so.$(VERSION)
+MAN := $(BUILD)/man/victor-lua.1
+LJ_LIBS := $(shell pkg-config --libs luajit 2>/dev/null)
 CMOD := $(BUILD)/lib/victor.so
 EMBED := $(BUILD)/examples/embed-host
 TEST_RUNTIME := $(BUILD)/tests/test_runtime
@@ -54,13 +60,13 @@ $(OBJ)/similarity.o: override VL_CFLAGS += -fopenmp
 $(OBJ)/walk.o: override VL_CFLAGS += -fopenmp
 $(OBJ)/hnsw.o: override VL_CFLAGS += -fopenmp
 $(OBJ)/similarity_avx2.o: override VL_CFLAGS += -mavx2 -mfma -mf16c
-$(BIN) $(CMOD) $(TEST_RUNTIME) $(EMBED): SAN_LD += -fopenmp
+$(BIN) $(CMOD) $(TEST_RUNTIME) $(EMBED) $(SOLIB): SAN_LD += -fopenmp
 # victor.so must never be unloaded (lua_close dlcloses C modules): libgomp's idle worker threads would crash.
 $(CMOD): SAN_LD += -Wl,-z,nodelete
 
 .PHONY: all deps demo test test-c test-mem bench fuzz lint install uninstall examples help clean
 
-all: $(BIN) $(CMOD) $(EMBED) $(TEST_RUNTIME)
+all: $(BIN) $(CMOD) $(EMBED) $(TEST_RUNTIME) $(SOLIB) $(MAN)
 
 help:
 	@echo "victor-lua targets:"
@@ -105,6 +111,17 @@ $(BIN): $(OBJ)/main.o $(LIB)
 # then require "victor.core.signature". Only luaopen_* is exported.
 $(CMOD): $(KERNEL_OBJ) core/exports.map | $(BUILD)/lib
 	$(CC) $(SAN_LD) -shared -o $@ $(KERNEL_OBJ) -Wl,--version-script=core/exports.map -lm
+
+# libgomp's worker threads must not outlive the code they run: never unloaded (as victor.so)
+$(SOLIB): $(KERNEL_OBJ) $(RUNTIME_OBJ) core/libvictor_lua.map
+	$(CC) $(SAN_LD) -shared -Wl,-soname,libvictor_lua.so.$(SOMAJOR) -Wl,--version-script=core/libvictor_lua.map \
+	  -Wl,-z,nodelete -o $@ $(KERNEL_OBJ) $(RUNTIME_OBJ) $(LJ_LIBS) -lm -ldl
+	ln -sf libvictor_lua.so.$(VERSION) $(BUILD)/libvictor_lua.so.$(SOMAJOR)
+	ln -sf libvictor_lua.so.$(SOMAJOR) $(BUILD)/libvictor_lua.so
+
+# victor-lua(1), from the binary's own --help texts (scripts/gen-man.sh)
+$(MAN): $(BIN) scripts/gen-man.sh
+	bash scripts/gen-man.sh $(BIN) $@
 
 $(TEST_RUNTIME): spec/c/test_runtime.c core/victor_lua.h $(LIB)
 	@mkdir -p $(@D)
@@ -161,15 +178,40 @@ lint: deps
 	  --suppress=missingIncludeSystem -Icore core/*.c examples/embed/*.c
 	luacheck -q lua spec bench examples scripts/bundle-lua.lua
 
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the layout of the README's install section.
+LUADIR ?= $(PREFIX)/share/lua/5.1
+CMODDIR ?= $(PREFIX)/lib/lua/5.1
+LIBDIR ?= $(PREFIX)/lib
+INSTALLED_LUA = $(patsubst lua/%,%,$(LUA_SRC)) victor/default_packs.lua
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/victor-lua $(DESTDIR)$(PREFIX)/lib
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/victor-lua $(DESTDIR)$(LIBDIR)/pkgconfig \
+	  $(DESTDIR)$(CMODDIR) $(DESTDIR)$(PREFIX)/share/victor-lua/rules $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/victor-lua
 	install -m 644 core/victor_lua.h core/vl_status.h $(DESTDIR)$(PREFIX)/include/victor-lua/
-	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SOLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf libvictor_lua.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libvictor_lua.so.$(SOMAJOR)
+	ln -sf libvictor_lua.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libvictor_lua.so
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$${prefix}/include' '' \
+	  'Name: victor-lua' 'Description: native kernels for AI coding assistants, embedded in LuaJIT' \
+	  'Version: $(VERSION)' 'Requires.private: luajit' 'Cflags: -I$${includedir}/victor-lua' \
+	  'Libs: -L$${libdir} -lvictor_lua' 'Libs.private: -fopenmp -lm -ldl' \
+	  > $(DESTDIR)$(LIBDIR)/pkgconfig/victor-lua.pc
+	for f in $(INSTALLED_LUA); do \
+	  src=lua/$$f; [ -f $$src ] || src=$(BUILD)/gen/lua/$$f; \
+	  install -D -m 644 $$src $(DESTDIR)$(LUADIR)/$$f || exit 1; done
+	install -m 755 $(CMOD) $(DESTDIR)$(CMODDIR)/victor.so
+	install -m 644 $(PACKS) $(DESTDIR)$(PREFIX)/share/victor-lua/rules/
+	install -m 644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/victor-lua.1
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/victor-lua $(DESTDIR)$(PREFIX)/lib/libvictorlua.a
-	rm -rf $(DESTDIR)$(PREFIX)/include/victor-lua
+	rm -f $(DESTDIR)$(PREFIX)/bin/victor-lua $(DESTDIR)$(LIBDIR)/libvictor_lua.a \
+	  $(DESTDIR)$(LIBDIR)/libvictor_lua.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libvictor_lua.so.$(SOMAJOR) \
+	  $(DESTDIR)$(LIBDIR)/libvictor_lua.so $(DESTDIR)$(LIBDIR)/pkgconfig/victor-lua.pc \
+	  $(DESTDIR)$(CMODDIR)/victor.so $(DESTDIR)$(PREFIX)/share/man/man1/victor-lua.1
+	for f in $(INSTALLED_LUA); do rm -f $(DESTDIR)$(LUADIR)/$$f; done
+	rm -rf $(DESTDIR)$(PREFIX)/include/victor-lua $(DESTDIR)$(PREFIX)/share/victor-lua
+	-find $(DESTDIR)$(LUADIR)/victor -depth -type d -empty -delete 2>/dev/null
 
 clean:
 	rm -rf build

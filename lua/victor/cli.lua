@@ -78,6 +78,15 @@ end
 ---@return table|nil args
 ---@return integer? status
 function M.parse_args(parser, argv, cmd, out, err)
+  -- -h/--help wins over everything else (argparse would first complain about a
+  -- missing required argument)
+  for _, v in ipairs(argv) do
+    if v == "--" then break end
+    if v == "-h" or v == "--help" then
+      out(parser:get_help() .. "\n")
+      return nil, 0
+    end
+  end
   local ok, a = parser:pparse(argv)
   if not ok then
     err("victor-lua: " .. cmd .. ": " .. a .. "\n" .. parser:get_usage() .. "\n")

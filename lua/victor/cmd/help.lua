@@ -7,6 +7,11 @@ function M.run(argv, out, err)
   out = out or function(s) io.stdout:write(s) end
   err = err or function(s) io.stderr:write(s) end
   local name = argv[1]
+  if name == "-h" or name == "--help" then
+    out("usage: victor-lua help [COMMAND]\n\nLists the commands with a line each, or shows COMMAND's help\n"
+      .. "(the same as 'victor-lua COMMAND --help').\n")
+    return 0
+  end
   if not name then
     out("usage: victor-lua [options] [script.lua | - [args...]]\n       victor-lua COMMAND [args...]\n\n")
     out(cli.commands_text())
