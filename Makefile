@@ -204,6 +204,21 @@ install: all
 	install -m 644 $(PACKS) $(DESTDIR)$(PREFIX)/share/victor-lua/rules/
 	install -m 644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/victor-lua.1
 
+# LuaRocks (victor-lua-*.rockspec, build type "make"): the C module and the Lua modules
+# only, built in build/rock with the Lua headers LuaRocks names (LUA_INCDIR).
+LUA_INCDIR ?= $(patsubst -I%,%,$(firstword $(LJ_CFLAGS)))
+.PHONY: rock rock-install
+rock:
+	$(MAKE) --no-print-directory BUILD=build/rock LJ_CFLAGS=-I$(LUA_INCDIR) OPT="-O2 $(ROCK_CFLAGS)" \
+	  build/rock/lib/victor.so build/rock/gen/bundle.c
+
+rock-install:
+	install -d $(ROCK_LIBDIR) $(ROCK_LUADIR)
+	install -m 755 build/rock/lib/victor.so $(ROCK_LIBDIR)/victor.so
+	for f in $(INSTALLED_LUA); do \
+	  src=lua/$$f; [ -f $$src ] || src=build/rock/gen/lua/$$f; \
+	  install -D -m 644 $$src $(ROCK_LUADIR)/$$f || exit 1; done
+
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/victor-lua $(DESTDIR)$(LIBDIR)/libvictor_lua.a \
 	  $(DESTDIR)$(LIBDIR)/libvictor_lua.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libvictor_lua.so.$(SOMAJOR) \
