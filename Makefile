@@ -185,7 +185,8 @@ LIBDIR ?= $(PREFIX)/lib
 INSTALLED_LUA = $(patsubst lua/%,%,$(LUA_SRC)) victor/default_packs.lua
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/victor-lua $(DESTDIR)$(LIBDIR)/pkgconfig \
-	  $(DESTDIR)$(CMODDIR) $(DESTDIR)$(PREFIX)/share/victor-lua/rules $(DESTDIR)$(PREFIX)/share/man/man1
+	  $(DESTDIR)$(CMODDIR) $(DESTDIR)$(PREFIX)/share/victor-lua/rules $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/victor-lua
 	install -m 644 core/victor_lua.h core/vl_status.h $(DESTDIR)$(PREFIX)/include/victor-lua/
 	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/
@@ -203,6 +204,7 @@ install: all
 	install -m 755 $(CMOD) $(DESTDIR)$(CMODDIR)/victor.so
 	install -m 644 $(PACKS) $(DESTDIR)$(PREFIX)/share/victor-lua/rules/
 	install -m 644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/victor-lua.1
+	install -m 644 completion/victor-lua.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/victor-lua
 
 # LuaRocks (victor-lua-*.rockspec, build type "make"): the C module and the Lua modules
 # only, built in build/rock with the Lua headers LuaRocks names (LUA_INCDIR).
@@ -223,7 +225,8 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/victor-lua $(DESTDIR)$(LIBDIR)/libvictor_lua.a \
 	  $(DESTDIR)$(LIBDIR)/libvictor_lua.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libvictor_lua.so.$(SOMAJOR) \
 	  $(DESTDIR)$(LIBDIR)/libvictor_lua.so $(DESTDIR)$(LIBDIR)/pkgconfig/victor-lua.pc \
-	  $(DESTDIR)$(CMODDIR)/victor.so $(DESTDIR)$(PREFIX)/share/man/man1/victor-lua.1
+	  $(DESTDIR)$(CMODDIR)/victor.so $(DESTDIR)$(PREFIX)/share/man/man1/victor-lua.1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/victor-lua
 	for f in $(INSTALLED_LUA); do rm -f $(DESTDIR)$(LUADIR)/$$f; done
 	rm -rf $(DESTDIR)$(PREFIX)/include/victor-lua $(DESTDIR)$(PREFIX)/share/victor-lua
 	-find $(DESTDIR)$(LUADIR)/victor -depth -type d -empty -delete 2>/dev/null

@@ -297,4 +297,17 @@ describe("victor-lua CLI", function()
     assert.equal(0, st, err)
     assert.truthy(out:find("^148daa02858cc950\t%d+%.%d+%.%d+\n$"), out)
   end)
+
+  it("completes commands and options in bash (completion/victor-lua.bash)", function()
+    local function complete(words, cword)
+      local script = "source completion/victor-lua.bash; COMP_WORDS=(" .. words .. "); COMP_CWORD=" .. cword
+        .. "; _victor_lua; echo \"${COMPREPLY[*]}\""
+      local out = proc.run("bash -c " .. proc.q(script))
+      return out
+    end
+    local bin = proc.q(proc.bin)
+    assert.equal("graph\n", complete(bin .. " gr", 1))
+    assert.equal("--threads --tol --top\n", complete(bin .. " graph --t", 2))
+    assert.truthy(complete(bin .. " dedup --", 2):find("--min-block-length", 1, true))
+  end)
 end)

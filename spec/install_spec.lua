@@ -29,7 +29,8 @@ describe("make install", function()
       "include/victor-lua/victor_lua.h", "include/victor-lua/vl_status.h", "lib/pkgconfig/victor-lua.pc",
       "share/lua/5.1/victor/similarity.lua", "share/lua/5.1/victor/cmd/graph.lua",
       "share/lua/5.1/victor/fallback/dedup.lua", "share/lua/5.1/victor/default_packs.lua",
-      "lib/lua/5.1/victor.so", "share/victor-lua/rules/default.lua", "share/man/man1/victor-lua.1" }) do
+      "lib/lua/5.1/victor.so", "share/victor-lua/rules/default.lua", "share/man/man1/victor-lua.1",
+      "share/bash-completion/completions/victor-lua" }) do
       assert.truthy(io.open(prefix .. "/" .. f), f)
     end
     assert.equal("libvictor_lua.so.0.1.0\n", sh("readlink " .. q(prefix .. "/lib/libvictor_lua.so.0")))
