@@ -77,6 +77,7 @@ help:
 	@echo "  make test-c    rebuild with ASan+UBSan under $(BUILD)/asan and run the specs"
 	@echo "  make test-mem  run the specs under valgrind (errors and leaks fail)"
 	@echo "  make bench     run bench/*.lua; results in $(BUILD)/bench/"
+	@echo "  make bench-report  charts of those results (gnuplot) into docs/bench/"
 	@echo "  make fuzz      build libFuzzer targets and run each (FUZZ_SECONDS=60)"
 	@echo "  make conformance  json_repair vs npm jsonrepair (in $(BUILD)/peers), graph vs networkx/igraph"
 	@echo "  make lint      cppcheck on core/, luacheck on lua/ spec/ bench/"
@@ -154,6 +155,12 @@ bench: deps
 	  LUA_PATH="./lua/?.lua;./bench/?.lua;$(BUILD)/gen/lua/?.lua;;" LUA_CPATH="$(BUILD)/lib/?.so;;" \
 	    $(LUAJIT) $$b $(BUILD)/bench || exit 1; done
 	@$(LUAJIT) bench/report.lua $(BUILD)/bench
+
+# charts of the last `make bench` (needs gnuplot: apt-get install gnuplot-nox); copies
+# into docs/bench/, which the README links
+.PHONY: bench-report
+bench-report:
+	@$(LUAJIT) bench/charts.lua $(BUILD)/bench docs/bench
 
 FUZZ_SECONDS ?= 60
 fuzz: deps
