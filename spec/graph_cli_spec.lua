@@ -25,6 +25,18 @@ describe("victor-lua graph", function()
     local o1 = vl({ "graph", "pagerank", file, "--threads", "1", "--tol", "1e-12" })
     local o2 = vl({ "graph", "pagerank", file, "--threads", "2", "--tol", "1e-12" })
     assert.equal(o1, o2)
+    -- --json: the same ranking as an array of {rank, node, score}
+    local cjson = require "cjson"
+    local j = cjson.decode((vl({ "graph", "pagerank", file, "--top", "2", "--json" })))
+    assert.equal(2, #j)
+    assert.same({ 1, "log" }, { j[1].rank, j[1].node })
+    assert.is_true(math.abs(j[1].score - 0.33236848) < 1e-8)
+    j = cjson.decode((vl({ "graph", "components", file, "--json", "--strong" })))
+    assert.equal(#j, select(2, vl({ "graph", "components", file, "--strong" }):gsub("\n", "")))
+    assert.equal(1, j[1].component)
+    j = cjson.decode((vl({ "graph", "path", file, "cli", "log", "--json" })))
+    assert.equal("cli", j.from)
+    assert.equal("log", j.path[#j.path])
     -- the Gauss-Seidel solver reaches the same scores
     assert.equal(o1, (vl({ "graph", "pagerank", file, "--method", "gauss_seidel", "--tol", "1e-12" })))
     out, err, st = vl({ "graph", "pagerank", file, "--method", "jacobi" })

@@ -126,6 +126,19 @@ function M.open_input(path, cmd, err)
   return fh
 end
 
+--- Write a value as one JSON document and a newline (the `--json` of the commands
+--- that print tables). Arrays given as Lua sequences; an empty table prints `[]`.
+---@param out fun(s: string)
+---@param value any
+function M.json_out(out, value)
+  local cjson = require "cjson"
+  if type(value) == "table" and next(value) == nil then
+    out("[]\n")
+  else
+    out(cjson.encode(value) .. "\n")
+  end
+end
+
 --- For `-l MODULE`: require it into the global of the same name.
 ---@param name string
 function M.require_global(name)

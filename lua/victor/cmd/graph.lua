@@ -42,6 +42,8 @@ local function parser()
   p:option("--tol", "PageRank: stop when the L1 change is below T (default 1e-6)."):argname("<T>")
   p:option("--max-iter", "PageRank: at most N iterations (default 100)."):argname("<N>")
   p:option("--threads", "PageRank threads (default: OpenMP's; results never depend on it)."):argname("<N>")
+  p:flag("--json", "Print the result as JSON (an array of {rank, node, score}, of {component, "
+    .. "size, nodes}, or {from, to, path, length}).")
   p:option("--method", "PageRank solver: power (parallel steps, the default) or gauss_seidel "
     .. "(serial in-place sweeps, about half as many)."):argname("<M>")
   p:option("--sample", "Betweenness from K sampled sources (scaled by n/K)."):argname("<K>")
@@ -66,10 +68,15 @@ end
 
 local function is_count(v) return v >= 0 and v == floor(v) and v < 2 ^ 31 end
 
-local function print_ranked(g, scores, top, out)
+local function print_ranked(g, scores, top, out, json)
   local n = g:nodes()
   if top == 0 or top > n then top = n end
   local ids, vals = g:top(scores, top)
+  if json then
+    local rows = {}
+    for i = 1, #ids do rows[i] = { rank = i, node = tostring(ids[i]), score = vals[i] } end
+    return cli.json_out(out, rows)
+  end
   for i = 1, #ids do out(sfmt("%d\t%.9g\t%s\n", i, vals[i], tostring(ids[i]))) end
 end
 
@@ -138,17 +145,23 @@ function M.run(argv, out, err)
       err(sfmt("victor-lua: graph: %s (%s)\n", it, res))
       return 2
     end
-    print_ranked(g, scores, top, out)
+    print_ranked(g, scores, top, out, a.json)
     if a.stats then err(sfmt("victor-lua: graph: pagerank: %d iterations, residual %.3g\n", it, res)) end
   elseif a.algorithm == "betweenness" then
-    print_ranked(g, g:betweenness { sample = sample, seed = seed }, top, out)
+    print_ranked(g, g:betweenness { sample = sample, seed = seed }, top, out, a.json)
   elseif a.algorithm == "components" then
     local groups = g:components { strong = a.strong }
+    local rows = {}
     for i, grp in ipairs(groups) do
       local names = {}
       for k, id in ipairs(grp) do names[k] = tostring(id) end
-      out(sfmt("%d\t%d\t%s\n", i, #grp, table.concat(names, " ")))
+      if a.json then
+        rows[i] = { component = i, size = #grp, nodes = names }
+      else
+        out(sfmt("%d\t%d\t%s\n", i, #grp, table.concat(names, " ")))
+      end
     end
+    if a.json then cli.json_out(out, rows) end
     if a.stats then err(sfmt("victor-lua: graph: %d components\n", #groups)) end
   else
     for i = 1, 2 do
@@ -159,8 +172,14 @@ function M.run(argv, out, err)
       err(sfmt("victor-lua: graph: no path from '%s' to '%s'\n", nodes[1], nodes[2]))
       return 1
     end
-    for _, id in ipairs(path) do out(tostring(id) .. "\n") end
-    out(sfmt("# length %.17g\n", len))
+    if a.json then
+      local names = {}
+      for k, id in ipairs(path) do names[k] = tostring(id) end
+      cli.json_out(out, { from = nodes[1], to = nodes[2], path = names, length = len })
+    else
+      for _, id in ipairs(path) do out(tostring(id) .. "\n") end
+      out(sfmt("# length %.17g\n", len))
+    end
   end
   return 0
 end

@@ -29,6 +29,8 @@ local function parser()
   p:argument("file", "Input file ('-' or none: stdin)."):args("?")
   p:flag("-h --help", "Show this help.")
   p:flag("--thinking", "Look at the thinking blocks only (tags from the rule set).")
+  p:flag("--json", "Print a JSON array of reports ({reason, count, period, phrase, start, stop}; "
+    .. "start and stop give line, column and byte offset).")
   p:option("--repeats", "Copies that make a loop (default from the rules: 3)."):argname("<N>")
   p:option("--window", "Thoughts looked back over (default from the rules: 10)."):argname("<N>")
   p:option("--rules", "Extra rule pack to merge over the defaults (repeatable)."):count("*")
@@ -120,12 +122,16 @@ function M.run(argv, out, err)
   d:finish()
   local reports = thinking.merge(verdicts)
   local at = lines.at
-  for _, r in ipairs(reports) do
+  local rows = {}
+  for i, r in ipairs(reports) do
     local l1, c1 = at(r.span[1])
     local l2, c2 = at(r.span[2])
-    out(sfmt("%d:%d-%d:%d: %s, count %d%s%s\n", l1, c1, l2, c2, r.reason, r.count,
-      r.period and sfmt(", period %d bytes", r.period) or "", r.phrase and ", phrase " .. quote(r.phrase) or ""))
+    rows[i] = { reason = r.reason, count = r.count, period = r.period, phrase = r.phrase,
+      start = { line = l1, column = c1, byte = r.span[1] }, stop = { line = l2, column = c2, byte = r.span[2] } }
+    if not a.json then out(sfmt("%d:%d-%d:%d: %s, count %d%s%s\n", l1, c1, l2, c2, r.reason, r.count,
+      r.period and sfmt(", period %d bytes", r.period) or "", r.phrase and ", phrase " .. quote(r.phrase) or "")) end
   end
+  if a.json then cli.json_out(out, rows) end
   return #reports > 0 and 1 or 0
 end
 

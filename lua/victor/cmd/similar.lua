@@ -29,6 +29,7 @@ local function parser()
   p:flag("-h --help", "Show this help.")
   p:option("--top", "How many lines to print (default 10)."):argname("<K>")
   p:option("--min-score", "Print only lines scoring at least S (-1..1; default 0)."):argname("<S>")
+  p:flag("--json", "Print a JSON array of {score, line, text} instead of tab-separated lines.")
   p:option("--dim", "Hash buckets (default " .. similarity.HASH_DIM .. ")."):argname("<N>")
   return p
 end
@@ -85,6 +86,12 @@ function M.run(argv, out, err)
   if fh ~= io.stdin then fh:close() end
   local ok, msg = score_batch()
   if not ok then return usage(msg) end
+  if a.json then
+    local rows = {}
+    for i, r in ipairs(best) do rows[i] = { score = r[1], line = r[2], text = r[3] } end
+    cli.json_out(out, rows)
+    return 0
+  end
   for _, r in ipairs(best) do out(sfmt("%.4f\t%d\t%s\n", r[1], r[2], r[3])) end
   return 0
 end

@@ -6,8 +6,16 @@ local M = { name = "version", summary = "print versions and which backend runs e
 function M.run(argv, out)
   out = out or function(s) io.stdout:write(s) end
   if argv[1] == "--help" or argv[1] == "-h" then
-    out("usage: victor-lua version\n\nPrints victor-lua, LuaJIT and xxHash versions and, per kernel,\n"
-      .. "whether the C kernel (native) or the pure-Lua fallback runs.\n")
+    out("usage: victor-lua version [--json]\n\nPrints victor-lua, LuaJIT and xxHash versions and, per kernel,\n"
+      .. "whether the C kernel (native) or the pure-Lua fallback runs.\n\n"
+      .. "  --json   one JSON object: {victor_lua, luajit, xxhash, kernels = {name: backend}}\n")
+    return 0
+  end
+  if argv[1] == "--json" then
+    local native = require "victor.native"
+    local v = native.versions()
+    v.kernels = native.backends()
+    cli.json_out(out, v)
     return 0
   end
   out(cli.version_text())
