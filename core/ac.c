@@ -2,7 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <simde/x86/sse2.h>
+
 #include "ac.h"
+#include "vl_bits.h"
 
 #define NONE UINT32_MAX
 
@@ -11,6 +14,8 @@ struct vl_ac {
   uint32_t nclasses, nstates, npats;
   uint32_t match_min;   /* premultiplied: states >= it are match states */
   int skip;             /* the only byte that leaves the root, or -1 */
+  int nskip;            /* bytes that leave the root when <= VL_AC_SKIP_MAX, else 0 */
+  unsigned char skipb[VL_AC_SKIP_MAX];
   uint32_t *trans;      /* nstates * nclasses premultiplied next states */
   uint32_t *depth;      /* by state number */
   uint32_t *out_off;    /* by state number, nstates + 1 entries into outs */
@@ -218,15 +223,17 @@ int vl_ac_build(const char *const *pats, const size_t *lens, size_t npats, const
     ac->out_off[ns] = (uint32_t)o;
   }
   ac->mem = sizeof *ac + (size_t)ns * nc * 4 + (size_t)ns * 8 + 4 + (nouts ? nouts : 1) * 4 + npats * 4;
-  /* root skip: a single byte that leaves the root */
+  /* root skip: the bytes that leave the root, when there are few */
   {
     int only = -1, n = 0, x;
     for (x = 0; x < 256; x++)
       if (ac->trans[ac->cls[x]] != 0) {
         only = x;
+        if (n < VL_AC_SKIP_MAX) ac->skipb[n] = (unsigned char)x;
         n++;
       }
     ac->skip = n == 1 ? only : -1;
+    ac->nskip = n <= VL_AC_SKIP_MAX ? n : 0;
   }
   build_free(&b);
   *out = ac;
@@ -275,22 +282,45 @@ size_t vl_ac_outputs(const vl_ac *ac, uint32_t state, const uint32_t **ids)
   return ac->out_off[s + 1] - ac->out_off[s];
 }
 
+/* The first byte of q[0..e) that leaves the root (ac->nskip > 0), or e. */
+static const unsigned char *root_skip(const vl_ac *ac, const unsigned char *q, const unsigned char *e)
+{
+  int k, nb = ac->nskip;
+  if (nb == 1) {
+    const unsigned char *r = (const unsigned char *)memchr(q, ac->skipb[0], (size_t)(e - q));
+    return r ? r : e;
+  }
+  if (e - q >= 16) {
+    simde__m128i b[VL_AC_SKIP_MAX];
+    for (k = 0; k < nb; k++) b[k] = simde_mm_set1_epi8((char)ac->skipb[k]);
+    do {
+      simde__m128i v = simde_mm_loadu_si128((const simde__m128i *)(const void *)q);
+      simde__m128i m = simde_mm_cmpeq_epi8(v, b[0]);
+      unsigned bits;
+      for (k = 1; k < nb; k++) m = simde_mm_or_si128(m, simde_mm_cmpeq_epi8(v, b[k]));
+      bits = (unsigned)simde_mm_movemask_epi8(m);
+      if (bits) return q + vl_ctz32(bits);
+      q += 16;
+    } while (e - q >= 16);
+  }
+  for (; q < e; q++)
+    if (ac->trans[ac->cls[*q]] != 0) return q;
+  return e;
+}
+
 size_t vl_ac_scan_next(const vl_ac *ac, vl_ac_scan *sc, const void *p, size_t n, int *matched)
 {
   const unsigned char *q = (const unsigned char *)p, *e = q + n;
   const uint32_t *tr = ac->trans;
   const uint8_t *cls = ac->cls;
   uint32_t s = sc->state, mm = ac->match_min;
-  int skip = ac->skip;
+  int skip = ac->nskip;
   *matched = 0;
   while (q < e) {
-    if (s == 0 && skip >= 0) {
-      /* at the root only `skip` can start a match: let memchr find it */
-      q = (const unsigned char *)memchr(q, skip, (size_t)(e - q));
-      if (!q) {
-        q = e;
-        break;
-      }
+    if (s == 0 && skip) {
+      /* at the root only a few bytes can start a match: jump to the next one */
+      q = root_skip(ac, q, e);
+      if (q == e) break;
     }
     s = tr[s + cls[*q++]];
     if (s >= mm) {
@@ -321,4 +351,247 @@ int vl_ac_scan_all(const vl_ac *ac, vl_ac_scan *sc, const void *p, size_t n, vl_
     }
   }
   return 0;
+}
+
+/* ---- match kinds, word boundaries, streaming ------------------------------------------ */
+
+typedef struct cand {
+  uint64_t start, end; /* start == UINT64_MAX: empty slot */
+  uint32_t id;
+} cand;
+
+struct vl_ac_stream {
+  const vl_ac *ac;
+  int kind, wb, dead, finished, deferred;
+  uint32_t state;
+  uint64_t off;       /* bytes fed */
+  /* leftmost kinds: candidates, one per start, in ring[start & rmask] */
+  cand *ring;
+  size_t rmask;
+  int have;           /* some candidate with start >= last_end is in flight */
+  uint64_t lo, hi;    /* the leftmost candidate's start; the largest start added */
+  uint64_t last_end;  /* occurrences starting before it are dropped */
+  /* word boundaries: the last bytes fed, hist[o & hmask] = byte at offset o */
+  unsigned char *hist;
+  size_t hmask;
+  const unsigned char *whole; /* one-shot: the byte at offset o is whole[o] */
+};
+
+static size_t pow2_at_least(size_t n)
+{
+  size_t r = 1;
+  while (r < n) r <<= 1;
+  return r;
+}
+
+int vl_ac_stream_new(const vl_ac *ac, int kind, int word_boundary, vl_ac_stream **out)
+{
+  vl_ac_stream *st;
+  if (out) *out = NULL;
+  if (!ac || !out || kind < VL_AC_STANDARD || kind > VL_AC_LEFTMOST_LONGEST) return VL_EINVAL;
+  if (!(st = calloc(1, sizeof *st))) return VL_ENOMEM;
+  st->ac = ac;
+  st->kind = kind;
+  st->wb = word_boundary != 0;
+  if (kind != VL_AC_STANDARD) {
+    size_t r = pow2_at_least(ac->max_len + 2);
+    st->rmask = r - 1;
+    if (!(st->ring = malloc(r * sizeof *st->ring))) goto fail;
+  }
+  if (st->wb) {
+    size_t r = pow2_at_least(ac->max_len + 1);
+    st->hmask = r - 1;
+    if (!(st->hist = calloc(r, 1))) goto fail;
+  }
+  vl_ac_stream_reset(st);
+  *out = st;
+  return VL_OK;
+fail:
+  vl_ac_stream_free(st);
+  return VL_ENOMEM;
+}
+
+void vl_ac_stream_free(vl_ac_stream *st)
+{
+  if (!st) return;
+  free(st->ring);
+  free(st->hist);
+  free(st);
+}
+
+void vl_ac_stream_reset(vl_ac_stream *st)
+{
+  size_t i;
+  st->dead = st->finished = st->deferred = st->have = 0;
+  st->state = 0;
+  st->off = st->lo = st->hi = st->last_end = 0;
+  st->whole = NULL;
+  if (st->ring)
+    for (i = 0; i <= st->rmask; i++) st->ring[i].start = UINT64_MAX;
+}
+
+uint64_t vl_ac_stream_offset(const vl_ac_stream *st)
+{
+  return st->off;
+}
+
+static int is_word(int c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* Emit every final candidate: the leftmost one while no later occurrence can start
+ * at or before it (its start < limit), then the next at or after its end. */
+static int settle(vl_ac_stream *st, uint64_t limit, vl_ac_match_fn fn, void *ud)
+{
+  while (st->have && st->lo < limit) {
+    const cand *c = &st->ring[st->lo & st->rmask];
+    uint64_t x;
+    int r = fn(ud, c->id, c->start, c->end);
+    if (r) {
+      st->dead = 1;
+      return r;
+    }
+    st->last_end = c->end;
+    st->have = 0;
+    for (x = st->last_end; x <= st->hi; x++)
+      if (st->ring[x & st->rmask].start == x) {
+        st->lo = x;
+        st->have = 1;
+        break;
+      }
+  }
+  return 0;
+}
+
+/* One occurrence of a leftmost kind. */
+static void add_cand(vl_ac_stream *st, uint32_t id, uint64_t start, uint64_t end)
+{
+  cand *c;
+  if (start < st->last_end) return;
+  c = &st->ring[start & st->rmask];
+  if (c->start != start) {
+    c->start = start;
+    c->end = end;
+    c->id = id;
+  } else if (st->kind == VL_AC_LEFTMOST_LONGEST ? end > c->end : id < c->id) {
+    c->end = end;
+    c->id = id;
+  }
+  if (!st->have) {
+    st->have = 1;
+    st->lo = st->hi = start;
+  } else {
+    if (start < st->lo) st->lo = start;
+    if (start > st->hi) st->hi = start;
+  }
+}
+
+/* The byte at absolute offset o (o >= base - history size; o < base + chunk size). */
+static int byte_at(const vl_ac_stream *st, const unsigned char *p, uint64_t base, uint64_t o)
+{
+  if (o >= base) return p[o - base];
+  if (st->whole) return st->whole[o];
+  return st->hist[o & st->hmask];
+}
+
+/* The occurrences ending at `end` (the outputs of match state s); right: the byte
+ * after them or -1 (end of input); the chunk p starts at absolute offset base. */
+static int occurrences(vl_ac_stream *st, uint32_t s, uint64_t end, int right, const unsigned char *p,
+                       uint64_t base, vl_ac_match_fn fn, void *ud)
+{
+  const vl_ac *ac = st->ac;
+  const uint32_t *ids;
+  size_t m = vl_ac_outputs(ac, s, &ids), i;
+  if (st->wb && right >= 0 && is_word(right)) return 0;
+  for (i = 0; i < m; i++) {
+    uint32_t id = ids[i];
+    uint64_t start = end - ac->lens[id];
+    /* start - 1 >= end - max_len - 1: in this chunk or in the history */
+    if (st->wb && start > 0 && is_word(byte_at(st, p, base, start - 1)))
+      continue;
+    if (st->kind == VL_AC_STANDARD) {
+      int r = fn(ud, id, start, end);
+      if (r) {
+        st->dead = 1;
+        return r;
+      }
+    } else {
+      add_cand(st, id, start, end);
+    }
+  }
+  return 0;
+}
+
+int vl_ac_stream_feed(vl_ac_stream *st, const void *p0, size_t n, vl_ac_match_fn fn, void *ud)
+{
+  const vl_ac *ac = st->ac;
+  const unsigned char *p = (const unsigned char *)p0, *q = p, *e = p + n;
+  const uint32_t *tr = ac->trans;
+  const uint8_t *cls = ac->cls;
+  uint32_t s = st->state, mm = ac->match_min;
+  uint64_t base = st->off;
+  int r, skip = ac->nskip;
+  if (st->dead || st->finished) return VL_EINVAL;
+  if (n == 0) return 0;
+  if (st->deferred) {
+    st->deferred = 0;
+    if ((r = occurrences(st, s, base, p[0], p, base, fn, ud))) return r;
+  }
+  while (q < e) {
+    if (s == 0 && skip) {
+      q = root_skip(ac, q, e);
+      if (q == e) break;
+    }
+    s = tr[s + cls[*q++]];
+    if (s >= mm) {
+      if (q == e && st->wb) {
+        st->deferred = 1; /* the byte after these occurrences is in the next chunk */
+      } else if ((r = occurrences(st, s, base + (uint64_t)(q - p), q < e ? *q : -1, p, base, fn, ud))) {
+        st->state = s;
+        return r;
+      }
+    }
+    if (st->have) {
+      uint64_t pos = base + (uint64_t)(q - p);
+      if ((r = settle(st, pos - vl_ac_depth(ac, s), fn, ud))) {
+        st->state = s;
+        return r;
+      }
+    }
+  }
+  st->state = s;
+  st->off = base + n;
+  if (st->wb && !st->whole) {
+    size_t h = st->hmask + 1, k = n < h ? n : h;
+    uint64_t o;
+    for (o = st->off - k; o < st->off; o++) st->hist[o & st->hmask] = p[o - base];
+  }
+  return 0;
+}
+
+int vl_ac_stream_finish(vl_ac_stream *st, vl_ac_match_fn fn, void *ud)
+{
+  int r;
+  if (st->dead || st->finished) return VL_EINVAL;
+  if (st->deferred) {
+    st->deferred = 0;
+    if ((r = occurrences(st, st->state, st->off, -1, NULL, st->off, fn, ud))) return r;
+  }
+  if ((r = settle(st, UINT64_MAX, fn, ud))) return r;
+  st->finished = 1;
+  return 0;
+}
+
+int vl_ac_stream_find(vl_ac_stream *st, const void *p, size_t n, size_t from, vl_ac_match_fn fn, void *ud)
+{
+  int r;
+  vl_ac_stream_reset(st);
+  if (from > n) from = n;
+  st->off = st->last_end = from;
+  st->whole = (const unsigned char *)p;
+  r = vl_ac_stream_feed(st, (const char *)p + from, n - from, fn, ud);
+  if (!r) r = vl_ac_stream_finish(st, fn, ud);
+  st->whole = NULL;
+  return r;
 }
