@@ -18,6 +18,8 @@ struct vl_ac {
   unsigned char skipb[VL_AC_SKIP_MAX];
   uint32_t *trans;      /* nstates * nclasses premultiplied next states */
   uint32_t *depth;      /* by state number */
+  uint32_t *ext;        /* by state number: depth of the deepest state on the failure
+                           chain (itself included) with a trie child, 0 at the root */
   uint32_t *out_off;    /* by state number, nstates + 1 entries into outs */
   uint32_t *outs;       /* pattern ids, longest first */
   uint32_t *lens;       /* pattern lengths */
@@ -34,6 +36,7 @@ void vl_ac_free(vl_ac *ac)
   if (!ac) return;
   free(ac->trans);
   free(ac->depth);
+  free(ac->ext);
   free(ac->out_off);
   free(ac->outs);
   free(ac->lens);
@@ -43,7 +46,7 @@ void vl_ac_free(vl_ac *ac)
 /* Build-time scratch, freed in one place. */
 typedef struct build {
   uint32_t *trie;      /* raw state ids, nstates_max * nclasses */
-  uint32_t *fail, *queue, *own, *next_pat, *nout, *depth, *renum;
+  uint32_t *fail, *queue, *own, *next_pat, *nout, *depth, *renum, *ext;
 } build;
 
 static void build_free(build *b)
@@ -56,6 +59,7 @@ static void build_free(build *b)
   free(b->nout);
   free(b->depth);
   free(b->renum);
+  free(b->ext);
 }
 
 /* Byte classes: 0 for bytes in no pattern, one class per (folded) pattern byte. */
@@ -116,12 +120,16 @@ static size_t make_dfa(build *b, uint32_t nc)
     }
   }
   b->nout[0] = 0;
+  b->ext[0] = 0;
   while (head < tail) {
     uint32_t s = b->queue[head++], f = b->fail[s];
     uint32_t own = 0;
+    int kids = 0;
     for (k = b->own[s]; k != NONE; k = b->next_pat[k]) own++;
     b->nout[s] = own + b->nout[f];
     total += b->nout[s];
+    for (c = 0; c < nc; c++) kids |= b->trie[(size_t)s * nc + c] != NONE;
+    b->ext[s] = kids ? b->depth[s] : b->ext[f];
     for (c = 0; c < nc; c++) {
       uint32_t *t = &b->trie[(size_t)s * nc + c];
       if (*t == NONE) {
@@ -167,9 +175,10 @@ int vl_ac_build(const char *const *pats, const size_t *lens, size_t npats, const
   b.nout = malloc((total + 1) * sizeof *b.nout);
   b.depth = malloc((total + 1) * sizeof *b.depth);
   b.renum = malloc((total + 1) * sizeof *b.renum);
+  b.ext = malloc((total + 1) * sizeof *b.ext);
   b.next_pat = malloc(npats * sizeof *b.next_pat);
   ac->lens = malloc(npats * sizeof *ac->lens);
-  if (!b.trie || !b.fail || !b.queue || !b.own || !b.nout || !b.depth || !b.renum || !b.next_pat || !ac->lens)
+  if (!b.trie || !b.fail || !b.queue || !b.own || !b.nout || !b.depth || !b.renum || !b.ext || !b.next_pat || !ac->lens)
     goto fail;
   memset(b.trie, 0xff, (total + 1) * nc * sizeof *b.trie);
   memset(b.own, 0xff, (total + 1) * sizeof *b.own);
@@ -197,13 +206,15 @@ int vl_ac_build(const char *const *pats, const size_t *lens, size_t npats, const
   ac->match_min = (ns - nm) * nc;
   ac->trans = malloc((size_t)ns * nc * sizeof *ac->trans);
   ac->depth = malloc((size_t)ns * sizeof *ac->depth);
+  ac->ext = malloc((size_t)ns * sizeof *ac->ext);
   ac->out_off = malloc(((size_t)ns + 1) * sizeof *ac->out_off);
   ac->outs = malloc((nouts ? nouts : 1) * sizeof *ac->outs);
-  if (!ac->trans || !ac->depth || !ac->out_off || !ac->outs) goto fail;
+  if (!ac->trans || !ac->depth || !ac->ext || !ac->out_off || !ac->outs) goto fail;
   for (s = 0; s < ns; s++) {
     uint32_t r = b.renum[s];
     for (c = 0; c < nc; c++) ac->trans[(size_t)r * nc + c] = b.renum[b.trie[(size_t)s * nc + c]] * nc;
     ac->depth[r] = b.depth[s];
+    ac->ext[r] = b.ext[s];
   }
   /* Outputs by new number: own patterns (depth long, by id), then the failure
    * state's (shorter), so longest first. nout is reused as the write cursor. */
@@ -222,7 +233,7 @@ int vl_ac_build(const char *const *pats, const size_t *lens, size_t npats, const
     }
     ac->out_off[ns] = (uint32_t)o;
   }
-  ac->mem = sizeof *ac + (size_t)ns * nc * 4 + (size_t)ns * 8 + 4 + (nouts ? nouts : 1) * 4 + npats * 4;
+  ac->mem = sizeof *ac + (size_t)ns * nc * 4 + (size_t)ns * 12 + 4 + (nouts ? nouts : 1) * 4 + npats * 4;
   /* root skip: the bytes that leave the root, when there are few */
   {
     int only = -1, n = 0, x;
@@ -554,7 +565,10 @@ int vl_ac_stream_feed(vl_ac_stream *st, const void *p0, size_t n, vl_ac_match_fn
     }
     if (st->have) {
       uint64_t pos = base + (uint64_t)(q - p);
-      if ((r = settle(st, pos - vl_ac_depth(ac, s), fn, ud))) {
+      /* a later occurrence can only start in the suffix that may still grow into a
+       * pattern; deferred occurrences (ending here) anywhere in the matched suffix */
+      uint32_t d = s == 0 ? 0 : st->deferred ? ac->depth[s / ac->nclasses] : ac->ext[s / ac->nclasses];
+      if ((r = settle(st, pos - d, fn, ud))) {
         st->state = s;
         return r;
       }

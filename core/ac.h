@@ -61,7 +61,9 @@
  * count as non-word), and the kinds choose among the occurrences that count.
  * Leftmost kinds are decided from the occurrences found so far: the leftmost
  * candidate (start s) is final once no occurrence that ends later can start at
- * or before s, i.e. once offset - vl_ac_depth(state) > s; so a stream reports a
+ * or before s, i.e. once offset - d > s, where d is the length of the longest
+ * suffix of the input that can still grow into a pattern (a trie state with a
+ * child on the failure chain of the current state); so a stream reports a
  * match as soon as the input decides it and holds back nothing else (a match is
  * reported late by at most the longest pattern's length, plus one byte with word
  * boundaries, which need the byte after the end). The candidates in flight are

@@ -81,8 +81,8 @@ local function build(pats, ci, max_bytes)
     end
     o[#o + 1] = i
   end
-  local fail, out = { 1 }, {}
-  local ac = { nxt = nxt, fail = fail, depth = depth, out = out, fold = fold, max_len = max_len,
+  local fail, out, ext = { 1 }, {}, { 0 }
+  local ac = { nxt = nxt, fail = fail, depth = depth, ext = ext, out = out, fold = fold, max_len = max_len,
                lens = lens, nstates = ns, nclasses = nc, npats = #pats }
   -- the DFA transition from s on b (b folded), cached in nxt[s]
   local function delta(s, b)
@@ -120,6 +120,7 @@ local function build(pats, ci, max_bytes)
       end
     end
     local ks, row = kids[s], trie_child[s]
+    if s ~= 1 then ext[s] = #ks > 0 and depth[s] or ext[fail[s]] end
     for k = 1, #ks do
       local t = row[k]
       fail[t] = s == 1 and 1 or delta(fail[s], ks[k])
@@ -227,7 +228,7 @@ function Stream:feed(chunk, res)
   local n = #chunk
   if n == 0 then return res end
   local ac, base = self.ac, self.off
-  local nxt, out, fold, delta, depth = ac.nxt, ac.out, ac.fold, ac.delta, ac.depth
+  local nxt, out, fold, delta, depth, ext = ac.nxt, ac.out, ac.fold, ac.delta, ac.depth, ac.ext
   local s, wb = self.state, self.wb
   if self.deferred then
     self.deferred = false
@@ -243,7 +244,7 @@ function Stream:feed(chunk, res)
         occurrences(self, s, base + i, byte(chunk, i + 1), chunk, base, res)
       end
     end
-    if self.have then settle(self, base + i - depth[s], res) end
+    if self.have then settle(self, base + i - (self.deferred and depth[s] or ext[s]), res) end
   end
   self.state = s
   self.off = base + n
