@@ -1,4 +1,5 @@
 /* ac.c: Aho-Corasick compiled to a dense, byte-class-compressed DFA (see ac.h). */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,14 @@ struct vl_ac {
   int skip;             /* the only byte that leaves the root, or -1 */
   int nskip;            /* bytes that leave the root when <= VL_AC_SKIP_MAX, else 0 */
   unsigned char skipb[VL_AC_SKIP_MAX];
+  /* prefix filter (many root bytes, patterns of 2+ bytes): a bit per hash of the
+   * first fm bytes of every pattern (OR 0x20 per byte when case-insensitive) */
+  uint64_t *fbits;
+  uint32_t fmask, fci, fshift;
+  uint32_t fm;          /* bytes hashed: 2..4 (every pattern has at least fm) */
+  uint32_t dbound[4];   /* premultiplied: states below dbound[k] have depth <= k (k < fm) */
+  uint32_t shallow;     /* premultiplied: states below it may consult the skip (depth < fm) */
+  int skipper;          /* 0: none, 1: root bytes, 2: prefix filter */
   uint32_t *trans;      /* nstates * nclasses premultiplied next states */
   uint32_t *depth;      /* by state number */
   uint32_t *ext;        /* by state number: depth of the deepest state on the failure
@@ -40,6 +49,7 @@ void vl_ac_free(vl_ac *ac)
   free(ac->out_off);
   free(ac->outs);
   free(ac->lens);
+  free(ac->fbits);
   free(ac);
 }
 
@@ -141,6 +151,47 @@ static size_t make_dfa(build *b, uint32_t nc)
     }
   }
   return total;
+}
+
+#define FILTER_MUL 0x9E3779B1u
+
+static uint32_t filter_hash(const vl_ac *ac, uint32_t w)
+{
+  return (((w | ac->fci) & ac->fmask) * FILTER_MUL) >> ac->fshift;
+}
+
+/* The prefix filter, when every pattern has 2 bytes or more: at the root, a
+ * position can start a match only if the hash of its first 2 or 3 bytes is set. */
+static int make_filter(vl_ac *ac, const char *const *pats, const size_t *lens, size_t npats, int ci)
+{
+  size_t i, min_len = SIZE_MAX, nbits = 4096;
+  int fm, lg = 12;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  return VL_OK; /* the scan hashes little-endian loads */
+#endif
+  for (i = 0; i < npats; i++)
+    if (lens[i] < min_len) min_len = lens[i];
+  if (min_len < 2) return VL_OK;
+  fm = min_len >= 4 ? 4 : (int)min_len;
+  while (nbits < 32 * npats && lg < 18) {
+    nbits <<= 1;
+    lg++;
+  }
+  if (!(ac->fbits = calloc(nbits / 64, sizeof *ac->fbits))) return VL_ENOMEM;
+  ac->fmask = fm == 4 ? 0xFFFFFFFFu : fm == 3 ? 0xFFFFFFu : 0xFFFFu;
+  ac->fm = (uint32_t)fm;
+  ac->fci = ci ? 0x20202020u : 0;
+  ac->fshift = (uint32_t)(32 - lg);
+  for (i = 0; i < npats; i++) {
+    const unsigned char *p = (const unsigned char *)pats[i];
+    uint32_t w = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (fm >= 3 ? (uint32_t)p[2] << 16 : 0) |
+                 (fm == 4 ? (uint32_t)p[3] << 24 : 0), h;
+    h = filter_hash(ac, w);
+    ac->fbits[h >> 6] |= (uint64_t)1 << (h & 63);
+  }
+  ac->skipper = 2;
+  ac->mem += nbits / 8;
+  return VL_OK;
 }
 
 int vl_ac_build(const char *const *pats, const size_t *lens, size_t npats, const vl_ac_opts *opts,
@@ -245,6 +296,20 @@ int vl_ac_build(const char *const *pats, const size_t *lens, size_t npats, const
       }
     ac->skip = n == 1 ? only : -1;
     ac->nskip = n <= VL_AC_SKIP_MAX ? n : 0;
+    ac->skipper = ac->nskip ? 1 : 0;
+  }
+  if (!ac->skipper && make_filter(ac, pats, lens, npats, ci) != VL_OK) goto fail;
+  if (ac->skipper == 2) {
+    /* non-match states are numbered breadth first, so by depth; none is shallower than fm */
+    uint32_t k, cnt[4] = {0, 0, 0, 0};
+    for (s = 0; s < ns; s++)
+      if (ac->depth[s] < ac->fm) cnt[ac->depth[s]]++;
+    ac->dbound[0] = cnt[0];
+    for (k = 1; k < 4; k++) ac->dbound[k] = ac->dbound[k - 1] + cnt[k];
+    for (k = 0; k < 4; k++) ac->dbound[k] *= nc;
+    ac->shallow = ac->dbound[ac->fm - 1];
+  } else {
+    ac->shallow = ac->skipper ? nc : 0; /* the root only */
   }
   build_free(&b);
   *out = ac;
@@ -293,10 +358,49 @@ size_t vl_ac_outputs(const vl_ac *ac, uint32_t state, const uint32_t **ids)
   return ac->out_off[s + 1] - ac->out_off[s];
 }
 
-/* The first byte of q[0..e) that leaves the root (ac->nskip > 0), or e. */
+static uint32_t load32(const unsigned char *q)
+{
+  uint32_t w;
+  memcpy(&w, q, 4);
+  return w; /* little-endian byte order assumed by the filter's hashes */
+}
+
+/* The first position of q[0..e) where a match may start by the prefix filter, or
+ * a position less than 4 bytes from e. */
+static const unsigned char *filter_skip(const vl_ac *ac, const unsigned char *q, const unsigned char *e)
+{
+  const uint64_t *bits = ac->fbits;
+  uint32_t ci = ac->fci, mask = ac->fmask, sh = ac->fshift;
+#define VL_AC_PROBE(w) ((((((w) | ci) & mask) * FILTER_MUL) >> sh))
+  while (e - q >= 8) {
+    uint64_t w;
+    uint32_t h0, h1, h2, h3;
+    memcpy(&w, q, 8);
+    h0 = VL_AC_PROBE((uint32_t)w);
+    h1 = VL_AC_PROBE((uint32_t)(w >> 8));
+    h2 = VL_AC_PROBE((uint32_t)(w >> 16));
+    h3 = VL_AC_PROBE((uint32_t)(w >> 24));
+    if ((bits[h0 >> 6] >> (h0 & 63)) & 1) return q;
+    if ((bits[h1 >> 6] >> (h1 & 63)) & 1) return q + 1;
+    if ((bits[h2 >> 6] >> (h2 & 63)) & 1) return q + 2;
+    if ((bits[h3 >> 6] >> (h3 & 63)) & 1) return q + 3;
+    q += 4;
+  }
+  while (e - q >= 4) {
+    uint32_t h = VL_AC_PROBE(load32(q));
+    if ((bits[h >> 6] >> (h & 63)) & 1) return q;
+    q++;
+  }
+#undef VL_AC_PROBE
+  return q;
+}
+
+/* The first byte of q[0..e) that leaves the root (ac->nskip > 0), or e; with the
+ * prefix filter, the first position that may start a match. */
 static const unsigned char *root_skip(const vl_ac *ac, const unsigned char *q, const unsigned char *e)
 {
   int k, nb = ac->nskip;
+  if (ac->skipper == 2) return filter_skip(ac, q, e);
   if (nb == 1) {
     const unsigned char *r = (const unsigned char *)memchr(q, ac->skipb[0], (size_t)(e - q));
     return r ? r : e;
@@ -325,7 +429,7 @@ size_t vl_ac_scan_next(const vl_ac *ac, vl_ac_scan *sc, const void *p, size_t n,
   const uint32_t *tr = ac->trans;
   const uint8_t *cls = ac->cls;
   uint32_t s = sc->state, mm = ac->match_min;
-  int skip = ac->nskip;
+  int skip = ac->skipper;
   *matched = 0;
   while (q < e) {
     if (s == 0 && skip) {
@@ -542,7 +646,9 @@ int vl_ac_stream_feed(vl_ac_stream *st, const void *p0, size_t n, vl_ac_match_fn
   const uint8_t *cls = ac->cls;
   uint32_t s = st->state, mm = ac->match_min;
   uint64_t base = st->off;
-  int r, skip = ac->nskip;
+  int r, skip = ac->skipper;
+  uint32_t shallow = ac->shallow;
+  ptrdiff_t lastc = -1; /* the last position (in p) the filter let through: not asked again */
   if (st->dead || st->finished) return VL_EINVAL;
   if (n == 0) return 0;
   if (st->deferred) {
@@ -550,9 +656,26 @@ int vl_ac_stream_feed(vl_ac_stream *st, const void *p0, size_t n, vl_ac_match_fn
     if ((r = occurrences(st, s, base, p[0], p, base, fn, ud))) return r;
   }
   while (q < e) {
-    if (s == 0 && skip) {
-      q = root_skip(ac, q, e);
-      if (q == e) break;
+    if (s < shallow) {
+      if (skip == 1) {
+        q = root_skip(ac, q, e);
+        if (q == e) break;
+      } else {
+        /* depth d < fm: a later match starts at q - d or after, at a position the
+         * prefix filter lets through; jump there from the root (exact: nothing ends
+         * before fm bytes, and no match can start between) */
+        const unsigned char *c;
+        size_t d = (s >= ac->dbound[0]) + (s >= ac->dbound[1]) + (s >= ac->dbound[2]);
+        if ((size_t)(q - p) >= d && (q - p) - (ptrdiff_t)d > lastc &&
+            (c = filter_skip(ac, q - d, e), lastc = c - p, c > q - d)) {
+          q = c;
+          s = 0;
+          if (st->have && (r = settle(st, base + (uint64_t)(q - p), fn, ud))) {
+            st->state = s;
+            return r;
+          }
+        }
+      }
     }
     s = tr[s + cls[*q++]];
     if (s >= mm) {

@@ -162,6 +162,25 @@ local function backend_specs(P)
     end
   end)
 
+  it("agrees with the naive matcher with many first bytes and long patterns (the prefix filter)", function()
+    local r = rng(4242)
+    local alpha = { "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "A", "B", "_", " ", "x", "y" }
+    for round = 1, 150 do
+      local minl = round % 4 + 1
+      local pats = {}
+      for i = 1, r(40) + 10 do pats[i] = rand_str(r, 3, alpha) .. rand_str(r, 1, alpha):rep(minl):sub(1, minl) end
+      local text = rand_str(r, 400, alpha)
+      for _, kind in ipairs(KINDS) do
+        local ci, wb = r(2) == 0, r(2) == 0
+        local m = P.literals(pats, { match_kind = kind, case_insensitive = ci, word_boundary = wb })
+        local want = naive(pats, text, kind, ci, wb)
+        local what = string.format("%s ci=%s wb=%s pats=%q", kind, ci, wb, table.concat(pats, "|"))
+        assert.same(want, m:find_all(text), what)
+        assert.same(want, (run_stream(m, chunks(r, text, r(40) + 1))), what)
+      end
+    end
+  end)
+
   it("streams with absolute offsets, reporting a match once the input decides it", function()
     local m = P.literals({ "abcdef", "abc", "cd" }, { match_kind = "leftmost_longest" })
     local s = m:stream()
