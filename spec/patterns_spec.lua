@@ -204,9 +204,10 @@ local function backend_specs(P)
     raises("bad argument #1 to 'literals' (patterns[1] must be a string, got number)", P.literals, { 1 })
     raises("bad argument #1 to 'literals' (array of strings expected, got string)", P.literals, "abc")
     raises("bad argument #2 to 'literals' (unknown option 'kind')", P.literals, { "a" }, { kind = 1 })
-    raises("bad argument #2 to 'literals' (match_kind must be \"standard\", \"leftmost_first\" or \"leftmost_longest\")",
-      P.literals, { "a" }, { match_kind = "longest" })
-    raises("bad argument #2 to 'literals' (word_boundary must be a boolean)", P.literals, { "a" }, { word_boundary = 1 })
+    raises("bad argument #2 to 'literals' (match_kind must be \"standard\", \"leftmost_first\" or "
+      .. "\"leftmost_longest\")", P.literals, { "a" }, { match_kind = "longest" })
+    raises("bad argument #2 to 'literals' (word_boundary must be a boolean)", P.literals, { "a" },
+      { word_boundary = 1 })
     local m = P.literals({ "a" })
     raises("bad argument #1 to 'find_all' (string expected, got nil)", m.find_all, m, nil)
     raises("bad argument #2 to 'find' (init must be a positive integer)", m.find, m, "a", 0)

@@ -86,7 +86,9 @@ end
 --- automaton would exceed max_bytes (default 64 MiB) or the patterns total over
 --- 16 MiB.
 ---@param list string[]
----@param opts? {match_kind?: "standard"|"leftmost_first"|"leftmost_longest", case_insensitive?: boolean, word_boundary?: boolean, max_bytes?: integer}
+---@alias victor.MatchKind "standard"|"leftmost_first"|"leftmost_longest"
+---@param opts? {match_kind?: victor.MatchKind, case_insensitive?: boolean, word_boundary?: boolean,
+---  max_bytes?: integer}
 ---@return table|nil matcher
 ---@return string|nil msg
 ---@return string|nil code
