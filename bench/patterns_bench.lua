@@ -17,7 +17,8 @@
 --   literal  Matcher:count(corpus) (every match found, no table built): standard
 --            (overlapping, what Vectorscan reports), case-sensitive and ASCII
 --            case-insensitive, and leftmost-longest; the fallback on the first
---            VL_PATTERNS_FALLBACK_MB (default 2) MB, standard, case-sensitive.
+--            VL_PATTERNS_FALLBACK_MB (default 2) MB, standard, case-sensitive; plain Lua
+--            (string.find per keyword, what one writes without the library) on 0.2 MB.
 --   peer     bench/peers/hs_literals.c (Vectorscan hs_compile_lit_multi, block mode, one
 --            thread, counting callback), built into build/peers when libhs is installed,
 --            on the same corpus and literals; match counts must equal ours (standard).
@@ -38,6 +39,7 @@ local args = H.parse_args(arg)
 local MB = 1e6
 local CORPUS_MB = tonumber(os.getenv("VL_PATTERNS_MB") or "") or 10
 local FALLBACK_MB = tonumber(os.getenv("VL_PATTERNS_FALLBACK_MB") or "") or 2
+local NAIVE_MB = 0.2
 local OUTDIR = args.outdir or "build/bench"
 local SINK = {}
 local MAXB = 1024 * 1024 * 1024 -- the automaton's memory cap for the 10,000-keyword sets
@@ -150,6 +152,30 @@ for _, n in ipairs({ 1000, 10000 }) do
               fn = function(it) for _ = 1, it do SINK[1] = m:count(text) end end, cg_iters = 1 }
 end
 
+-- what a Lua user would write without the library: string.find (plain) per keyword
+local function naive_count(kws, text)
+  local c, find = 0, string.find
+  for i = 1, #kws do
+    local kw, pos = kws[i], 1
+    while true do
+      local s = find(text, kw, pos, true)
+      if not s then break end
+      c, pos = c + 1, s + 1
+    end
+  end
+  return c
+end
+do
+  local name, kws, text = "scan.1k.std.naive", nil, nil
+  if wanted(name) then
+    text = corpus():sub(1, NAIVE_MB * MB)
+    kws = keywords(1000)
+  end
+  suite:add { name = name, case = sfmt("string.find per keyword, 1000 keywords, first %g MB", NAIVE_MB),
+              backend = "plain Lua", group = "scan1k", items = 1, bytes = NAIVE_MB * MB,
+              fn = function(it) for _ = 1, it do SINK[1] = naive_count(kws, text) end end, cg_iters = 1 }
+end
+
 -- ---- classifier ------------------------------------------------------------------
 
 local PROSE = { "the", "function", "in", "this", "file", "and", "then", "please", "module", "code", "for", "with",
@@ -257,8 +283,27 @@ for _, n in ipairs({ 1000, 10000 }) do
   local kws = keywords(n)
   local nat = find(sfmt("scan.%s.std.native", k))
   local fb = find(sfmt("scan.%s.std.fallback", k))
-  local x = ratio(sfmt("%d keywords: native / fallback (MB/s)", n), sfmt("scan.%s.std.native", k),
+  -- MB/s ratios (the cases scan different sizes, so not H.ratio's items/s)
+  local function mb_ratio(label, a, b)
+    local ra, rb = find(a), find(b)
+    if not (ra and rb and ra.mb_per_s and rb.mb_per_s and rb.mb_per_s > 0) then return nil end
+    local v = ra.mb_per_s / rb.mb_per_s
+    ratios[#ratios + 1] = { label = label, a = a, b = b, value = v }
+    return v
+  end
+  local x = mb_ratio(sfmt("%d keywords: native / fallback (MB/s)", n), sfmt("scan.%s.std.native", k),
     sfmt("scan.%s.std.fallback", k))
+  if n == 1000 then
+    local nv = mb_ratio("1000 keywords: native / string.find per keyword (MB/s)", "scan.1k.std.native",
+      "scan.1k.std.naive")
+    if nv and has_native then
+      local mm = assert(P.literals(kws, { max_bytes = MAXB }))
+      local small = text:sub(1, NAIVE_MB * MB)
+      notes[#notes + 1] = sfmt("string.find per keyword (plain Lua, every occurrence): %.1f MB/s, %.0fx slower than "
+        .. "native; %d matches on %g MB, native %d", find("scan.1k.std.naive").mb_per_s, nv, naive_count(kws, small),
+        NAIVE_MB, mm:count(small))
+    end
+  end
   -- native == fallback on the fallback's slice; native count for the peer comparison
   local slice = text:sub(1, FALLBACK_MB * MB)
   local counts = {}
