@@ -25,7 +25,7 @@ local impl = native.load("patterns") or require "victor.fallback.patterns"
 local M = {}
 
 local type, error, sfmt, setmetatable, getmetatable = type, error, string.format, setmetatable, getmetatable
-local slower, sfind, sgsub, tsort = string.lower, string.find, string.gsub, table.sort
+local slower, sfind, sgsub = string.lower, string.find, string.gsub
 local argerror = args.argerror
 local each_next = next
 
@@ -168,11 +168,15 @@ function Classifier:classify(text, opts)
                         matched = out[3 * i - 1], negated = out[3 * i], index = i }
     end
   end
-  if #res > 1 then
-    tsort(res, function(a, b)
-      if a.score ~= b.score then return a.score > b.score end
-      return a.index < b.index
-    end)
+  -- insertion sort (a handful of categories; table.sort's Lua comparator would stop
+  -- the JIT): score descending, then pack order (res is in pack order already)
+  for i = 2, #res do
+    local x, j = res[i], i - 1
+    while j >= 1 and res[j].score < x.score do
+      res[j + 1] = res[j]
+      j = j - 1
+    end
+    res[j + 1] = x
   end
   local set = self.settings
   local top = res[1]
