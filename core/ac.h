@@ -1,7 +1,6 @@
 /*
  * ac.h: Aho-Corasick multi-pattern matching over byte strings, compiled to a
- * dense DFA; a reusable core module (the stream filter today, the pattern engine
- * later).
+ * dense DFA; the core of the stream filter, victor.patterns and the classifier.
  *
  * Design note
  * -----------
@@ -28,8 +27,20 @@
  * When there are at most VL_AC_SKIP_MAX such bytes (the tag sets of the stream
  * filter all start with '<'; a handful of keywords), the scanner jumps to the
  * next occurrence of any of them: memchr for one byte, else an SSE2 (SIMDe)
- * compare of 16 bytes at a time against each byte. With more root bytes every
- * byte is one table step (the root row stays in L1).
+ * compare of 16 bytes at a time against each byte.
+ *
+ * Prefix filter. With more root bytes (a large keyword set) and every pattern
+ * at least 2 bytes long, the build hashes the first fm = min(shortest pattern,
+ * 4) bytes of every pattern (ASCII bytes OR 0x20 when case-insensitive, a
+ * superset of the folding) into a bitmap of 4K-256K bits (32 per pattern, about
+ * 1-2% false positives per probe). A vl_ac_stream whose automaton is shallower
+ * than fm bytes (d < fm bytes of the input can still grow into a pattern) asks
+ * the bitmap for the first position at or after the start of those d bytes
+ * whose fm-byte hash is set, and jumps there from the root: exact, because every
+ * occurrence starts at such a position and none ends within fm bytes. Non-match
+ * states are numbered breadth first, so "shallower than fm" is one comparison;
+ * a position the filter already passed is not asked again. vl_ac_scan_next uses
+ * the same filter at the root.
  *
  * Match semantics. A match is a (pattern, end) pair: the pattern's bytes end at
  * absolute offset `end` (exclusive) of the input fed so far. Two ways to read
@@ -82,7 +93,8 @@
  * plus O(1) per occurrence (standard kind: O(occurrences reported)); leftmost
  * kinds add O(1) amortised per byte while a candidate is in flight.
  * Limits: the build fails with VL_ELIMIT when the upper bound of the automaton's
- * memory, (total pattern bytes + 1) * C * 4 plus the per-state arrays, exceeds
+ * memory, (total pattern bytes + 1) * (C * 8 + 36) + 8 * patterns (the build's
+ * trie and the final table, the per-state arrays), exceeds
  * `max_bytes` (default VL_AC_DEFAULT_MAX_BYTES), or the total pattern bytes exceed
  * VL_AC_MAX_PATTERN_BYTES. A compiled vl_ac is immutable: share it across threads
  * and streams; a vl_ac_scan is the per-stream state (two integers, no allocation).
