@@ -30,7 +30,7 @@ endif
 override VL_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC $(OPT) $(WARN) -Icore -I$(BUILD)/gen $(LJ_CFLAGS) $(CFLAGS)
 
 # Kernels: pure C (kernel.c) plus binding (lua_kernel.c).
-KERNELS := signature dedup stream_filter graph json_repair similarity walk
+KERNELS := signature dedup stream_filter graph json_repair similarity walk patterns
 # core/ac.c: the Aho-Corasick core shared by kernels (no binding of its own).
 KERNEL_SRC := core/status.c core/ac.c $(KERNELS:%=core/%.c) $(KERNELS:%=core/lua_%.c) core/lua_victor.c
 KERNEL_SRC += core/similarity_avx2.c core/hnsw.c

@@ -1,8 +1,12 @@
 /* ac.c: Aho-Corasick compiled to a dense, byte-class-compressed DFA (see ac.h). */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <simde/x86/sse2.h>
+
 #include "ac.h"
+#include "vl_bits.h"
 
 #define NONE UINT32_MAX
 
@@ -11,8 +15,20 @@ struct vl_ac {
   uint32_t nclasses, nstates, npats;
   uint32_t match_min;   /* premultiplied: states >= it are match states */
   int skip;             /* the only byte that leaves the root, or -1 */
+  int nskip;            /* bytes that leave the root when <= VL_AC_SKIP_MAX, else 0 */
+  unsigned char skipb[VL_AC_SKIP_MAX];
+  /* prefix filter (many root bytes, patterns of 2+ bytes): a bit per hash of the
+   * first fm bytes of every pattern (OR 0x20 per byte when case-insensitive) */
+  uint64_t *fbits;
+  uint32_t fmask, fci, fshift;
+  uint32_t fm;          /* bytes hashed: 2..4 (every pattern has at least fm) */
+  uint32_t dbound[4];   /* premultiplied: states below dbound[k] have depth <= k (k < fm) */
+  uint32_t shallow;     /* premultiplied: states below it may consult the skip (depth < fm) */
+  int skipper;          /* 0: none, 1: root bytes, 2: prefix filter */
   uint32_t *trans;      /* nstates * nclasses premultiplied next states */
   uint32_t *depth;      /* by state number */
+  uint32_t *ext;        /* by state number: depth of the deepest state on the failure
+                           chain (itself included) with a trie child, 0 at the root */
   uint32_t *out_off;    /* by state number, nstates + 1 entries into outs */
   uint32_t *outs;       /* pattern ids, longest first */
   uint32_t *lens;       /* pattern lengths */
@@ -29,16 +45,18 @@ void vl_ac_free(vl_ac *ac)
   if (!ac) return;
   free(ac->trans);
   free(ac->depth);
+  free(ac->ext);
   free(ac->out_off);
   free(ac->outs);
   free(ac->lens);
+  free(ac->fbits);
   free(ac);
 }
 
 /* Build-time scratch, freed in one place. */
 typedef struct build {
   uint32_t *trie;      /* raw state ids, nstates_max * nclasses */
-  uint32_t *fail, *queue, *own, *next_pat, *nout, *depth, *renum;
+  uint32_t *fail, *queue, *own, *next_pat, *nout, *depth, *renum, *ext;
 } build;
 
 static void build_free(build *b)
@@ -51,6 +69,7 @@ static void build_free(build *b)
   free(b->nout);
   free(b->depth);
   free(b->renum);
+  free(b->ext);
 }
 
 /* Byte classes: 0 for bytes in no pattern, one class per (folded) pattern byte. */
@@ -111,12 +130,16 @@ static size_t make_dfa(build *b, uint32_t nc)
     }
   }
   b->nout[0] = 0;
+  b->ext[0] = 0;
   while (head < tail) {
     uint32_t s = b->queue[head++], f = b->fail[s];
     uint32_t own = 0;
+    int kids = 0;
     for (k = b->own[s]; k != NONE; k = b->next_pat[k]) own++;
     b->nout[s] = own + b->nout[f];
     total += b->nout[s];
+    for (c = 0; c < nc; c++) kids |= b->trie[(size_t)s * nc + c] != NONE;
+    b->ext[s] = kids ? b->depth[s] : b->ext[f];
     for (c = 0; c < nc; c++) {
       uint32_t *t = &b->trie[(size_t)s * nc + c];
       if (*t == NONE) {
@@ -128,6 +151,47 @@ static size_t make_dfa(build *b, uint32_t nc)
     }
   }
   return total;
+}
+
+#define FILTER_MUL 0x9E3779B1u
+
+static uint32_t filter_hash(const vl_ac *ac, uint32_t w)
+{
+  return (((w | ac->fci) & ac->fmask) * FILTER_MUL) >> ac->fshift;
+}
+
+/* The prefix filter, when every pattern has 2 bytes or more: at the root, a
+ * position can start a match only if the hash of its first 2 or 3 bytes is set. */
+static int make_filter(vl_ac *ac, const char *const *pats, const size_t *lens, size_t npats, int ci)
+{
+  size_t i, min_len = SIZE_MAX, nbits = 4096;
+  int fm, lg = 12;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  return VL_OK; /* the scan hashes little-endian loads */
+#endif
+  for (i = 0; i < npats; i++)
+    if (lens[i] < min_len) min_len = lens[i];
+  if (min_len < 2) return VL_OK;
+  fm = min_len >= 4 ? 4 : (int)min_len;
+  while (nbits < 32 * npats && lg < 18) {
+    nbits <<= 1;
+    lg++;
+  }
+  if (!(ac->fbits = calloc(nbits / 64, sizeof *ac->fbits))) return VL_ENOMEM;
+  ac->fmask = fm == 4 ? 0xFFFFFFFFu : fm == 3 ? 0xFFFFFFu : 0xFFFFu;
+  ac->fm = (uint32_t)fm;
+  ac->fci = ci ? 0x20202020u : 0;
+  ac->fshift = (uint32_t)(32 - lg);
+  for (i = 0; i < npats; i++) {
+    const unsigned char *p = (const unsigned char *)pats[i];
+    uint32_t w = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (fm >= 3 ? (uint32_t)p[2] << 16 : 0) |
+                 (fm == 4 ? (uint32_t)p[3] << 24 : 0), h;
+    h = filter_hash(ac, w);
+    ac->fbits[h >> 6] |= (uint64_t)1 << (h & 63);
+  }
+  ac->skipper = 2;
+  ac->mem += nbits / 8;
+  return VL_OK;
 }
 
 int vl_ac_build(const char *const *pats, const size_t *lens, size_t npats, const vl_ac_opts *opts,
@@ -162,9 +226,10 @@ int vl_ac_build(const char *const *pats, const size_t *lens, size_t npats, const
   b.nout = malloc((total + 1) * sizeof *b.nout);
   b.depth = malloc((total + 1) * sizeof *b.depth);
   b.renum = malloc((total + 1) * sizeof *b.renum);
+  b.ext = malloc((total + 1) * sizeof *b.ext);
   b.next_pat = malloc(npats * sizeof *b.next_pat);
   ac->lens = malloc(npats * sizeof *ac->lens);
-  if (!b.trie || !b.fail || !b.queue || !b.own || !b.nout || !b.depth || !b.renum || !b.next_pat || !ac->lens)
+  if (!b.trie || !b.fail || !b.queue || !b.own || !b.nout || !b.depth || !b.renum || !b.ext || !b.next_pat || !ac->lens)
     goto fail;
   memset(b.trie, 0xff, (total + 1) * nc * sizeof *b.trie);
   memset(b.own, 0xff, (total + 1) * sizeof *b.own);
@@ -192,13 +257,15 @@ int vl_ac_build(const char *const *pats, const size_t *lens, size_t npats, const
   ac->match_min = (ns - nm) * nc;
   ac->trans = malloc((size_t)ns * nc * sizeof *ac->trans);
   ac->depth = malloc((size_t)ns * sizeof *ac->depth);
+  ac->ext = malloc((size_t)ns * sizeof *ac->ext);
   ac->out_off = malloc(((size_t)ns + 1) * sizeof *ac->out_off);
   ac->outs = malloc((nouts ? nouts : 1) * sizeof *ac->outs);
-  if (!ac->trans || !ac->depth || !ac->out_off || !ac->outs) goto fail;
+  if (!ac->trans || !ac->depth || !ac->ext || !ac->out_off || !ac->outs) goto fail;
   for (s = 0; s < ns; s++) {
     uint32_t r = b.renum[s];
     for (c = 0; c < nc; c++) ac->trans[(size_t)r * nc + c] = b.renum[b.trie[(size_t)s * nc + c]] * nc;
     ac->depth[r] = b.depth[s];
+    ac->ext[r] = b.ext[s];
   }
   /* Outputs by new number: own patterns (depth long, by id), then the failure
    * state's (shorter), so longest first. nout is reused as the write cursor. */
@@ -217,16 +284,32 @@ int vl_ac_build(const char *const *pats, const size_t *lens, size_t npats, const
     }
     ac->out_off[ns] = (uint32_t)o;
   }
-  ac->mem = sizeof *ac + (size_t)ns * nc * 4 + (size_t)ns * 8 + 4 + (nouts ? nouts : 1) * 4 + npats * 4;
-  /* root skip: a single byte that leaves the root */
+  ac->mem = sizeof *ac + (size_t)ns * nc * 4 + (size_t)ns * 12 + 4 + (nouts ? nouts : 1) * 4 + npats * 4;
+  /* root skip: the bytes that leave the root, when there are few */
   {
     int only = -1, n = 0, x;
     for (x = 0; x < 256; x++)
       if (ac->trans[ac->cls[x]] != 0) {
         only = x;
+        if (n < VL_AC_SKIP_MAX) ac->skipb[n] = (unsigned char)x;
         n++;
       }
     ac->skip = n == 1 ? only : -1;
+    ac->nskip = n <= VL_AC_SKIP_MAX ? n : 0;
+    ac->skipper = ac->nskip ? 1 : 0;
+  }
+  if (!ac->skipper && make_filter(ac, pats, lens, npats, ci) != VL_OK) goto fail;
+  if (ac->skipper == 2) {
+    /* non-match states are numbered breadth first, so by depth; none is shallower than fm */
+    uint32_t k, cnt[4] = {0, 0, 0, 0};
+    for (s = 0; s < ns; s++)
+      if (ac->depth[s] < ac->fm) cnt[ac->depth[s]]++;
+    ac->dbound[0] = cnt[0];
+    for (k = 1; k < 4; k++) ac->dbound[k] = ac->dbound[k - 1] + cnt[k];
+    for (k = 0; k < 4; k++) ac->dbound[k] *= nc;
+    ac->shallow = ac->dbound[ac->fm - 1];
+  } else {
+    ac->shallow = ac->skipper ? nc : 0; /* the root only */
   }
   build_free(&b);
   *out = ac;
@@ -275,22 +358,84 @@ size_t vl_ac_outputs(const vl_ac *ac, uint32_t state, const uint32_t **ids)
   return ac->out_off[s + 1] - ac->out_off[s];
 }
 
+static uint32_t load32(const unsigned char *q)
+{
+  uint32_t w;
+  memcpy(&w, q, 4);
+  return w; /* little-endian byte order assumed by the filter's hashes */
+}
+
+/* The first position of q[0..e) where a match may start by the prefix filter, or
+ * a position less than 4 bytes from e. */
+static const unsigned char *filter_skip(const vl_ac *ac, const unsigned char *q, const unsigned char *e)
+{
+  const uint64_t *bits = ac->fbits;
+  uint32_t ci = ac->fci, mask = ac->fmask, sh = ac->fshift;
+#define VL_AC_PROBE(w) ((((((w) | ci) & mask) * FILTER_MUL) >> sh))
+  while (e - q >= 8) {
+    uint64_t w;
+    uint32_t h0, h1, h2, h3;
+    memcpy(&w, q, 8);
+    h0 = VL_AC_PROBE((uint32_t)w);
+    h1 = VL_AC_PROBE((uint32_t)(w >> 8));
+    h2 = VL_AC_PROBE((uint32_t)(w >> 16));
+    h3 = VL_AC_PROBE((uint32_t)(w >> 24));
+    if ((bits[h0 >> 6] >> (h0 & 63)) & 1) return q;
+    if ((bits[h1 >> 6] >> (h1 & 63)) & 1) return q + 1;
+    if ((bits[h2 >> 6] >> (h2 & 63)) & 1) return q + 2;
+    if ((bits[h3 >> 6] >> (h3 & 63)) & 1) return q + 3;
+    q += 4;
+  }
+  while (e - q >= 4) {
+    uint32_t h = VL_AC_PROBE(load32(q));
+    if ((bits[h >> 6] >> (h & 63)) & 1) return q;
+    q++;
+  }
+#undef VL_AC_PROBE
+  return q;
+}
+
+/* The first byte of q[0..e) that leaves the root (ac->nskip > 0), or e; with the
+ * prefix filter, the first position that may start a match. */
+static const unsigned char *root_skip(const vl_ac *ac, const unsigned char *q, const unsigned char *e)
+{
+  int k, nb = ac->nskip;
+  if (ac->skipper == 2) return filter_skip(ac, q, e);
+  if (nb == 1) {
+    const unsigned char *r = (const unsigned char *)memchr(q, ac->skipb[0], (size_t)(e - q));
+    return r ? r : e;
+  }
+  if (e - q >= 16) {
+    simde__m128i b[VL_AC_SKIP_MAX];
+    for (k = 0; k < nb; k++) b[k] = simde_mm_set1_epi8((char)ac->skipb[k]);
+    do {
+      simde__m128i v = simde_mm_loadu_si128((const simde__m128i *)(const void *)q);
+      simde__m128i m = simde_mm_cmpeq_epi8(v, b[0]);
+      unsigned bits;
+      for (k = 1; k < nb; k++) m = simde_mm_or_si128(m, simde_mm_cmpeq_epi8(v, b[k]));
+      bits = (unsigned)simde_mm_movemask_epi8(m);
+      if (bits) return q + vl_ctz32(bits);
+      q += 16;
+    } while (e - q >= 16);
+  }
+  for (; q < e; q++)
+    if (ac->trans[ac->cls[*q]] != 0) return q;
+  return e;
+}
+
 size_t vl_ac_scan_next(const vl_ac *ac, vl_ac_scan *sc, const void *p, size_t n, int *matched)
 {
   const unsigned char *q = (const unsigned char *)p, *e = q + n;
   const uint32_t *tr = ac->trans;
   const uint8_t *cls = ac->cls;
   uint32_t s = sc->state, mm = ac->match_min;
-  int skip = ac->skip;
+  int skip = ac->skipper;
   *matched = 0;
   while (q < e) {
-    if (s == 0 && skip >= 0) {
-      /* at the root only `skip` can start a match: let memchr find it */
-      q = (const unsigned char *)memchr(q, skip, (size_t)(e - q));
-      if (!q) {
-        q = e;
-        break;
-      }
+    if (s == 0 && skip) {
+      /* at the root only a few bytes can start a match: jump to the next one */
+      q = root_skip(ac, q, e);
+      if (q == e) break;
     }
     s = tr[s + cls[*q++]];
     if (s >= mm) {
@@ -321,4 +466,269 @@ int vl_ac_scan_all(const vl_ac *ac, vl_ac_scan *sc, const void *p, size_t n, vl_
     }
   }
   return 0;
+}
+
+/* ---- match kinds, word boundaries, streaming ------------------------------------------ */
+
+typedef struct cand {
+  uint64_t start, end; /* start == UINT64_MAX: empty slot */
+  uint32_t id;
+} cand;
+
+struct vl_ac_stream {
+  const vl_ac *ac;
+  int kind, wb, dead, finished, deferred;
+  uint32_t state;
+  uint64_t off;       /* bytes fed */
+  /* leftmost kinds: candidates, one per start, in ring[start & rmask] */
+  cand *ring;
+  size_t rmask;
+  int have;           /* some candidate with start >= last_end is in flight */
+  uint64_t lo, hi;    /* the leftmost candidate's start; the largest start added */
+  uint64_t last_end;  /* occurrences starting before it are dropped */
+  /* word boundaries: the last bytes fed, hist[o & hmask] = byte at offset o */
+  unsigned char *hist;
+  size_t hmask;
+  const unsigned char *whole; /* one-shot: the byte at offset o is whole[o] */
+};
+
+static size_t pow2_at_least(size_t n)
+{
+  size_t r = 1;
+  while (r < n) r <<= 1;
+  return r;
+}
+
+int vl_ac_stream_new(const vl_ac *ac, int kind, int word_boundary, vl_ac_stream **out)
+{
+  vl_ac_stream *st;
+  if (out) *out = NULL;
+  if (!ac || !out || kind < VL_AC_STANDARD || kind > VL_AC_LEFTMOST_LONGEST) return VL_EINVAL;
+  if (!(st = calloc(1, sizeof *st))) return VL_ENOMEM;
+  st->ac = ac;
+  st->kind = kind;
+  st->wb = word_boundary != 0;
+  if (kind != VL_AC_STANDARD) {
+    size_t r = pow2_at_least(ac->max_len + 2);
+    st->rmask = r - 1;
+    if (!(st->ring = malloc(r * sizeof *st->ring))) goto fail;
+  }
+  if (st->wb) {
+    size_t r = pow2_at_least(ac->max_len + 1);
+    st->hmask = r - 1;
+    if (!(st->hist = calloc(r, 1))) goto fail;
+  }
+  vl_ac_stream_reset(st);
+  *out = st;
+  return VL_OK;
+fail:
+  vl_ac_stream_free(st);
+  return VL_ENOMEM;
+}
+
+void vl_ac_stream_free(vl_ac_stream *st)
+{
+  if (!st) return;
+  free(st->ring);
+  free(st->hist);
+  free(st);
+}
+
+void vl_ac_stream_reset(vl_ac_stream *st)
+{
+  size_t i;
+  st->dead = st->finished = st->deferred = st->have = 0;
+  st->state = 0;
+  st->off = st->lo = st->hi = st->last_end = 0;
+  st->whole = NULL;
+  if (st->ring)
+    for (i = 0; i <= st->rmask; i++) st->ring[i].start = UINT64_MAX;
+}
+
+uint64_t vl_ac_stream_offset(const vl_ac_stream *st)
+{
+  return st->off;
+}
+
+static int is_word(int c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* Emit every final candidate: the leftmost one while no later occurrence can start
+ * at or before it (its start < limit), then the next at or after its end. */
+static int settle(vl_ac_stream *st, uint64_t limit, vl_ac_match_fn fn, void *ud)
+{
+  while (st->have && st->lo < limit) {
+    const cand *c = &st->ring[st->lo & st->rmask];
+    uint64_t x;
+    int r = fn(ud, c->id, c->start, c->end);
+    if (r) {
+      st->dead = 1;
+      return r;
+    }
+    st->last_end = c->end;
+    st->have = 0;
+    for (x = st->last_end; x <= st->hi; x++)
+      if (st->ring[x & st->rmask].start == x) {
+        st->lo = x;
+        st->have = 1;
+        break;
+      }
+  }
+  return 0;
+}
+
+/* One occurrence of a leftmost kind. */
+static void add_cand(vl_ac_stream *st, uint32_t id, uint64_t start, uint64_t end)
+{
+  cand *c;
+  if (start < st->last_end) return;
+  c = &st->ring[start & st->rmask];
+  if (c->start != start) {
+    c->start = start;
+    c->end = end;
+    c->id = id;
+  } else if (st->kind == VL_AC_LEFTMOST_LONGEST ? end > c->end : id < c->id) {
+    c->end = end;
+    c->id = id;
+  }
+  if (!st->have) {
+    st->have = 1;
+    st->lo = st->hi = start;
+  } else {
+    if (start < st->lo) st->lo = start;
+    if (start > st->hi) st->hi = start;
+  }
+}
+
+/* The byte at absolute offset o (o >= base - history size; o < base + chunk size). */
+static int byte_at(const vl_ac_stream *st, const unsigned char *p, uint64_t base, uint64_t o)
+{
+  if (o >= base) return p[o - base];
+  if (st->whole) return st->whole[o];
+  return st->hist[o & st->hmask];
+}
+
+/* The occurrences ending at `end` (the outputs of match state s); right: the byte
+ * after them or -1 (end of input); the chunk p starts at absolute offset base. */
+static int occurrences(vl_ac_stream *st, uint32_t s, uint64_t end, int right, const unsigned char *p,
+                       uint64_t base, vl_ac_match_fn fn, void *ud)
+{
+  const vl_ac *ac = st->ac;
+  const uint32_t *ids;
+  size_t m = vl_ac_outputs(ac, s, &ids), i;
+  if (st->wb && right >= 0 && is_word(right)) return 0;
+  for (i = 0; i < m; i++) {
+    uint32_t id = ids[i];
+    uint64_t start = end - ac->lens[id];
+    /* start - 1 >= end - max_len - 1: in this chunk or in the history */
+    if (st->wb && start > 0 && is_word(byte_at(st, p, base, start - 1)))
+      continue;
+    if (st->kind == VL_AC_STANDARD) {
+      int r = fn(ud, id, start, end);
+      if (r) {
+        st->dead = 1;
+        return r;
+      }
+    } else {
+      add_cand(st, id, start, end);
+    }
+  }
+  return 0;
+}
+
+int vl_ac_stream_feed(vl_ac_stream *st, const void *p0, size_t n, vl_ac_match_fn fn, void *ud)
+{
+  const vl_ac *ac = st->ac;
+  const unsigned char *p = (const unsigned char *)p0, *q = p, *e = p + n;
+  const uint32_t *tr = ac->trans;
+  const uint8_t *cls = ac->cls;
+  uint32_t s = st->state, mm = ac->match_min;
+  uint64_t base = st->off;
+  int r, skip = ac->skipper;
+  uint32_t shallow = ac->shallow;
+  ptrdiff_t lastc = -1; /* the last position (in p) the filter let through: not asked again */
+  if (st->dead || st->finished) return VL_EINVAL;
+  if (n == 0) return 0;
+  if (st->deferred) {
+    st->deferred = 0;
+    if ((r = occurrences(st, s, base, p[0], p, base, fn, ud))) return r;
+  }
+  while (q < e) {
+    if (s < shallow) {
+      if (skip == 1) {
+        q = root_skip(ac, q, e);
+        if (q == e) break;
+      } else {
+        /* depth d < fm: a later match starts at q - d or after, at a position the
+         * prefix filter lets through; jump there from the root (exact: nothing ends
+         * before fm bytes, and no match can start between) */
+        const unsigned char *c;
+        size_t d = (s >= ac->dbound[0]) + (s >= ac->dbound[1]) + (s >= ac->dbound[2]);
+        if ((size_t)(q - p) >= d && (q - p) - (ptrdiff_t)d > lastc &&
+            (c = filter_skip(ac, q - d, e), lastc = c - p, c > q - d)) {
+          q = c;
+          s = 0;
+          if (st->have && (r = settle(st, base + (uint64_t)(q - p), fn, ud))) {
+            st->state = s;
+            return r;
+          }
+        }
+      }
+    }
+    s = tr[s + cls[*q++]];
+    if (s >= mm) {
+      if (q == e && st->wb) {
+        st->deferred = 1; /* the byte after these occurrences is in the next chunk */
+      } else if ((r = occurrences(st, s, base + (uint64_t)(q - p), q < e ? *q : -1, p, base, fn, ud))) {
+        st->state = s;
+        return r;
+      }
+    }
+    if (st->have) {
+      uint64_t pos = base + (uint64_t)(q - p);
+      /* a later occurrence can only start in the suffix that may still grow into a
+       * pattern; deferred occurrences (ending here) anywhere in the matched suffix */
+      uint32_t d = s == 0 ? 0 : st->deferred ? ac->depth[s / ac->nclasses] : ac->ext[s / ac->nclasses];
+      if ((r = settle(st, pos - d, fn, ud))) {
+        st->state = s;
+        return r;
+      }
+    }
+  }
+  st->state = s;
+  st->off = base + n;
+  if (st->wb && !st->whole) {
+    size_t h = st->hmask + 1, k = n < h ? n : h;
+    uint64_t o;
+    for (o = st->off - k; o < st->off; o++) st->hist[o & st->hmask] = p[o - base];
+  }
+  return 0;
+}
+
+int vl_ac_stream_finish(vl_ac_stream *st, vl_ac_match_fn fn, void *ud)
+{
+  int r;
+  if (st->dead || st->finished) return VL_EINVAL;
+  if (st->deferred) {
+    st->deferred = 0;
+    if ((r = occurrences(st, st->state, st->off, -1, NULL, st->off, fn, ud))) return r;
+  }
+  if ((r = settle(st, UINT64_MAX, fn, ud))) return r;
+  st->finished = 1;
+  return 0;
+}
+
+int vl_ac_stream_find(vl_ac_stream *st, const void *p, size_t n, size_t from, vl_ac_match_fn fn, void *ud)
+{
+  int r;
+  vl_ac_stream_reset(st);
+  if (from > n) from = n;
+  st->off = st->last_end = from;
+  st->whole = (const unsigned char *)p;
+  r = vl_ac_stream_feed(st, (const char *)p + from, n - from, fn, ud);
+  if (!r) r = vl_ac_stream_finish(st, fn, ud);
+  st->whole = NULL;
+  return r;
 }

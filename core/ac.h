@@ -1,7 +1,6 @@
 /*
  * ac.h: Aho-Corasick multi-pattern matching over byte strings, compiled to a
- * dense DFA; a reusable core module (the stream filter today, the pattern engine
- * later).
+ * dense DFA; the core of the stream filter, victor.patterns and the classifier.
  *
  * Design note
  * -----------
@@ -25,8 +24,23 @@
  *
  * Root skip. While the automaton is at the root, the only bytes that leave it
  * are the first bytes of the patterns (both cases with `case_insensitive`).
- * When there is exactly one such byte (the tag sets of the stream filter all
- * start with '<'), the scanner jumps to its next occurrence with memchr.
+ * When there are at most VL_AC_SKIP_MAX such bytes (the tag sets of the stream
+ * filter all start with '<'; a handful of keywords), the scanner jumps to the
+ * next occurrence of any of them: memchr for one byte, else an SSE2 (SIMDe)
+ * compare of 16 bytes at a time against each byte.
+ *
+ * Prefix filter. With more root bytes (a large keyword set) and every pattern
+ * at least 2 bytes long, the build hashes the first fm = min(shortest pattern,
+ * 4) bytes of every pattern (ASCII bytes OR 0x20 when case-insensitive, a
+ * superset of the folding) into a bitmap of 4K-256K bits (32 per pattern, about
+ * 1-2% false positives per probe). A vl_ac_stream whose automaton is shallower
+ * than fm bytes (d < fm bytes of the input can still grow into a pattern) asks
+ * the bitmap for the first position at or after the start of those d bytes
+ * whose fm-byte hash is set, and jumps there from the root: exact, because every
+ * occurrence starts at such a position and none ends within fm bytes. Non-match
+ * states are numbered breadth first, so "shallower than fm" is one comparison;
+ * a position the filter already passed is not asked again. vl_ac_scan_next uses
+ * the same filter at the root.
  *
  * Match semantics. A match is a (pattern, end) pair: the pattern's bytes end at
  * absolute offset `end` (exclusive) of the input fed so far. Two ways to read
@@ -41,8 +55,33 @@
  *     continue from there (standard semantics) or reset the scan to the root after
  *     consuming the match (non-overlapping earliest-end, what the stream filter
  *     does).
- * Leftmost-first and leftmost-longest (which need lookahead past the first match
- * end) are not provided yet.
+ *
+ * Match kinds and word boundaries (vl_ac_stream). The same automaton serves
+ * three kinds, chosen per stream, defined over the set of occurrences (every
+ * (pattern, start, end) where the pattern's bytes are the input's, after ASCII
+ * folding when the automaton is case-insensitive):
+ *   - VL_AC_STANDARD: every occurrence (overlapping), ordered as vl_ac_scan_all.
+ *   - VL_AC_LEFTMOST_FIRST: non-overlapping; repeatedly the occurrence with the
+ *     smallest start, among those the lowest pattern id (what the alternation
+ *     p0|p1|... of a backtracking regex reports), then the search resumes at its
+ *     end (the Rust aho-corasick crate's LeftmostFirst).
+ *   - VL_AC_LEFTMOST_LONGEST: the same with the longest pattern at the smallest
+ *     start (ties: lower id) (LeftmostLongest).
+ * With word boundaries, an occurrence counts only when the byte before its start
+ * and the byte after its end are not word bytes ([A-Za-z0-9_]; the input's ends
+ * count as non-word), and the kinds choose among the occurrences that count.
+ * Leftmost kinds are decided from the occurrences found so far: the leftmost
+ * candidate (start s) is final once no occurrence that ends later can start at
+ * or before s, i.e. once offset - d > s, where d is the length of the longest
+ * suffix of the input that can still grow into a pattern (a trie state with a
+ * child on the failure chain of the current state); so a stream reports a
+ * match as soon as the input decides it and holds back nothing else (a match is
+ * reported late by at most the longest pattern's length, plus one byte with word
+ * boundaries, which need the byte after the end). The candidates in flight are
+ * kept one per start offset in a ring of max_len + 2 slots; with word
+ * boundaries the stream also keeps the last max_len + 1 input bytes (for the
+ * byte before a start that lies in an earlier chunk). Every chunking of an
+ * input gives the same matches, with the same absolute offsets.
  *
  * vl_ac_depth(state) is the length of the longest suffix of the input scanned
  * since the last reset that is a prefix of some pattern: the bytes a streaming
@@ -50,12 +89,16 @@
  * state it is below the longest pattern's length.
  *
  * Complexity: build O(S * C) time and memory (S states <= total pattern bytes + 1,
- * C classes <= 257), 4 bytes per table entry; scan O(n), one lookup per byte.
+ * C classes <= 257), 4 bytes per table entry; scan O(n), one lookup per byte,
+ * plus O(1) per occurrence (standard kind: O(occurrences reported)); leftmost
+ * kinds add O(1) amortised per byte while a candidate is in flight.
  * Limits: the build fails with VL_ELIMIT when the upper bound of the automaton's
- * memory, (total pattern bytes + 1) * C * 4 plus the per-state arrays, exceeds
+ * memory, (total pattern bytes + 1) * (C * 8 + 36) + 8 * patterns (the build's
+ * trie and the final table, the per-state arrays), exceeds
  * `max_bytes` (default VL_AC_DEFAULT_MAX_BYTES), or the total pattern bytes exceed
  * VL_AC_MAX_PATTERN_BYTES. A compiled vl_ac is immutable: share it across threads
  * and streams; a vl_ac_scan is the per-stream state (two integers, no allocation).
+ * A vl_ac_stream (kinds and word boundaries) allocates its rings once, at new.
  * Nothing here raises, prints or exits; allocation failure is VL_ENOMEM.
  */
 #ifndef VL_AC_H
@@ -138,6 +181,41 @@ typedef int (*vl_ac_match_fn)(void *ud, uint32_t id, uint64_t start, uint64_t en
  * stopped the scan (sc is then just past the byte where that match ends; the
  * remaining outputs at that byte are not reported again). */
 int vl_ac_scan_all(const vl_ac *ac, vl_ac_scan *sc, const void *p, size_t n, vl_ac_match_fn fn, void *ud);
+
+/* ---- match kinds, word boundaries, streaming (see the design note) ---------------- */
+
+#define VL_AC_SKIP_MAX 8
+
+typedef enum vl_ac_kind {
+  VL_AC_STANDARD = 0,
+  VL_AC_LEFTMOST_FIRST = 1,
+  VL_AC_LEFTMOST_LONGEST = 2
+} vl_ac_kind;
+
+/* Per-stream matcher over a compiled automaton (which must outlive it). */
+typedef struct vl_ac_stream vl_ac_stream;
+
+/* A stream of `kind` (VL_AC_STANDARD...), with word boundaries when
+ * word_boundary is nonzero, at offset 0. VL_EINVAL: NULL ac or out, unknown kind;
+ * VL_ENOMEM. On failure *out is NULL. */
+int vl_ac_stream_new(const vl_ac *ac, int kind, int word_boundary, vl_ac_stream **out);
+void vl_ac_stream_free(vl_ac_stream *st);
+/* Back to offset 0 with nothing in flight (kind and boundaries kept). */
+void vl_ac_stream_reset(vl_ac_stream *st);
+/* Feed p[0..n) (the next bytes of the input) and report, through fn, the matches
+ * it decides, in order ([start, end) absolute offsets since the reset). A
+ * nonzero return of fn stops the call, which returns that value; the stream
+ * then refuses feed and finish (VL_EINVAL) until a reset. VL_EINVAL also after
+ * finish. Returns 0 (VL_OK) otherwise. */
+int vl_ac_stream_feed(vl_ac_stream *st, const void *p, size_t n, vl_ac_match_fn fn, void *ud);
+/* End of input: report the matches still in flight. Same returns as feed. */
+int vl_ac_stream_finish(vl_ac_stream *st, vl_ac_match_fn fn, void *ud);
+/* Bytes fed since the reset. */
+uint64_t vl_ac_stream_offset(const vl_ac_stream *st);
+/* One-shot: the matches of p[from..n) through a stream (reset first), as if the
+ * input were p[from..n) with p[from - 1] as the byte before it (for word
+ * boundaries); offsets are into p. Same returns as feed. */
+int vl_ac_stream_find(vl_ac_stream *st, const void *p, size_t n, size_t from, vl_ac_match_fn fn, void *ud);
 
 #ifdef __cplusplus
 }

@@ -93,5 +93,6 @@ const vl_lua_module vl_lua_modules[] = {
   {"victor.core.json_repair", luaopen_victor_core_json_repair},
   {"victor.core.similarity", luaopen_victor_core_similarity},
   {"victor.core.walk", luaopen_victor_core_walk},
+  {"victor.core.patterns", luaopen_victor_core_patterns},
   {NULL, NULL}
 };

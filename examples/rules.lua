@@ -10,6 +10,7 @@
 -- `loop` rules over the stream and prints a report. Each kernel adds a section:
 -- victor.dedup removes the repeated blocks of a transcript (default: the bundled
 -- examples/data/transcript.md), one-shot and streamed in 4 KiB chunks;
+-- victor.classifier ranks the task categories of the transcript's user prompts;
 -- victor.stream_filter splits a recorded model stream (default:
 -- examples/data/model_stream.txt) into content and thinking as it arrives in small
 -- deltas, and victor.thinking looks for reasoning loops in the thinking;
@@ -34,6 +35,7 @@ local stream_filter = require "victor.stream_filter"
 local thinking = require "victor.thinking"
 local graph = require "victor.graph"
 local json_repair = require "victor.json_repair"
+local classifier = require "victor.classifier"
 
 local sfmt = string.format
 local script_dir = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
@@ -173,6 +175,26 @@ local function main()
     end
     print(sfmt("  streamed    4 KiB chunks, same output as one-shot: %s", streamed and "yes" or "NO"))
     if not streamed then fail("streamed dedup differs from one-shot") end
+    print("")
+  end
+
+  -- Prompts: each user turn of the transcript ("**user:** ..." up to a blank line),
+  -- classified by the classifier rules of the active set (rules/classifier.lua).
+  do
+    local tf, terr = io.open(opts.transcript, "rb")
+    if not tf then fail(terr) end
+    local text = tf:read("*a")
+    tf:close()
+    print(sfmt("prompts: %s (backend %s)", opts.transcript, native.backends().patterns))
+    local n = 0
+    for prompt in (text .. "\n\n"):gmatch("%*%*user:%*%*%s*(.-)\n%s*\n") do
+      n = n + 1
+      prompt = prompt:gsub("%s+", " ")
+      local r = assert(classifier.classify(prompt, { pack = pack }))
+      print(sfmt("  prompt %-4d %s %.2f, budget %d: %s", n, r.type, r.confidence, r.budget,
+        #prompt > 50 and prompt:sub(1, 47) .. "..." or prompt))
+    end
+    if n == 0 then print("  none") end
     print("")
   end
 

@@ -7,6 +7,8 @@
 #   fuzz_dedup     the pure-C dedup kernel (core/dedup.c): one-shot invariants, idempotence
 #   fuzz_stream_filter  the thinking-tag filter (core/stream_filter.c) with random tags and
 #                  chunkings: chunked == one-shot == strip; core/ac.c against a naive matcher
+#   fuzz_ac        the Aho-Corasick match kinds, word boundaries and streams (core/ac.c):
+#                  one-shot and random chunkings against a naive matcher
 #   fuzz_graph     the graph kernel (core/graph.c, serial build): random edge lists; PageRank
 #                  sums to 1, components partition the nodes, top/paths/betweenness sane
 #   fuzz_json_repair  the JSON repair kernel (core/json_repair.c): outputs pass a strict parser,
@@ -52,7 +54,8 @@ self="$PWD/scripts/fuzz.sh"
 BUILD=${BUILD:-build}
 CC=${FUZZ_CC:-clang}
 out="$BUILD/fuzz"
-all_targets=(fuzz_canon fuzz_dedup fuzz_stream_filter fuzz_graph fuzz_json_repair fuzz_rules fuzz_sig_json fuzz_dedup_lua fuzz_similarity fuzz_walk)
+all_targets=(fuzz_canon fuzz_dedup fuzz_stream_filter fuzz_ac fuzz_graph fuzz_json_repair fuzz_rules fuzz_sig_json fuzz_dedup_lua fuzz_similarity
+             fuzz_walk)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
 die() { echo "fuzz.sh: $*" >&2; exit 2; }
@@ -98,6 +101,7 @@ done
 sig_objs=("$out/obj/signature.o" "$out/obj/status.o")
 dedup_objs=("$out/obj/dedup.o" "$out/obj/status.o")
 sf_objs=("$out/obj/stream_filter.o" "$out/obj/ac.o" "$out/obj/status.o")
+ac_objs=("$out/obj/ac.o" "$out/obj/status.o")
 graph_objs=("$out/obj/graph.o" "$out/obj/status.o")
 jr_objs=("$out/obj/json_repair.o" "$out/obj/status.o")
 sim_objs=("$out/obj/similarity.o" "$out/obj/similarity_avx2.o" "$out/obj/status.o")
@@ -110,6 +114,7 @@ build_target() { # NAME
     fuzz_canon) deps=("${sig_objs[@]}") ;;
     fuzz_dedup) deps=("${dedup_objs[@]}") ;;
     fuzz_stream_filter) deps=("${sf_objs[@]}") ;;
+    fuzz_ac) deps=("${ac_objs[@]}") ;;
     fuzz_graph) deps=("${graph_objs[@]}") ;;
     fuzz_json_repair) deps=("${jr_objs[@]}") ;;
     fuzz_similarity) deps=("${sim_objs[@]}") ;;
@@ -119,8 +124,8 @@ build_target() { # NAME
   local newest=0 d
   for d in "$src" "${deps[@]}" "$self"; do [ "$d" -nt "$bin" ] && newest=1; done
   [ -x "$bin" ] && [ $newest = 0 ] && return 0
-  if [ "$t" = fuzz_canon ] || [ "$t" = fuzz_dedup ] || [ "$t" = fuzz_stream_filter ] || [ "$t" = fuzz_graph ] \
-     || [ "$t" = fuzz_json_repair ] || [ "$t" = fuzz_similarity ] || [ "$t" = fuzz_walk ]; then
+all_targets=(fuzz_canon fuzz_dedup fuzz_stream_filter fuzz_ac fuzz_graph fuzz_json_repair fuzz_rules fuzz_sig_json fuzz_dedup_lua fuzz_similarity
+             fuzz_walk)
     "$CC" "${cflags[@]}" -fsanitize=fuzzer -o "$bin" "$src" "${deps[@]}" -lm
   else
     # -Wl,-E: C modules loaded at run time (cjson.so) resolve lua_* in the binary.

@@ -168,6 +168,16 @@ describe("the demo job's stream section", function()
   end)
 end)
 
+describe("the demo job's prompts section", function()
+  it("classifies the user prompts of the bundled transcript", function()
+    local out, err, st = vl({ "examples/rules.lua" })
+    assert.equal(0, st, err)
+    assert.truthy(out:find("\nprompts: examples/data/transcript%.md %(backend %a+%)\n"), out)
+    assert.truthy(out:find("  prompt 1    action 1.00, budget 15: The loader times out on slow disks. Please rais...\n",
+      1, true), out)
+  end)
+end)
+
 describe("the demo job's architecture section", function()
   it("ranks the bundled import graph by PageRank", function()
     local out, err, st = vl({ "examples/rules.lua" })

@@ -8,7 +8,7 @@ local M = {}
 local active
 
 --- The built-in default packs (rules/*.lua, embedded as victor.default_packs), loaded through the
---- rule sandbox and merged in file-name order; the set is named after the first (rules/default.lua).
+--- rule sandbox and merged in file-name order; the set is named after rules/default.lua.
 ---@return table|nil pack
 ---@return string? msg
 ---@return string? code
@@ -19,16 +19,17 @@ function M.defaults()
   for _, p in ipairs(packs) do
     local pack, msg, code = rules.load_string(p.source, p.name)
     if not pack then return nil, msg, code end
+    if p.name:match("default%.lua$") then first = pack end
     if merged then
       merged, msg, code = rules.merge(merged, pack)
       if not merged then return nil, msg, code end
     else
-      merged, first = pack, pack
+      merged, first = pack, first or pack
     end
   end
   if merged and #packs > 1 then
-    -- rules.merge names the result after the last pack; the built-in set keeps the name of the
-    -- first one (rules/default.lua), whatever other packs (rules/thinking.lua) follow it.
+    -- rules.merge names the result after the last pack; the built-in set keeps the name of
+    -- rules/default.lua (else the first pack's), whatever other packs come before or after it.
     merged.name, merged.version, merged.description = first.name, first.version, first.description
   end
   return merged or { name = "empty", version = "0", rules = {} }

@@ -114,4 +114,69 @@ return {
       },
     },
   },
+
+  classifier_category = {
+    summary = "Weighted keywords of one task category for victor.classifier: each occurrence (ASCII "
+      .. "case-insensitive, whole words by default) adds its weight, more near the start of the prompt; "
+      .. "a negation word shortly before it subtracts half instead. Several rules may feed one category.",
+    fields = {
+      category = {
+        type = "string", required = true, min = 1, max = 64, pattern = "^[%w_%-]+$",
+        doc = "The category's name (letters, digits, _ and -); categories rank in order of first appearance on ties.",
+      },
+      keywords = {
+        type = "array", required = true, min = 1, of = { type = "string", min = 1, max = 200 },
+        doc = "Words or phrases, matched leftmost-longest (a phrase beats a word it starts with); list "
+          .. "inflections (test, tests, testing) since whole words are matched.",
+      },
+      weight = {
+        type = "number", min = 0, max = 1000, default = 1,
+        doc = "What one occurrence of any of these keywords adds to the category's score.",
+      },
+      budget = {
+        type = "integer", min = 0, max = 100000,
+        doc = "The tool-call budget recommended for the category (the last rule that gives one wins).",
+      },
+    },
+  },
+
+  classifier_defaults = {
+    summary = "Settings of victor.classifier (the last enabled rule of this kind wins): negation words and "
+      .. "window, position weight, confidence threshold, matching options.",
+    fields = {
+      negations = {
+        type = "array", of = { type = "string", min = 1, max = 100 },
+        default = { "don't", "do not", "dont", "shouldn't", "should not", "wouldn't", "would not", "can't",
+          "cannot", "not", "never", "without", "avoid", "skip", "ignore" },
+        doc = "Words that negate a keyword starting at most negation_window bytes after their start.",
+      },
+      negation_window = {
+        type = "integer", min = 0, max = 100000, default = 20,
+        doc = "Bytes from a negation word's start to a keyword's start within which the keyword is negated.",
+      },
+      position_weight = {
+        type = "number", min = 0, max = 100, default = 0.1,
+        doc = "A keyword at byte s of an L-byte prompt scores weight x (1 + position_weight x (1 - s/L)).",
+      },
+      min_confidence = {
+        type = "number", min = 0, max = 1, default = 0.3,
+        doc = "Below this share of the total score the prompt's type is default_category.",
+      },
+      default_category = {
+        type = "string", min = 1, max = 64, default = "default",
+        doc = "The type of a prompt with no score or too little confidence.",
+      },
+      default_budget = {
+        type = "integer", min = 0, max = 100000, default = 20,
+        doc = "The budget of default_category.",
+      },
+      word_boundary = {
+        type = "boolean", default = true,
+        doc = "Match keywords as whole words only ([A-Za-z0-9_] around them are not allowed).",
+      },
+      case_insensitive = {
+        type = "boolean", default = true, doc = "Fold ASCII A-Z/a-z.",
+      },
+    },
+  },
 }
