@@ -266,33 +266,22 @@ static int compile_query(lang_query *lq, int lang, uint32_t *err_off)
   return VL_OK;
 }
 
-int vl_indexer_new(vl_indexer **out, int *err_lang, uint32_t *err_off)
+int vl_indexer_new(vl_indexer **out)
 {
   vl_indexer *ix;
   int l;
   XXH3_state_t hs;
   *out = NULL;
-  if (err_lang) *err_lang = -1;
-  if (err_off) *err_off = 0;
   ix = (vl_indexer *)calloc(1, sizeof *ix);
   if (!ix) return VL_ENOMEM;
   XXH3_64bits_reset(&hs);
   for (l = 0; l < VL_IX_NLANG; l++) {
-    uint32_t off = 0;
-    int st = compile_query(&ix->lq[l], l, &off);
-    if (st != VL_OK) {
-      if (err_lang) *err_lang = l;
-      if (err_off) *err_off = off;
-      vl_indexer_free(ix);
-      return st;
-    }
+    const TSLanguage *tl = lang_fns[l]();
+    uint32_t v[2];
+    v[0] = ts_language_abi_version(tl);
+    v[1] = ts_language_symbol_count(tl);
     XXH3_64bits_update(&hs, vl_ts_query_src[l], strlen(vl_ts_query_src[l]) + 1);
-    {
-      uint32_t abi = ts_language_abi_version(ix->lq[l].lang);
-      uint32_t nsym = ts_language_symbol_count(ix->lq[l].lang);
-      XXH3_64bits_update(&hs, &abi, sizeof abi);
-      XXH3_64bits_update(&hs, &nsym, sizeof nsym);
-    }
+    XXH3_64bits_update(&hs, v, sizeof v);
   }
   {
     uint32_t v[3] = {VL_IX_FORMAT_VERSION, TREE_SITTER_LANGUAGE_VERSION, (uint32_t)sizeof(vl_ix_symbol)};
@@ -301,6 +290,31 @@ int vl_indexer_new(vl_indexer **out, int *err_lang, uint32_t *err_off)
   ix->fingerprint = XXH3_64bits_digest(&hs);
   *out = ix;
   return VL_OK;
+}
+
+int vl_indexer_prepare(vl_indexer *ix, uint32_t lang_mask, int *err_lang, uint32_t *err_off)
+{
+  int l;
+  if (err_lang) *err_lang = -1;
+  if (err_off) *err_off = 0;
+  for (l = 0; l < VL_IX_NLANG; l++) {
+    uint32_t off = 0;
+    int st;
+    if (!(lang_mask & (1u << l)) || ix->lq[l].q) continue;
+    st = compile_query(&ix->lq[l], l, &off);
+    if (st != VL_OK) {
+      free_query(&ix->lq[l]);
+      if (err_lang) *err_lang = l;
+      if (err_off) *err_off = off;
+      return st;
+    }
+  }
+  return VL_OK;
+}
+
+int vl_indexer_prepared(const vl_indexer *ix, int lang)
+{
+  return lang >= 0 && lang < VL_IX_NLANG && ix->lq[lang].q != NULL;
 }
 
 void vl_indexer_free(vl_indexer *ix)
@@ -707,6 +721,7 @@ int vl_indexer_extract(const vl_indexer *ix, vl_ix_worker *w, int lang, const ch
     return VL_OK;
   }
   lq = &ix->lq[lang];
+  if (!lq->q) return VL_EINVAL;
   if (!ts_parser_set_language(w->parser, lq->lang)) return VL_EINVAL;
   memset(&d, 0, sizeof d);
   clock_gettime(CLOCK_MONOTONIC, &d.end);
@@ -879,13 +894,15 @@ static int copy_file_syms(vl_ix_file *dst, const vl_ix_file *src)
   return VL_OK;
 }
 
-static void process_one(const vl_indexer *ix, vl_ix_worker *w, vl_ix_file *f, const lookup *lk,
-                        const vl_ix_limits *lim)
+/* Phase 1: read, hash, reuse. Leaves *buf set when the file must be parsed. */
+static void load_one(vl_ix_file *f, const lookup *lk, const vl_ix_limits *lim, char **bufp, size_t *lenp)
 {
   char *buf = NULL;
   size_t len = 0;
   int skip = VL_IX_SKIP_NONE, st;
   const vl_ix_file *old;
+  *bufp = NULL;
+  *lenp = 0;
   if (f->lang >= VL_IX_NLANG) {
     f->skip = VL_IX_SKIP_LANGUAGE;
     return;
@@ -913,21 +930,21 @@ static void process_one(const vl_indexer *ix, vl_ix_worker *w, vl_ix_file *f, co
     free(buf);
     return;
   }
-  st = w ? vl_indexer_extract(ix, w, f->lang, buf, len, lim, f) : VL_ENOMEM;
-  if (st != VL_OK) {
-    vl_ix_file_clear(f);
-    f->skip = VL_IX_SKIP_NOMEM;
-  }
-  free(buf);
+  *bufp = buf;
+  *lenp = len;
 }
 
-int vl_indexer_add(const vl_indexer *ix, vl_ix_index *idx, size_t n, const char *const *paths,
-                   const int *langs, const vl_ix_index *prev, const vl_ix_limits *lim, int jobs)
+int vl_indexer_add(vl_indexer *ix, vl_ix_index *idx, size_t n, const char *const *paths,
+                   const int *langs, const vl_ix_index *prev, const vl_ix_limits *lim, int jobs,
+                   int *err_lang, uint32_t *err_off)
 {
   size_t i, base;
   lookup lk, *lkp = NULL;
   static const vl_ix_limits nolim = {0, 0, 0};
-  int nt = jobs;
+  int nt = jobs, st;
+  uint32_t mask = 0;
+  char **bufs;
+  size_t *lens;
   if (!ix || !idx || (n && (!paths || !langs))) return VL_EINVAL;
   if (!lim) lim = &nolim;
   if (idx->n + n > idx->cap) {
@@ -939,6 +956,13 @@ int vl_indexer_add(const vl_indexer *ix, vl_ix_index *idx, size_t n, const char 
     idx->files = nf;
     idx->cap = nc;
   }
+  bufs = (char **)calloc(n ? n : 1, sizeof *bufs);
+  lens = (size_t *)calloc(n ? n : 1, sizeof *lens);
+  if (!bufs || !lens) {
+    free(bufs);
+    free(lens);
+    return VL_ENOMEM;
+  }
   base = idx->n;
   for (i = 0; i < n; i++) {
     vl_ix_file *f = &idx->files[base + i];
@@ -948,6 +972,8 @@ int vl_indexer_add(const vl_indexer *ix, vl_ix_index *idx, size_t n, const char 
     if (!f->path) {
       size_t k;
       for (k = 0; k < i; k++) free(idx->files[base + k].path);
+      free(bufs);
+      free(lens);
       return VL_ENOMEM;
     }
     memcpy(f->path, paths[i], pl + 1);
@@ -970,15 +996,42 @@ int vl_indexer_add(const vl_indexer *ix, vl_ix_index *idx, size_t n, const char 
   nt = 1;
 #endif
   if ((size_t)nt > n) nt = n > 0 ? (int)n : 1;
+  {
+    long k;
+    VL_OMP(omp parallel for schedule(dynamic, 4) num_threads(nt) if(nt > 1))
+    for (k = 0; k < (long)n; k++)
+      load_one(&idx->files[base + (size_t)k], lkp, lim, &bufs[k], &lens[k]);
+  }
+  if (lkp) free(lk.by_path);
+  /* compile only the queries of languages that have something to parse */
+  for (i = 0; i < n; i++)
+    if (bufs[i]) mask |= 1u << idx->files[base + i].lang;
+  st = vl_indexer_prepare(ix, mask, err_lang, err_off);
+  if (st != VL_OK) {
+    for (i = 0; i < n; i++) free(bufs[i]);
+    free(bufs);
+    free(lens);
+    return st;
+  }
   VL_OMP(omp parallel num_threads(nt) if(nt > 1))
   {
     vl_ix_worker *w = vl_ix_worker_new();
     long k;
     VL_OMP(omp for schedule(dynamic, 1))
-    for (k = 0; k < (long)n; k++) process_one(ix, w, &idx->files[base + (size_t)k], lkp, lim);
+    for (k = 0; k < (long)n; k++) {
+      vl_ix_file *f = &idx->files[base + (size_t)k];
+      if (!bufs[k]) continue;
+      if (!w || vl_indexer_extract(ix, w, f->lang, bufs[k], lens[k], lim, f) != VL_OK) {
+        vl_ix_file_clear(f);
+        f->skip = VL_IX_SKIP_NOMEM;
+      }
+      free(bufs[k]);
+      bufs[k] = NULL;
+    }
     vl_ix_worker_free(w);
   }
-  if (lkp) free(lk.by_path);
+  free(bufs);
+  free(lens);
   return VL_OK;
 }
 

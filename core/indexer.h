@@ -6,7 +6,7 @@
  * -----------
  * Languages. The tree-sitter 0.25.1 runtime and 13 grammars (npm tarballs pinned in
  * scripts/grammars.lock, fetched at build time) are linked in. Each language has one
- * query, compiled once by vl_indexer_new: the project's own patterns (queries/<lang>.scm)
+ * query, compiled once (vl_indexer_prepare, for the languages in use): the project's own patterns (queries/<lang>.scm)
  * followed by the grammar's tags.scm (TypeScript and TSX: JavaScript's tags first, as the
  * grammar's tree-sitter.json does). The compiled vl_indexer is immutable and shared by
  * every thread; each thread has its own vl_ix_worker (a parser and a query cursor).
@@ -117,9 +117,16 @@ const char *vl_indexer_skip_name(int skip);
 /* The language id of a name ("python", "tsx", ...), or -1. */
 int vl_indexer_lang_id(const char *name);
 
-/* Compile every language's query. VL_OK, VL_ENOMEM, or VL_EPARSE with *err_lang and
- * *err_off naming the language and the byte offset in its query (a build defect). */
-int vl_indexer_new(vl_indexer **out, int *err_lang, uint32_t *err_off);
+/* A new indexer with no query compiled yet. VL_OK or VL_ENOMEM. */
+int vl_indexer_new(vl_indexer **out);
+/* Compile the queries of the languages in lang_mask (bit 1 << VL_IX_*) not compiled yet
+ * (5-100 ms each). Not thread-safe: call it before sharing ix. VL_OK, VL_ENOMEM, or
+ * VL_EPARSE with *err_lang and *err_off naming the language and the byte offset in its
+ * query (a build defect). */
+int vl_indexer_prepare(vl_indexer *ix, uint32_t lang_mask, int *err_lang, uint32_t *err_off);
+/* Nonzero when lang's query is compiled. Extraction in a language not prepared is
+ * VL_EINVAL (vl_indexer_extract) or skipped "unknown language" (vl_indexer_add). */
+int vl_indexer_prepared(const vl_indexer *ix, int lang);
 void vl_indexer_free(vl_indexer *ix);
 /* A fingerprint of the runtime, grammars and queries (stored in the on-disk index). */
 uint64_t vl_indexer_fingerprint(const vl_indexer *ix);
@@ -135,10 +142,14 @@ int vl_indexer_extract(const vl_indexer *ix, vl_ix_worker *w, int lang, const ch
 
 /* Append n files (paths[i], langs[i]; VL_IX_NLANG: no language, listed as skipped) to
  * idx, processed by `jobs` threads (<= 0: all cores). prev (may be NULL) supplies
- * unchanged files. Unreadable, binary (NUL in the first 8 KiB), too large and timed
- * out files are listed with their skip reason. VL_OK or VL_ENOMEM. */
-int vl_indexer_add(const vl_indexer *ix, vl_ix_index *idx, size_t n, const char *const *paths,
-                   const int *langs, const vl_ix_index *prev, const vl_ix_limits *lim, int jobs);
+ * unchanged files. Phase 1 reads and hashes every file in parallel; the queries of the
+ * languages left to parse are then prepared (so ix is not const: do not share it with
+ * another thread during the call); phase 2 parses in parallel. Unreadable, binary (NUL in
+ * the first 8 KiB), too large and timed out files are listed with their skip reason.
+ * VL_OK, VL_ENOMEM, or vl_indexer_prepare's VL_EPARSE (with *err_lang, *err_off). */
+int vl_indexer_add(vl_indexer *ix, vl_ix_index *idx, size_t n, const char *const *paths,
+                   const int *langs, const vl_ix_index *prev, const vl_ix_limits *lim, int jobs,
+                   int *err_lang, uint32_t *err_off);
 
 void vl_ix_file_clear(vl_ix_file *f);
 void vl_ix_index_free(vl_ix_index *idx); /* frees the contents, not idx itself */

@@ -61,8 +61,10 @@ static int l_ixer_gc(lua_State *L)
   return 0;
 }
 
-/* The shared compiled queries, built once per lua_State; raises on a build defect. */
-static const vl_indexer *get_indexer(lua_State *L)
+/* The shared indexer (queries compiled on demand), one per lua_State; with the
+ * languages of lang_mask prepared; raises on a query that does not compile (a build
+ * defect). */
+static vl_indexer *get_indexer(lua_State *L, uint32_t lang_mask)
 {
   ixud *u;
   int st, el;
@@ -70,18 +72,20 @@ static const vl_indexer *get_indexer(lua_State *L)
   lua_getfield(L, LUA_REGISTRYINDEX, "victor.indexer.shared");
   u = (ixud *)lua_touserdata(L, -1);
   lua_pop(L, 1);
-  if (u && u->ix) return u->ix;
-  u = (ixud *)lua_newuserdata(L, sizeof *u);
-  u->ix = NULL;
-  luaL_getmetatable(L, IXER_MT);
-  lua_setmetatable(L, -2);
-  st = vl_indexer_new(&u->ix, &el, &eo);
-  if (st != VL_OK) {
+  if (!u || !u->ix) {
+    u = (ixud *)lua_newuserdata(L, sizeof *u);
+    u->ix = NULL;
+    luaL_getmetatable(L, IXER_MT);
+    lua_setmetatable(L, -2);
+    st = vl_indexer_new(&u->ix);
+    if (st != VL_OK) luaL_error(L, "not enough memory");
+    lua_setfield(L, LUA_REGISTRYINDEX, "victor.indexer.shared");
+  }
+  st = vl_indexer_prepare(u->ix, lang_mask, &el, &eo);
+  if (st == VL_ENOMEM) luaL_error(L, "not enough memory");
+  if (st != VL_OK)
     luaL_error(L, "indexer: query for %s does not compile at byte %d (%s)",
                el >= 0 ? vl_indexer_lang_name(el) : "?", (int)eo, vl_strerror(st));
-    return NULL;
-  }
-  lua_setfield(L, LUA_REGISTRYINDEX, "victor.indexer.shared");
   return u->ix;
 }
 
@@ -154,7 +158,7 @@ static int l_extract(lua_State *L)
   scratch *x;
   check_limits(L, 3, &lim);
   lua_settop(L, 5);
-  ix = get_indexer(L);
+  ix = get_indexer(L, 1u << lang);
   x = (scratch *)vl_lua_newscratch(L, sizeof *x, SCRATCH_MT);
   x->w = vl_ix_worker_new();
   if (!x->w) return vl_lua_fail(L, VL_ENOMEM);
@@ -214,7 +218,7 @@ static int l_load(lua_State *L)
 {
   size_t len;
   const char *buf = luaL_checklstring(L, 1, &len);
-  const vl_indexer *ix = get_indexer(L);
+  const vl_indexer *ix = get_indexer(L, 0);
   scratch *x = (scratch *)vl_lua_newscratch(L, sizeof *x, SCRATCH_MT);
   indexud *u;
   int st = vl_indexer_deserialize(ix, buf, len, &x->tmp);
@@ -250,9 +254,10 @@ static int l_index_add(lua_State *L)
   vl_ix_limits lim;
   const vl_ix_index *prev = NULL;
   size_t n, i;
-  int jobs, st;
+  int jobs, st, el;
+  uint32_t eo;
   scratch *x;
-  const vl_indexer *ix;
+  vl_indexer *ix;
   luaL_checktype(L, 2, LUA_TTABLE);
   luaL_checktype(L, 3, LUA_TTABLE);
   if (!lua_isnoneornil(L, 4) && !(lua_isboolean(L, 4) && !lua_toboolean(L, 4))) {
@@ -276,7 +281,6 @@ static int l_index_add(lua_State *L)
       return luaL_argerror(L, 3, lua_pushfstring(L, "language %d is not a string or false", (int)i));
     lua_pop(L, 1);
   }
-  ix = get_indexer(L);
   x = (scratch *)vl_lua_newscratch(L, sizeof *x, SCRATCH_MT);
   x->paths = (const char **)malloc((n ? n : 1) * sizeof *x->paths);
   x->langs = (int *)malloc((n ? n : 1) * sizeof *x->langs);
@@ -290,7 +294,11 @@ static int l_index_add(lua_State *L)
     if (x->langs[i - 1] < 0) x->langs[i - 1] = VL_IX_NLANG;
     lua_pop(L, 1);
   }
-  st = vl_indexer_add(ix, u->idx, n, x->paths, x->langs, prev, &lim, jobs);
+  ix = get_indexer(L, 0);
+  st = vl_indexer_add(ix, u->idx, n, x->paths, x->langs, prev, &lim, jobs, &el, &eo);
+  if (st == VL_EPARSE)
+    return luaL_error(L, "indexer: query for %s does not compile at byte %d",
+                      el >= 0 ? vl_indexer_lang_name(el) : "?", (int)eo);
   if (st != VL_OK) return vl_lua_fail(L, st);
   lua_pushinteger(L, (lua_Integer)u->idx->n);
   return 1;
@@ -350,7 +358,7 @@ static int l_index_symbols(lua_State *L)
 static int l_index_serialize(lua_State *L)
 {
   indexud *u = check_index(L, 1);
-  const vl_indexer *ix = get_indexer(L);
+  const vl_indexer *ix = get_indexer(L, 0);
   scratch *x = (scratch *)vl_lua_newscratch(L, sizeof *x, SCRATCH_MT);
   size_t len;
   int st = vl_indexer_serialize(ix, u->idx, &x->buf, &len);
