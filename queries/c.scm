@@ -23,3 +23,5 @@
 (call_expression function: (identifier) @name) @reference.call
 (preproc_include path: (_) @name) @reference.import
 (type_identifier) @name @reference.type
+(declaration declarator: (function_declarator declarator: (identifier) @name)) @definition.function
+(declaration declarator: (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))) @definition.function

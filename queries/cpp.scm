@@ -19,3 +19,4 @@
 (call_expression function: (qualified_identifier name: (identifier) @name)) @reference.call
 (preproc_include path: (_) @name) @reference.import
 (type_identifier) @name @reference.type
+(declaration declarator: (function_declarator declarator: (identifier) @name)) @definition.function

@@ -22,6 +22,7 @@ M.DEFAULT_TIMEOUT_MS = 2000
 M.DEFAULT_MAX_SYMBOLS = 200000
 M.DEFAULT_BATCH = 256
 M.DEFAULT_BUDGET = 1024
+M.REPOMAP_MAX_DEFS = 12  -- signatures shown per file at most
 M.INDEX_NAME = ".victor-index"
 
 --- Languages by file extension (lower-cased).
@@ -320,7 +321,7 @@ function M.index_codebase(roots, opts)
   local prev, rebuilt = nil, false
   if index_path and opts.cache ~= false then
     local data = read_all(index_path)
-    if data then
+    if data and data ~= "" then
       local p, msg = core.load(data)
       if p then
         prev = p
@@ -441,10 +442,8 @@ local function ctags_pattern(line)
   if trunc then line = line:sub(1, CTAGS_PATTERN_MAX) end
   line = line:gsub("\r$", "")
   line = line:gsub("[\\/]", "\\%0")
-  if not trunc then
-    -- a trailing `$` of the line itself is escaped so that it is not the anchor
-    line = line:gsub("%$$", "\\$") .. "$"
-  end
+  -- (a `$` is only special at the very end of a Vim pattern: the anchor added here)
+  if not trunc then line = line .. "$" end
   return "/^" .. line .. "/;\""
 end
 
@@ -524,8 +523,8 @@ local REPOMAP_OPTS = { budget = "count", focus = "table" }
 --- identifier that file B defines" (edge A -> B weighted by the number of such
 --- references, divided by the number of files defining the identifier), personalised
 --- towards opts.focus (paths of files, or identifiers: the files defining them),
---- rendered best first as `path:` and its key definitions' signatures (most
---- referenced from other files first, then shown in line order) until the token
+--- rendered best first as `path:` and its key definitions' signatures (at most
+--- REPOMAP_MAX_DEFS, the most referenced from other files first, shown in line order) until the token
 --- budget (tokens estimated as bytes / 4) is spent. Returns the text and the ranked
 --- list { {path, score} ... }.
 ---@param res table
@@ -577,7 +576,11 @@ function M.repomap(res, opts)
     for _, name in ipairs(refs[a]) do
       local set = defines[name]
       if set and not set[a] then
+        -- aider's heuristics: an identifier defined in many files, or a private one,
+        -- says little about which file is meant
         local w = 1 / set.n
+        if set.n > 5 then w = w * 0.1 end
+        if name:sub(1, 1) == "_" then w = w * 0.1 end
         if focus_names[name] then w = w * 10 end
         for k = 1, set.n do
           local b = set[k]
@@ -589,7 +592,7 @@ function M.repomap(res, opts)
           weight[key] = weight[key] + w
           local u = used[b] or {}
           used[b] = u
-          u[name] = (u[name] or 0) + 1
+          u[name] = (u[name] or 0) + w
         end
       end
     end
@@ -642,11 +645,12 @@ function M.repomap(res, opts)
       return a.name < b.name
     end)
     local head = "\n" .. r.path .. ":\n"
-    if used_bytes + #head > limit then break end
+    local first = pick[1] and ((pick[1].scope ~= "" and "│   " or "│ ") .. pick[1].signature .. "\n") or ""
+    if used_bytes + #head + #first > limit then break end
     used_bytes = used_bytes + #head
     shown = shown + 1
     local lines = {}
-    for k = 1, #pick do
+    for k = 1, min(#pick, M.REPOMAP_MAX_DEFS) do
       local s = pick[k]
       local indent = s.scope ~= "" and "│   " or "│ "
       local l = indent .. s.signature .. "\n"
