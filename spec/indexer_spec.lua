@@ -403,3 +403,22 @@ describe("victor-lua index", function()
     })
   end)
 end)
+
+describe("victor.indexer include/exclude globs", function()
+  it("filters the listing", function()
+    local function names(opts)
+      opts.index = false
+      local res = assert(indexer.index_codebase("examples/data/sample_repo", opts))
+      local t = {}
+      for _, f in ipairs(res.files) do t[#t + 1] = f.path:sub(#"examples/data/sample_repo/" + 1) end
+      return table.concat(t, " ")
+    end
+    if not native then return end
+    assert.equal("native/checksum.c native/checksum.h native/verify.go scripts/report.lua web/api.ts web/view.js",
+      names({ exclude = { "*.py" } }))
+    assert.equal("app/models.py app/service.py app/storage.py", names({ include = { "app/**" }, exclude = { "cli.py" } }))
+    assert.equal("app/cli.py app/models.py app/service.py app/storage.py scripts/report.lua web/api.ts web/view.js",
+      names({ exclude = { "native/" } }))
+    assert.equal("web/api.ts", names({ include = { "web/*.ts" } }))
+  end)
+end)

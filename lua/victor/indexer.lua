@@ -201,6 +201,42 @@ local function list_find(root, max_bytes)
   return files, skipped
 end
 
+-- gitignore-style glob -> Lua pattern (for the stand-in listing): ** any path, * and ?
+-- within a component; a glob without "/" matches the base name at any depth.
+local function glob_pattern(g)
+  local anchored = g:find("/", 1, true) ~= nil
+  g = g:gsub("^/", "")
+  local p = g:gsub("[%^%$%(%)%%%.%[%]%+%-]", "%%%0")
+  p = p:gsub("%*%*/", "\1"):gsub("%*%*", "\2"):gsub("%*", "[^/]*"):gsub("%?", "[^/]")
+  p = p:gsub("\1", ".-"):gsub("\2", ".*")
+  if anchored then return "^" .. p .. "$" end
+  return "^" .. p .. "$", true
+end
+
+local function glob_match(globs, rel)
+  for _, g0 in ipairs(globs) do
+    local g = g0
+    if g:sub(-1) == "/" then
+      -- a directory: any directory prefix of rel matching the rest
+      g = g:sub(1, -2)
+      local pat, base = glob_pattern(g)
+      local prefix = ""
+      for comp in rel:gmatch("([^/]+)/") do
+        prefix = prefix == "" and comp or (prefix .. "/" .. comp)
+        if prefix:match(pat) or (base and comp:match(pat)) then return true end
+      end
+      g = nil
+    end
+    if g then
+      local pat, base = glob_pattern(g)
+      if rel:match(pat) or (base and rel:match("([^/]*)$"):match(pat)) then return true end
+      -- "dir/**"-style globs also match what is under a matching directory
+      if base == nil and rel:match((pat:gsub("%$$", "/.*$"))) then return true end
+    end
+  end
+  return false
+end
+
 local function list_files(roots, opts, max_bytes)
   local ok, walk = pcall(require, "victor.walk")
   if ok and type(walk) == "table" and walk.files then
@@ -215,7 +251,12 @@ local function list_files(roots, opts, max_bytes)
     if is_dir(r) then
       local a, b, code = list_find(r, max_bytes)
       if not a then return nil, b, code end
-      for _, x in ipairs(a) do files[#files + 1] = x end
+      for _, x in ipairs(a) do
+        local rel = x.path:sub(#r + 2)
+        if (not opts.include or glob_match(opts.include, rel)) and not (opts.exclude and glob_match(opts.exclude, rel)) then
+          files[#files + 1] = x
+        end
+      end
       for _, x in ipairs(b) do skipped[#skipped + 1] = x end
     else
       files[#files + 1] = { path = r }
