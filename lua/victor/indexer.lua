@@ -309,7 +309,7 @@ local KINDS = {
 --- root; false: none), cache (default true; false: parse everything, still write the
 --- index), files (explicit list of paths, instead of walking roots), progress
 --- (function(done, total) called between batches), warn (function(msg), default
---- stderr), batch (files per batch, 256).
+--- stderr), batch (files per batch: default 256 with a progress callback, else all).
 --- Returns a result: { files = { {path, language, size, hash, symbols (count),
 --- skipped?, has_error, reused} ... } in path order, skipped = { {path, reason} },
 --- stats = { files, parsed, reused, skipped, bytes, symbols, index_rebuilt },
@@ -373,7 +373,8 @@ function M.index_codebase(roots, opts)
     end
   end
   local idx = core.new_index()
-  local batch = opts.batch or M.DEFAULT_BATCH
+  -- batches only serve the progress callback: each ends with a barrier (its slowest file)
+  local batch = opts.batch or (opts.progress and M.DEFAULT_BATCH or #paths)
   if batch < 1 then batch = M.DEFAULT_BATCH end
   local total = #paths
   for s = 1, total, batch do
@@ -388,6 +389,7 @@ function M.index_codebase(roots, opts)
     if not ok then return nil, msg, c end
     if opts.progress then opts.progress(e, total) end
   end
+  local prev_count = prev and prev:count()
   if prev then prev:close() end
   local res = { files = {}, skipped = {}, index = idx, index_path = index_path,
     stats = { files = total, parsed = 0, reused = 0, skipped = 0, bytes = 0, symbols = 0, index_rebuilt = rebuilt } }
@@ -411,7 +413,9 @@ function M.index_codebase(roots, opts)
     end
   end
   sort(res.skipped, function(a, b) return a.path < b.path end)
-  if index_path then
+  -- nothing parsed and the same files as before: the index on disk is current
+  local current = prev_count == total and st.reused == total
+  if index_path and not current then
     local ok, msg = write_atomic(index_path, idx:serialize())
     if not ok then warn(sfmt("cannot write the index %s: %s", index_path, tostring(msg))) end
   end
