@@ -93,8 +93,8 @@ end
 local function ctags_defs(listfile, lang)
   local tmp = os.tmpname()
   local t0 = now()
-  assert(os.execute(sfmt("ctags -L %s -f %s --languages=%s --fields=+nK --extras=-F %s 2>/dev/null", q(listfile), q(tmp),
-    lang, lang == "C" and "--langmap=C:+.h" or "")))
+  assert(os.execute(sfmt("ctags -L %s -f %s --languages=%s --fields=+nK --extras=-F %s 2>/dev/null", q(listfile),
+    q(tmp), lang, lang == "C" and "--langmap=C:+.h" or "")))
   local dt = now() - t0
   local defs = {}
   for l in io.lines(tmp) do
@@ -177,8 +177,8 @@ local function tree(name, dir, findexpr, lang, ctags_lang, runs)
   local t1 = time_it(runs, function() local r = cold(1); indexer.close(r); collectgarbage() end)
   local t2, res2 = time_it(runs, function() return cold(2) end)
   local tf = time_it(runs, function() return floor_loop(files, lang) end)
-  local tc, defs = time_it(runs, function() return ctags_defs(listfile, ctags_lang) end)
-  defs = select(2, ctags_defs(listfile, ctags_lang))
+  local tc = time_it(runs, function() return (ctags_defs(listfile, ctags_lang)) end)
+  local _, defs = ctags_defs(listfile, ctags_lang)
   -- warm: write the index once, then time a run with nothing changed
   local function warm()
     local r = assert(indexer.index_codebase({}, { files = files, lang = lang, jobs = 2, index = idxfile }))

@@ -201,7 +201,8 @@ describe("the demo job's repo map section", function()
     assert.truthy(out:find("  indexed     10 files, 3624 bytes, 101 symbols, 0 skipped\n", 1, true), out)
     assert.truthy(out:find("  top file    app/models.py\n  app/models.py:\n  │ DEFAULT_CURRENCY = \"EUR\"\n", 1, true),
       out)
-    assert.truthy(out:find("\n  app/service.py:\n  │ def build_inventory(path):\n  │ def report(path):\n", 1, true), out)
+    assert.truthy(out:find("\n  app/service.py:\n  │ def build_inventory(path):\n  │ def report(path):\n", 1, true),
+      out)
     local _, err2, st2 = vl({ "examples/rules.lua", "--repo", "/nonexistent/dir" })
     assert.equal(2, st2)
     assert.truthy(err2:find("victor-lua: cannot open /nonexistent/dir", 1, true), err2)

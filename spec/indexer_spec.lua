@@ -176,7 +176,7 @@ describe("victor.indexer.extract_symbols", function()
     assert.same({}, syms)
     assert.equal("too large", info.skipped)
     -- 10 MB on one line: bounded by the timeout
-    syms, info = indexer.extract_symbols(string.rep("x+", 5 * 1024 * 1024), "python", { timeout_ms = 50 })
+    syms = indexer.extract_symbols(string.rep("x+", 5 * 1024 * 1024), "python", { timeout_ms = 50 })
     assert.is_table(syms)
     syms, info = indexer.extract_symbols("def f(): pass\n" .. string.rep("y = 1\n", 100), "python",
       { max_symbols = 5 })
@@ -416,7 +416,8 @@ describe("victor.indexer include/exclude globs", function()
     if not native then return end
     assert.equal("native/checksum.c native/checksum.h native/verify.go scripts/report.lua web/api.ts web/view.js",
       names({ exclude = { "*.py" } }))
-    assert.equal("app/models.py app/service.py app/storage.py", names({ include = { "app/**" }, exclude = { "cli.py" } }))
+    assert.equal("app/models.py app/service.py app/storage.py",
+      names({ include = { "app/**" }, exclude = { "cli.py" } }))
     assert.equal("app/cli.py app/models.py app/service.py app/storage.py scripts/report.lua web/api.ts web/view.js",
       names({ exclude = { "native/" } }))
     assert.equal("web/api.ts", names({ include = { "web/*.ts" } }))

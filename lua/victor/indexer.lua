@@ -253,7 +253,8 @@ local function list_files(roots, opts, max_bytes)
       if not a then return nil, b, code end
       for _, x in ipairs(a) do
         local rel = x.path:sub(#r + 2)
-        if (not opts.include or glob_match(opts.include, rel)) and not (opts.exclude and glob_match(opts.exclude, rel)) then
+        local keep = not opts.include or glob_match(opts.include, rel)
+        if keep and not (opts.exclude and glob_match(opts.exclude, rel)) then
           files[#files + 1] = x
         end
       end
@@ -671,12 +672,10 @@ function M.repomap(res, opts)
     end)
   end
   -- render
-  local out, used_bytes = {}, 0
   local limit = budget * 4
   local header = sfmt("# repo map: %d files ranked by PageRank; budget %d tokens (estimated as bytes/4)\n",
     #ranked, budget)
-  out[1] = header
-  used_bytes = #header
+  local out, used_bytes = { header }, #header
   local shown = 0
   for _, r in ipairs(ranked) do
     local d = defs_of[r.path]
