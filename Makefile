@@ -30,10 +30,10 @@ endif
 override VL_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC $(OPT) $(WARN) -Icore -I$(BUILD)/gen $(LJ_CFLAGS) $(CFLAGS)
 
 # Kernels: pure C (kernel.c) plus binding (lua_kernel.c).
-KERNELS := signature dedup stream_filter graph json_repair similarity indexer
+KERNELS := signature dedup stream_filter graph json_repair similarity walk indexer
 # core/ac.c: the Aho-Corasick core shared by kernels (no binding of its own).
 KERNEL_SRC := core/status.c core/ac.c $(KERNELS:%=core/%.c) $(KERNELS:%=core/lua_%.c) core/lua_victor.c
-KERNEL_SRC += core/similarity_avx2.c
+KERNEL_SRC += core/similarity_avx2.c core/hnsw.c
 RUNTIME_SRC := core/runtime.c
 LUA_SRC := $(shell find lua -name '*.lua' | LC_ALL=C sort)
 PACKS := $(sort $(wildcard rules/*.lua))
@@ -71,6 +71,8 @@ TEST_RUNTIME := $(BUILD)/tests/test_runtime
 # core/graph.c: OpenMP loops (-fopenmp; libgomp ships with gcc), so every link takes -fopenmp.
 $(OBJ)/graph.o: override VL_CFLAGS += -fopenmp
 $(OBJ)/similarity.o: override VL_CFLAGS += -fopenmp
+$(OBJ)/walk.o: override VL_CFLAGS += -fopenmp
+$(OBJ)/hnsw.o: override VL_CFLAGS += -fopenmp
 $(OBJ)/indexer.o: override VL_CFLAGS += -fopenmp -I$(TS_RT)/include
 $(OBJ)/indexer.o: $(VENDOR)/.stamp
 $(OBJ)/similarity_avx2.o: override VL_CFLAGS += -mavx2 -mfma -mf16c

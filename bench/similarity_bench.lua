@@ -58,6 +58,65 @@ local function mat(n, dim, seed, fallback)
   return mats[key]
 end
 
+-- "Embedding-like" rows: 1000 cluster centres of N(0, 1) values, each row a centre
+-- plus N(0, 1) noise per value (signal-to-noise 1), the rows of a cluster spread over
+-- the matrix (row r belongs to centre r * 7919 % 1000); queries are fresh rows of the
+-- same mixture. Random unit vectors have no neighbourhood structure at all (every
+-- row is about equally far from a query), which no approximate index can exploit;
+-- real embeddings are clustered, as these are.
+local function clustered(n, dim, seed, offset)
+  local key = sfmt("c%d.%d.%d.%d", n, dim, seed, offset)
+  if mats[key] then return mats[key] end
+  local s = 97
+  local function u()
+    s = s * 48271 % 2147483647
+    return s / 2147483647
+  end
+  local function gauss()
+    return math.sqrt(-2 * math.log(u())) * math.cos(2 * math.pi * u())
+  end
+  local nc = 1000
+  local cen = ffi.new("float[?]", nc * dim)
+  for i = 0, nc * dim - 1 do cen[i] = gauss() end
+  s = seed
+  local buf = ffi.new("float[?]", n * dim)
+  for r = 0, n - 1 do
+    local c = ((r + offset) * 7919) % nc * dim
+    for d = 0, dim - 1 do buf[r * dim + d] = cen[c + d] + gauss() end
+  end
+  mats[key] = assert(S.from_bytes(ffi.string(buf, n * dim * 4), dim))
+  return mats[key]
+end
+
+local HNSW_EFC = 100
+-- The index is built once per bench directory and loaded by every child process
+-- (each case runs in fresh processes): its build time is kept beside it.
+local HNSW_FILE = (args.outdir or "/tmp") .. sfmt("/hnsw-100k-384-efc%d.idx", HNSW_EFC)
+local function hnsw100k()
+  if not mats.hnsw then
+    mats.hnsw = S.load_hnsw(HNSW_FILE)
+    if not mats.hnsw then
+      local t0, c0 = os.time(), os.clock()
+      mats.hnsw = assert(S.hnsw(clustered(100000, 384, 5, 0), { ef_construction = HNSW_EFC }))
+      local secs = math.max(os.clock() - c0, os.time() - t0 - 1)
+      if mats.hnsw:save(HNSW_FILE) then
+        local f = io.open(HNSW_FILE .. ".build_s", "w")
+        if f then
+          f:write(sfmt("%.1f\n", secs))
+          f:close()
+        end
+      end
+    end
+  end
+  return mats.hnsw
+end
+local function hnsw_build_s()
+  local f = io.open(HNSW_FILE .. ".build_s")
+  local v = f and tonumber(f:read("*l"))
+  if f then f:close() end
+  return v or 0
+end
+
 local MB384 = 100000 * 384 * 4
 local MB384_10K = 10000 * 384 * 4
 local MB768 = 100000 * 768 * 4
@@ -114,6 +173,20 @@ if has_native then
         for _ = 1, iters do SINK[1] = S.top_k(q, mats[key], 10) end
       end }
   end
+  suite:add { name = "topk1.100k.clustered", case = "top-10, 1 query, 100K x 384 clustered", group = "ann",
+    backend = "native, exact", items = 1,
+    fn = function(iters)
+      local m, q = clustered(100000, 384, 5, 0), clustered(1, 384, 8, 17)
+      for _ = 1, iters do SINK[1] = S.top_k(q, m, 10) end
+    end }
+  for _, ef in ipairs({ 32, 64 }) do
+    suite:add { name = "hnsw.100k.ef" .. ef, case = "top-10, 1 query, 100K x 384 clustered", group = "ann",
+      backend = sfmt("native, HNSW M=16 ef=%d", ef), items = 100,
+      fn = function(iters)
+        local h, q = hnsw100k(), clustered(100, 384, 9, 31)
+        for _ = 1, iters do SINK[1] = h:batch_query(q, 10, { ef = ef, threads = 1 }) end
+      end }
+  end
   suite:add { name = "normalize.100k768.native", case = "normalise 100K x 768 in place", backend = "native",
     group = "norm", items = 1, bytes = MB768,
     fn = function(iters)
@@ -167,6 +240,17 @@ if args.child or args.list or args.callgrind then return end
 
 local checks, notes = {}, {}
 local ratios, ratio = H.ratio_table(results)
+-- the share of the exact top-k indices that got found, over every query
+local function recall(exact, got)
+  local hit, all = 0, 0
+  for i = 1, #exact do
+    local want = {}
+    for _, ix in ipairs(exact[i].indices) do want[ix] = true end
+    for _, ix in ipairs(got[i].indices) do if want[ix] then hit = hit + 1 end end
+    all = all + #exact[i].indices
+  end
+  return hit / all
+end
 local function ms(name)
   local r = H.find(results, name)
   return r and r.items_per_s and 1000 / r.items_per_s
@@ -243,17 +327,24 @@ if has_native then
     local exact = S.batch_top_k(q, m, 10)
     for _, kind in ipairs({ "f16", "int8" }) do
       local got = S.batch_top_k(q, assert(S.quantize(m, kind)), 10)
-      local hit = 0
-      for i = 1, 100 do
-        local want = {}
-        for _, ix in ipairs(exact[i].indices) do want[ix] = true end
-        for _, ix in ipairs(got[i].indices) do if want[ix] then hit = hit + 1 end end
-      end
       notes[#notes + 1] = sfmt("recall@10 of %s rows against float32 (100 queries, 100K x 384 random unit "
-        .. "vectors): %.3f", kind, hit / 1000)
+        .. "vectors): %.3f", kind, recall(exact, got))
     end
   end
   ratio("100 queries: 2 threads / 1 thread", "topk100.100k.native.t2", "topk100.100k.native.t1")
+  for _, ef in ipairs({ 32, 64 }) do
+    local v = ratio(sfmt("1 query 100K clustered: HNSW ef=%d / exact", ef), "hnsw.100k.ef" .. ef,
+      "topk1.100k.clustered")
+    if v and args.outdir then -- recall@10 against exact search, the bench's 100 queries
+      local m, q = clustered(100000, 384, 5, 0), clustered(100, 384, 9, 31)
+      local hit = recall(S.batch_top_k(q, m, 10), hnsw100k():batch_query(q, 10, { ef = ef })) * 1000
+      checks[#checks + 1] = { label = sfmt("HNSW ef=%d on 100K x 384: >= 20x exact at recall@10 >= 0.95", ef),
+        pass = v >= 20 and hit / 1000 >= 0.95,
+        detail = sfmt("%.1fx faster, recall@10 %.3f (build %.0f s, M=16, ef_construction=%d, %.0f MB)", v,
+          hit / 1000, hnsw_build_s(), HNSW_EFC, hnsw100k():info().memory / 1e6) }
+    end
+  end
+
   for _, op in ipairs({ "dot", "cosine" }) do
     local v = ratio(op .. ", 384-d pair: native FFI fast path / fallback", op .. ".native.ffi", op .. ".fallback")
     if v then

@@ -19,6 +19,7 @@
 #include <lua.h>
 
 #include "lua_victor.h"
+#include "hnsw.h"
 #include "similarity.h"
 
 #define MATRIX_MT "victor.similarity.Matrix"
@@ -735,6 +736,120 @@ static const luaL_Reg qmatrix_methods[] = {
   {"shape", q_shape}, {"kind", q_kind}, {"bytes", q_bytes}, {NULL, NULL}
 };
 
+/* ---- HNSW approximate search ---- */
+
+#define HNSW_MT "victor.similarity.HNSW"
+
+typedef struct hud {
+  vl_hnsw *h; /* NULL once closed (the layout vl_lua_class expects) */
+} hud;
+
+static void free_hnsw(void *p)
+{
+  vl_hnsw_free((vl_hnsw *)p);
+}
+
+static hud *check_hnsw(lua_State *L, int i)
+{
+  hud *u = (hud *)luaL_checkudata(L, i, HNSW_MT);
+  if (!u->h) luaL_error(L, "HNSW is closed");
+  return u;
+}
+
+static hud *push_hnsw(lua_State *L)
+{
+  hud *u = (hud *)lua_newuserdata(L, sizeof *u);
+  u->h = NULL;
+  luaL_getmetatable(L, HNSW_MT);
+  lua_setmetatable(L, -2);
+  return u;
+}
+
+/* hnsw_build(M, m, ef_construction, seed) -> HNSW | nil, msg, code */
+static int l_hnsw_build(lua_State *L)
+{
+  matud *m = check_matrix(L, 1);
+  vl_hnsw_opts o;
+  int64_t bad = -1;
+  o.m = (int)luaL_checkinteger(L, 2);
+  o.ef_construction = (int)luaL_checkinteger(L, 3);
+  o.seed = (uint64_t)luaL_checknumber(L, 4);
+  lua_settop(L, 4);
+  hud *u = push_hnsw(L);
+  int st = vl_hnsw_build(&m->v, &o, &u->h, &bad);
+  if (st == VL_EINVAL && bad >= 0) return fail_zero(L, bad);
+  if (st != VL_OK) return vl_lua_fail(L, st);
+  return 1;
+}
+
+/* hnsw_load(path) -> HNSW | nil, msg, code */
+static int l_hnsw_load(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  char err[512];
+  hud *u = push_hnsw(L);
+  int st = vl_hnsw_load(path, &u->h, err, sizeof err);
+  if (st == VL_EIO || st == VL_EPARSE) return fail_msg(L, vl_errcode(st), "%s", err);
+  if (st != VL_OK) return vl_lua_fail(L, st);
+  return 1;
+}
+
+/* h:search(Q, k, ef, min_score, threads) -> as top_k | nil, msg, code */
+static int h_search(lua_State *L)
+{
+  hud *u = check_hnsw(L, 1);
+  matud *q = check_matrix(L, 2);
+  lua_Number kk = luaL_checknumber(L, 3);
+  int ef = (int)luaL_checkinteger(L, 4);
+  float min_score = (float)luaL_optnumber(L, 5, -HUGE_VAL);
+  int threads = (int)luaL_optinteger(L, 6, 0);
+  int64_t n = vl_hnsw_size(u->h), k, bad = 0, *counts;
+  if (!(kk >= 0) || kk != floor(kk)) luaL_argerror(L, 3, "k must be a non-negative integer");
+  if (q->v.dim != vl_hnsw_dim(u->h))
+    return fail_msg(L, "EDIM", "dimension mismatch: query has %d, index has %d", (int)q->v.dim,
+                    (int)vl_hnsw_dim(u->h));
+  k = kk > (lua_Number)n ? n : (int64_t)kk;
+  if (k > VL_HNSW_MAX_EF) k = VL_HNSW_MAX_EF;
+  lua_settop(L, 6);
+  scratch *x = new_scratch(L);
+  vl_sim_hit *hits = (vl_sim_hit *)salloc(x, 0, (size_t)(q->v.rows * k), sizeof(vl_sim_hit));
+  counts = (int64_t *)salloc(x, 1, (size_t)q->v.rows, sizeof(int64_t));
+  if (!hits || !counts) return vl_lua_fail(L, VL_ENOMEM);
+  int st = vl_hnsw_search(u->h, &q->v, k, ef, min_score, threads, hits, counts, &bad);
+  if (st == VL_EINVAL) return fail_zero(L, bad);
+  if (st != VL_OK) return vl_lua_fail(L, st);
+  return push_hits(L, hits, counts, q->v.rows, k);
+}
+
+/* h:info() -> n, dim, m, m0, ef_construction, max_level, memory */
+static int h_info(lua_State *L)
+{
+  hud *u = check_hnsw(L, 1);
+  int p[4];
+  vl_hnsw_params(u->h, p);
+  lua_pushnumber(L, (lua_Number)vl_hnsw_size(u->h));
+  lua_pushinteger(L, vl_hnsw_dim(u->h));
+  for (int i = 0; i < 4; i++) lua_pushinteger(L, p[i]);
+  lua_pushnumber(L, (lua_Number)vl_hnsw_memory(u->h));
+  return 7;
+}
+
+/* h:save(path) -> true | nil, msg, code */
+static int h_save(lua_State *L)
+{
+  hud *u = check_hnsw(L, 1);
+  const char *path = luaL_checkstring(L, 2);
+  char err[512];
+  int st = vl_hnsw_save(u->h, path, err, sizeof err);
+  if (st != VL_OK) return fail_msg(L, vl_errcode(st), "%s", err);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static const luaL_Reg hnsw_methods[] = {
+  {"search", h_search}, {"info", h_info}, {"save", h_save}, {NULL, NULL}
+};
+
 /* fn_ptrs() -> {dot = , cosine = }: the addresses of vl_sim_dot_vec and
  * vl_sim_cosine_vec for the FFI fast path (no symbol lookup needed) */
 static int l_fn_ptrs(lua_State *L)
@@ -817,6 +932,8 @@ static const luaL_Reg funcs[] = {
   {"qtop_k", l_qtop_k},
   {"is_qmatrix", l_is_qmatrix},
   {"fn_ptrs", l_fn_ptrs},
+  {"hnsw_build", l_hnsw_build},
+  {"hnsw_load", l_hnsw_load},
   {NULL, NULL}
 };
 
@@ -830,6 +947,7 @@ VL_LUA_EXPORT int luaopen_victor_core_similarity(lua_State *L)
   vl_lua_gc_metatable(L, SCRATCH_MT, l_scratch_gc);
   vl_lua_class(L, MATRIX_MT, "Matrix", matrix_methods, free_store);
   vl_lua_class(L, QMATRIX_MT, "QMatrix", qmatrix_methods, free_qmatrix);
+  vl_lua_class(L, HNSW_MT, "HNSW", hnsw_methods, free_hnsw);
   lua_newtable(L);
   luaL_register(L, NULL, funcs);
   lua_pushinteger(L, VL_SIM_ALIGN);

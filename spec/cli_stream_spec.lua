@@ -205,7 +205,7 @@ describe("the demo job's repo map section", function()
       out)
     local _, err2, st2 = vl({ "examples/rules.lua", "--repo", "/nonexistent/dir" })
     assert.equal(2, st2)
-    assert.truthy(err2:find("victor-lua: cannot open /nonexistent/dir", 1, true), err2)
+    assert.truthy(err2:find("victor-lua: cannot open '/nonexistent/dir'", 1, true), err2)
   end)
 end)
 

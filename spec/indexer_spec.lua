@@ -399,7 +399,8 @@ describe("victor-lua index", function()
       { { "index", ".", "--format", "xml" }, "victor-lua: index: unknown format 'xml' (jsonl, ctags, repomap)\n" },
       { { "index", ".", "--lang", "cobol" }, "victor-lua: index: unknown language 'cobol'\n" },
       { { "index", ".", "--jobs", "x" }, "victor-lua: index: --jobs must be a non-negative integer, got 'x'\n" },
-      { { "index", "/nonexistent/dir" }, "victor-lua: index: cannot open /nonexistent/dir (EIO)\n" },
+      { { "index", "/nonexistent/dir" },
+        "victor-lua: index: cannot open '/nonexistent/dir': No such file or directory (EIO)\n" },
     })
   end)
 end)

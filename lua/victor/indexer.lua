@@ -9,7 +9,7 @@ local args = require "victor.args"
 
 local M = {}
 
-local type, tostring, tonumber, sfmt, floor = type, tostring, tonumber, string.format, math.floor
+local type, tostring, sfmt, floor = type, tostring, string.format, math.floor
 local concat, sort, min = table.concat, table.sort, math.min
 local io_open, os_rename, os_remove = io.open, os.rename, os.remove
 local each_next = next
@@ -171,99 +171,17 @@ local function read_head(path)
   return head
 end
 
--- A stand-in directory listing (until victor.walk is merged): `find` without
--- hidden entries, sorted by byte order.
 local function shell_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 local function is_dir(path)
   local r = os.execute("test -d " .. shell_quote(path))
   return r == 0 or r == true
 end
-local function list_find(root, max_bytes)
-  local files, skipped = {}, {}
-  local p = io.popen("find " .. shell_quote(root) .. " -name '.*' ! -path " .. shell_quote(root)
-    .. " -prune -o -type f -printf '%s %p\\n' 2>/dev/null")
-  if not p then return nil, "cannot list " .. root, "EIO" end
-  for line in p:lines() do
-    local size, path = line:match("^(%d+) (.*)$")
-    if path then
-      size = tonumber(size)
-      if max_bytes > 0 and size > max_bytes then
-        skipped[#skipped + 1] = { path = path, reason = "too large", size = size }
-      else
-        files[#files + 1] = { path = path, size = size }
-      end
-    end
-  end
-  p:close()
-  local function by_path(a, b) return a.path < b.path end
-  sort(files, by_path)
-  sort(skipped, by_path)
-  return files, skipped
-end
 
--- gitignore-style glob -> Lua pattern (for the stand-in listing): ** any path, * and ?
--- within a component; a glob without "/" matches the base name at any depth.
-local function glob_pattern(g)
-  local anchored = g:find("/", 1, true) ~= nil
-  g = g:gsub("^/", "")
-  local p = g:gsub("[%^%$%(%)%%%.%[%]%+%-]", "%%%0")
-  p = p:gsub("%*%*/", "\1"):gsub("%*%*", "\2"):gsub("%*", "[^/]*"):gsub("%?", "[^/]")
-  p = p:gsub("\1", ".-"):gsub("\2", ".*")
-  if anchored then return "^" .. p .. "$" end
-  return "^" .. p .. "$", true
-end
-
-local function glob_match(globs, rel)
-  for _, g0 in ipairs(globs) do
-    local g = g0
-    if g:sub(-1) == "/" then
-      -- a directory: any directory prefix of rel matching the rest
-      g = g:sub(1, -2)
-      local pat, base = glob_pattern(g)
-      local prefix = ""
-      for comp in rel:gmatch("([^/]+)/") do
-        prefix = prefix == "" and comp or (prefix .. "/" .. comp)
-        if prefix:match(pat) or (base and comp:match(pat)) then return true end
-      end
-      g = nil
-    end
-    if g then
-      local pat, base = glob_pattern(g)
-      if rel:match(pat) or (base and rel:match("([^/]*)$"):match(pat)) then return true end
-      -- "dir/**"-style globs also match what is under a matching directory
-      if base == nil and rel:match((pat:gsub("%$$", "/.*$"))) then return true end
-    end
-  end
-  return false
-end
+local walk = require "victor.walk"
 
 local function list_files(roots, opts, max_bytes)
-  local ok, walk = pcall(require, "victor.walk")
-  if ok and type(walk) == "table" and walk.files then
-    return walk.files(roots, { max_file_bytes = max_bytes, include = opts.include,
-      exclude = opts.exclude, gitignore = opts.gitignore })
-  end
-  local files, skipped = {}, {}
-  for _, r in ipairs(roots) do
-    local f = io_open(r, "rb")
-    if f then f:close() end
-    if not f then return nil, "cannot open " .. r, "EIO" end
-    if is_dir(r) then
-      local a, b, code = list_find(r, max_bytes)
-      if not a then return nil, b, code end
-      for _, x in ipairs(a) do
-        local rel = x.path:sub(#r + 2)
-        local keep = not opts.include or glob_match(opts.include, rel)
-        if keep and not (opts.exclude and glob_match(opts.exclude, rel)) then
-          files[#files + 1] = x
-        end
-      end
-      for _, x in ipairs(b) do skipped[#skipped + 1] = x end
-    else
-      files[#files + 1] = { path = r }
-    end
-  end
-  return files, skipped
+  return walk.files(roots, { max_file_bytes = max_bytes, include = opts.include, exclude = opts.exclude,
+    gitignore = opts.gitignore, jobs = opts.jobs })
 end
 
 -- ---- the index ----------------------------------------------------------------
@@ -301,8 +219,8 @@ local KINDS = {
 }
 
 --- Index a tree (or a list of files) in parallel, incrementally.
---- roots: a path or an array of paths (directories are walked: victor.walk when
---- available, honouring .gitignore and include/exclude globs). opts: jobs (threads,
+--- roots: a path or an array of paths (directories are walked with victor.walk:
+--- .gitignore honoured, hidden files left out, include/exclude globs). opts: jobs (threads,
 --- 0/nil: all cores; output never depends on it), max_file_bytes (1 MiB; larger files
 --- are skipped "too large"), timeout_ms (per parse, 2000: "timeout"), max_symbols
 --- (per file), lang (only files of this language), include / exclude (globs),

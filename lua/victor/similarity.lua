@@ -299,6 +299,120 @@ function M.is_qmatrix(x)
   return impl.is_qmatrix(x)
 end
 
+-- ---- approximate search: HNSW ---------------------------------------------------------
+
+M.DEFAULT_HNSW_M = 16
+M.DEFAULT_EF_CONSTRUCTION = 200
+M.DEFAULT_EF = 64
+
+local HNSW_OPTS = { m = "count", ef_construction = "count", seed = "count" }
+local QUERY_OPTS = { ef = "count", min_score = "number", threads = "count" }
+
+---@class victor.similarity.HNSW
+local HNSW = {}
+HNSW.__index = HNSW
+M.HNSW = HNSW
+
+local function no_ann()
+  return nil, "approximate search needs the native backend", "ENOTSUP"
+end
+
+--- An HNSW index over the rows of m (a Matrix or a table of rows) for approximate
+--- top-k by cosine (core/hnsw.h has the design). opts: m (links per node, 2..256,
+--- default 16), ef_construction (build beam width, default 200), seed (level draws,
+--- default 0). The index keeps its own normalised copy of the rows; row i of m is
+--- node i. nil, msg, code for a zero row ("EZERO"); "ENOTSUP" in the fallback.
+---@return victor.similarity.HNSW|nil
+---@return string? msg
+---@return string? code
+function M.hnsw(m, opts)
+  opts = check_opts(opts, HNSW_OPTS, 2, "hnsw")
+  if opts.m and (opts.m < 2 or opts.m > 256) then argerror(2, "hnsw", "m must be from 2 to 256") end
+  local efc = opts.ef_construction
+  if efc and (efc < 1 or efc > 65536) then argerror(2, "hnsw", "ef_construction must be from 1 to 65536") end
+  if not impl.hnsw_build then
+    if not (impl.is_matrix(m) or type(m) == "table") then
+      argerror(1, "hnsw", "Matrix or table expected, got " .. typename(m))
+    end
+    return no_ann()
+  end
+  local x, msg, code = as_matrix(m, 1, "hnsw")
+  if not x then return nil, msg, code end
+  local h
+  h, msg, code = impl.hnsw_build(x, opts.m or M.DEFAULT_HNSW_M, efc or M.DEFAULT_EF_CONSTRUCTION, opts.seed or 0)
+  if not h then return nil, msg, code end
+  return setmetatable({ _h = h }, HNSW)
+end
+
+--- An index saved by HNSW:save; nil, msg, code ("EIO", or "EPARSE" for a file that
+--- is not a valid index: bad magic, version, byte order, sizes, links or checksum).
+---@param path string
+---@return victor.similarity.HNSW|nil
+---@return string? msg
+---@return string? code
+function M.load_hnsw(path)
+  if type(path) ~= "string" then argerror(1, "load_hnsw", "string expected, got " .. typename(path)) end
+  if not impl.hnsw_load then return no_ann() end
+  local h, msg, code = impl.hnsw_load(path)
+  if not h then return nil, msg, code end
+  return setmetatable({ _h = h }, HNSW)
+end
+
+local function check_hnsw(self, fname)
+  if getmetatable(self) ~= HNSW then argerror(1, fname, "HNSW expected, got " .. typename(self)) end
+  return self._h
+end
+
+local function search(self, queries, k, opts, fname, conv)
+  local h = check_hnsw(self, fname)
+  k = check_k(k, fname)
+  opts = check_opts(opts, QUERY_OPTS, 4, fname)
+  if opts.ef and (opts.ef < 1 or opts.ef > 65536) then argerror(4, fname, "ef must be from 1 to 65536") end
+  local q, msg, code = conv(queries, 2, fname)
+  if not q then return nil, msg, code end
+  return h:search(q, k, opts.ef or M.DEFAULT_EF, opts.min_score, opts.threads or 0)
+end
+
+--- The approximate k best rows for query (a table or a 1-row Matrix): indices
+--- (1-based) and scores, best first (ties by index). opts: ef (beam width, raised to
+--- k; default 64: higher is slower and more exact), min_score, threads.
+---@return integer[]|nil indices
+---@return number[]|string scores_or_msg
+---@return string? code
+function HNSW:query(query, k, opts)
+  local r, msg, code = search(self, query, k, opts, "query", as_vector)
+  if not r then return nil, msg, code end
+  return r[1][1], r[1][2]
+end
+
+--- query for every row of queries, in parallel (opts.threads): a list of
+--- { indices, scores }; the result does not depend on the thread count.
+function HNSW:batch_query(queries, k, opts)
+  local r, msg, code = search(self, queries, k, opts, "batch_query", as_matrix)
+  if not r then return nil, msg, code end
+  for i = 1, #r do r[i] = { indices = r[i][1], scores = r[i][2] } end
+  return r
+end
+
+--- { size, dim, m, m0, ef_construction, max_level, memory (bytes) }.
+function HNSW:info()
+  local n, dim, m, m0, efc, maxl, mem = check_hnsw(self, "info"):info()
+  return { size = n, dim = dim, m = m, m0 = m0, ef_construction = efc, max_level = maxl, memory = mem }
+end
+
+--- Write the index to path (a versioned, checksummed file; see core/hnsw.h):
+--- true or nil, msg, "EIO".
+function HNSW:save(path)
+  local h = check_hnsw(self, "save")
+  if type(path) ~= "string" then argerror(2, "save", "string expected, got " .. typename(path)) end
+  return h:save(path)
+end
+
+--- Free the index now (idempotent; later calls raise "HNSW is closed").
+function HNSW:close()
+  check_hnsw(self, "close"):close()
+end
+
 -- ---- model-free embeddings ---------------------------------------------------------
 
 M.HASH_DIM = 512

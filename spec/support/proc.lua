@@ -37,12 +37,17 @@ function M.run(cmd, input)
   return slurp(out), slurp(err), type(ok) == "number" and ok / 256 or code
 end
 
+--- Write content to path (created or truncated).
+function M.write_file(path, content)
+  local f = assert(io.open(path, "wb"))
+  f:write(content)
+  f:close()
+end
+
 --- Write content to a new temporary file; returns its path.
 function M.tmpfile(content)
   local p = os.tmpname()
-  local f = assert(io.open(p, "wb"))
-  f:write(content)
-  f:close()
+  M.write_file(p, content)
   return p
 end
 
