@@ -147,8 +147,9 @@ static int check_lang(lua_State *L, int i)
   return lang;
 }
 
-/* extract(source, lang, max_bytes, timeout_ms, max_symbols) -> symbols, info */
-static int l_extract(lua_State *L)
+/* extract(source, lang, max_bytes, timeout_ms, max_symbols) -> symbols, info;
+ * count(...) -> the number of symbols (no tables: the benchmark's parse+query floor) */
+static int extract(lua_State *L, int tables)
 {
   size_t len;
   const char *src = luaL_checklstring(L, 1, &len);
@@ -164,6 +165,10 @@ static int l_extract(lua_State *L)
   if (!x->w) return vl_lua_fail(L, VL_ENOMEM);
   st = vl_indexer_extract(ix, x->w, lang, src, len, &lim, &x->f);
   if (st != VL_OK) return vl_lua_fail(L, st);
+  if (!tables) {
+    lua_pushinteger(L, (lua_Integer)x->f.nsym);
+    return 1;
+  }
   push_symbols(L, &x->f);
   lua_createtable(L, 0, 4);
   lua_pushboolean(L, x->f.has_error);
@@ -175,6 +180,16 @@ static int l_extract(lua_State *L)
     lua_setfield(L, -2, "skipped");
   }
   return 2;
+}
+
+static int l_extract(lua_State *L)
+{
+  return extract(L, 1);
+}
+
+static int l_count(lua_State *L)
+{
+  return extract(L, 0);
 }
 
 static indexud *check_index(lua_State *L, int nargs)
@@ -378,6 +393,7 @@ static const luaL_Reg index_methods[] = {
 
 static const luaL_Reg funcs[] = {
   {"extract", l_extract},
+  {"count", l_count},
   {"new_index", l_new_index},
   {"load", l_load},
   {"languages", l_languages},
