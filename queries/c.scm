@@ -25,3 +25,12 @@
 (type_identifier) @name @reference.type
 (declaration declarator: (function_declarator declarator: (identifier) @name)) @definition.function
 (declaration declarator: (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))) @definition.function
+; declarators nested two and three deep (pointers to pointers, arrays of pointers, ...)
+(type_definition declarator: (_ declarator: (_ declarator: (type_identifier) @name))) @definition.type
+(type_definition declarator: (_ declarator: (_ declarator: (_ declarator: (type_identifier) @name)))) @definition.type
+(type_definition declarator: (array_declarator declarator: (type_identifier) @name)) @definition.type
+(type_definition declarator: (function_declarator declarator: (type_identifier) @name)) @definition.type
+(field_declaration declarator: (_ declarator: (_ declarator: (field_identifier) @name))) @definition.field
+(field_declaration declarator: (_ declarator: (_ declarator: (_ declarator: (field_identifier) @name)))) @definition.field
+(field_declaration declarator: (function_declarator declarator: (parenthesized_declarator (_ declarator: (field_identifier) @name)))) @definition.field
+(translation_unit (declaration declarator: (_ declarator: (_ declarator: (identifier) @name))) @definition.variable)
