@@ -7,3 +7,11 @@
 (class_definition body: (block (expression_statement (assignment left: (identifier) @name) @definition.field)))
 (class_definition superclasses: (argument_list (identifier) @name) @reference.type)
 (type (identifier) @name) @reference.type
+; module-level names bound inside if/else/try blocks, chained assignments, lambdas
+(module (if_statement consequence: (block (expression_statement (assignment left: (identifier) @name) @definition.variable))))
+(module (if_statement alternative: (else_clause body: (block (expression_statement (assignment left: (identifier) @name) @definition.variable)))))
+(module (if_statement alternative: (elif_clause consequence: (block (expression_statement (assignment left: (identifier) @name) @definition.variable)))))
+(module (try_statement body: (block (expression_statement (assignment left: (identifier) @name) @definition.variable))))
+(module (try_statement (except_clause (block (expression_statement (assignment left: (identifier) @name) @definition.variable)))))
+(module (expression_statement (assignment right: (assignment left: (identifier) @name) @definition.variable)))
+(assignment left: (identifier) @name right: (lambda)) @definition.function
