@@ -369,6 +369,79 @@ static int l_index_symbols(lua_State *L)
   return 1;
 }
 
+/* JSON string of s[0..n) into b (control characters, quote and backslash escaped;
+ * other bytes as they are) */
+static void json_str(luaL_Buffer *b, const char *s, size_t n)
+{
+  static const char hex[] = "0123456789abcdef";
+  size_t i, run = 0;
+  luaL_addchar(b, '"');
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    if (i > run) luaL_addlstring(b, s + run, i - run);
+    run = i + 1;
+    luaL_addchar(b, '\\');
+    switch (c) {
+    case '"': luaL_addchar(b, '"'); break;
+    case '\\': luaL_addchar(b, '\\'); break;
+    case '\n': luaL_addchar(b, 'n'); break;
+    case '\t': luaL_addchar(b, 't'); break;
+    case '\r': luaL_addchar(b, 'r'); break;
+    default:
+      luaL_addlstring(b, "u00", 3);
+      luaL_addchar(b, hex[c >> 4]);
+      luaL_addchar(b, hex[c & 15]);
+    }
+  }
+  if (n > run) luaL_addlstring(b, s + run, n - run);
+  luaL_addchar(b, '"');
+}
+
+static void add_uint(luaL_Buffer *b, const char *key, unsigned long v)
+{
+  char num[32];
+  int k = snprintf(num, sizeof num, "%lu", v);
+  luaL_addstring(b, key);
+  luaL_addlstring(b, num, (size_t)k);
+}
+
+/* idx:jsonl(i) -> the JSON lines of file i's symbols (the format of
+ * victor.indexer.write_jsonl; "" for a file without symbols) */
+static int l_index_jsonl(lua_State *L)
+{
+  indexud *u = check_index(L, 2);
+  const vl_ix_file *f = check_file(L, u);
+  luaL_Buffer b;
+  uint32_t i;
+  luaL_buffinit(L, &b);
+  for (i = 0; i < f->nsym && f->lang < VL_IX_NLANG; i++) {
+    const vl_ix_symbol *s = &f->sym[i];
+    luaL_addstring(&b, "{\"path\":");
+    json_str(&b, f->path, f->path_len);
+    luaL_addstring(&b, ",\"language\":\"");
+    luaL_addstring(&b, vl_indexer_lang_name(f->lang));
+    luaL_addstring(&b, "\",\"kind\":\"");
+    luaL_addstring(&b, vl_indexer_kind_name(s->kind));
+    luaL_addstring(&b, "\",\"name\":");
+    json_str(&b, f->str + s->name, s->name_len);
+    add_uint(&b, ",\"line\":", s->line);
+    add_uint(&b, ",\"column\":", s->col);
+    add_uint(&b, ",\"end_line\":", s->end_line);
+    add_uint(&b, ",\"start_byte\":", s->start_byte);
+    add_uint(&b, ",\"end_byte\":", s->end_byte);
+    luaL_addstring(&b, ",\"scope\":");
+    json_str(&b, f->str + s->scope, s->scope_len);
+    if (s->kind < VL_IX_REF_FIRST) {
+      luaL_addstring(&b, ",\"signature\":");
+      json_str(&b, f->str + s->sig, s->sig_len);
+    }
+    luaL_addstring(&b, "}\n");
+  }
+  luaL_pushresult(&b);
+  return 1;
+}
+
 /* idx:serialize() -> bytes */
 static int l_index_serialize(lua_State *L)
 {
@@ -387,6 +460,7 @@ static const luaL_Reg index_methods[] = {
   {"count", l_index_count},
   {"file", l_index_file},
   {"symbols", l_index_symbols},
+  {"jsonl", l_index_jsonl},
   {"serialize", l_index_serialize},
   {NULL, NULL}
 };

@@ -324,6 +324,17 @@ describe("victor.indexer.index_codebase", function()
 end)
 
 describe("victor.indexer outputs", function()
+  it("writes JSON lines with a fixed key order and escaped strings", function()
+    local dir = tmpdir()
+    write(dir .. "/e.py", 'def f(x="a\\\\b\\"c\\t", y="\195\169/\1"):\n    pass\n')
+    local res = assert(indexer.index_codebase(dir, { index = false }))
+    local out = collect(indexer.write_jsonl, res)
+    rmrf(dir)
+    assert.equal('{"path":"' .. dir .. '/e.py","language":"python","kind":"function","name":"f","line":1,'
+      .. '"column":5,"end_line":2,"start_byte":0,"end_byte":40,"scope":"",'
+      .. '"signature":"def f(x=\\"a\\\\\\\\b\\\\\\"c\\\\t\\", y=\\"\195\169/\\u0001\\"):"}\n', out)
+  end)
+
   it("writes a sorted ctags file with escaped patterns and extension fields", function()
     local dir = tmpdir()
     write(dir .. "/p.py", "def zed(a):\n    return a\n\nclass Box:\n    def put(self, x='/\\\\'):  # $\n"

@@ -374,21 +374,7 @@ function M.write_jsonl(res, write)
     if f.skipped then
       write('{"path":' .. jstr(f.path) .. ',"skipped":' .. jstr(f.skipped) .. "}\n")
     elseif f.symbols > 0 then
-      local syms = res.index:symbols(i)
-      local head = '{"path":' .. jstr(f.path) .. ',"language":"' .. f.language .. '","kind":"'
-      local buf = {}
-      for k = 1, #syms do
-        local s = syms[k]
-        buf[#buf + 1] = head .. s.kind .. '","name":' .. jstr(s.name) .. ',"line":' .. s.line
-          .. ',"column":' .. s.column .. ',"end_line":' .. s.end_line .. ',"start_byte":' .. s.start_byte
-          .. ',"end_byte":' .. s.end_byte .. ',"scope":' .. jstr(s.scope)
-          .. (s.signature and (',"signature":' .. jstr(s.signature)) or "") .. "}\n"
-        if #buf >= 512 then
-          write(concat(buf))
-          buf = {}
-        end
-      end
-      write(concat(buf))
+      write(res.index:jsonl(i))
     end
   end
   for _, x in ipairs(res.skipped) do
