@@ -612,6 +612,10 @@ static int finish(build *b, int lang, const char *src, size_t len, const vl_ix_l
     }
     if (r->kind == VL_IX_FUNCTION && sp > 0 && is_classlike(b->r[stack[sp - 1]].kind))
       r->kind = VL_IX_METHOD;
+    /* a variable inside a function body is a local: not a definition of the file */
+    if (r->kind == VL_IX_VARIABLE && sp > 0 &&
+        (b->r[stack[sp - 1]].kind == VL_IX_FUNCTION || b->r[stack[sp - 1]].kind == VL_IX_METHOD))
+      continue;
     if (!r->scope_only) {
       if (lim->max_symbols && nout >= lim->max_symbols) {
         out->truncated = 1;

@@ -20,7 +20,8 @@
  * #select-adjacent!) only affect @doc and are ignored. Two symbols on the same name
  * range are one: a definition beats a reference, then the more specific kind wins
  * (struct/enum/interface > function/method/class/module/macro > type/constant >
- * variable/field), then the earlier pattern. Scope: symbols are sorted by (start asc,
+ * variable/field), then the earlier pattern. Variables inside a function or method are locals
+ * and are dropped. Scope: symbols are sorted by (start asc,
  * end desc) and a stack of open container definitions gives "Outer.Inner"; a function
  * directly inside a class-like container is a method. Signature: the first line of the
  * definition node, trimmed, at most VL_IX_SIG_MAX bytes (cut on a UTF-8 boundary).

@@ -12,7 +12,7 @@
 (alias_declaration name: (type_identifier) @name) @definition.type
 (preproc_def name: (identifier) @name) @definition.macro
 (preproc_function_def name: (identifier) @name) @definition.macro
-(translation_unit (declaration declarator: (init_declarator declarator: (identifier) @name)) @definition.variable)
+(declaration declarator: (init_declarator declarator: (identifier) @name)) @definition.variable
 (field_declaration declarator: (field_identifier) @name) @definition.field
 (call_expression function: (identifier) @name) @reference.call
 (call_expression function: (field_expression field: (field_identifier) @name)) @reference.call
