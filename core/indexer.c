@@ -542,9 +542,8 @@ typedef struct deadline {
   bool expired;
 } deadline;
 
-static bool on_progress(TSParseState *st)
+static bool past(deadline *d)
 {
-  deadline *d = (deadline *)st->payload;
   struct timespec now;
   /* tree-sitter calls this every 100 parse operations: check the clock each time (vDSO) */
   clock_gettime(CLOCK_MONOTONIC, &now);
@@ -553,6 +552,16 @@ static bool on_progress(TSParseState *st)
     return true;
   }
   return false;
+}
+
+static bool on_progress(TSParseState *st)
+{
+  return past((deadline *)st->payload);
+}
+
+static bool on_query_progress(TSQueryCursorState *st)
+{
+  return past((deadline *)st->payload);
 }
 
 static void utf8_cut(const char *s, size_t *n)
@@ -711,6 +720,7 @@ int vl_indexer_extract(const vl_indexer *ix, vl_ix_worker *w, int lang, const ch
   build b;
   deadline d;
   TSParseOptions po;
+  TSQueryCursorOptions qo;
   TSInput in;
   strbuf sb;
   int st = VL_OK;
@@ -755,7 +765,10 @@ int vl_indexer_extract(const vl_indexer *ix, vl_ix_worker *w, int lang, const ch
   }
   out->has_error = ts_node_has_error(ts_tree_root_node(tree));
   memset(&b, 0, sizeof b);
-  ts_query_cursor_exec(w->cursor, lq->q, ts_tree_root_node(tree));
+  /* the query shares the parse's deadline: a cancelled query ends next_match early */
+  qo.payload = &d;
+  qo.progress_callback = lim->timeout_us ? on_query_progress : NULL;
+  ts_query_cursor_exec_with_options(w->cursor, lq->q, ts_tree_root_node(tree), &qo);
   while (ts_query_cursor_next_match(w->cursor, &m)) {
     uint32_t c;
     int have_name = 0, have_node = 0;
@@ -805,6 +818,14 @@ int vl_indexer_extract(const vl_indexer *ix, vl_ix_worker *w, int lang, const ch
     if (push_raw(&b, &r) != VL_OK) { st = VL_ENOMEM; break; }
   }
   ts_tree_delete(tree);
+  if (st == VL_OK && d.expired) {
+    free(b.r);
+    free(b.str);
+    vl_ix_file_clear(out);
+    out->lang = (uint8_t)lang;
+    out->skip = VL_IX_SKIP_TIMEOUT;
+    return VL_OK;
+  }
   if (st == VL_OK) st = finish(&b, lang, src, len, lim, out);
   free(b.r);
   free(b.str);

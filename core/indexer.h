@@ -29,8 +29,8 @@
  * end byte desc, kind): deterministic for a given input.
  *
  * Limits. Inputs over max_bytes are skipped (VL_IX_SKIP_TOO_LARGE) before parsing; a
- * parse that runs longer than timeout_us is cancelled from the 0.25 progress callback
- * (VL_IX_SKIP_TIMEOUT); max_symbols caps one file's symbols (the rest are dropped and
+ * parse (then query) that runs longer than timeout_us in all is cancelled from the 0.25
+ * progress callbacks (VL_IX_SKIP_TIMEOUT); max_symbols caps one file's symbols (the rest are dropped and
  * the file is flagged truncated). Memory per file is O(tree) during the parse.
  *
  * Files and the index. vl_ix_index holds one vl_ix_file per path, in the order added.
