@@ -435,3 +435,16 @@ describe("victor.indexer include/exclude globs", function()
     assert.equal("web/api.ts", names({ include = { "web/*.ts" } }))
   end)
 end)
+
+describe("the tree-sitter symbols", function()
+  it("stay inside the binary and the C module (only luaopen_* and the Lua API are exported)", function()
+    for _, f in ipairs({ proc.bin, proc.build .. "/lib/victor.so" }) do
+      local out, _, st = proc.run("nm -D --defined-only " .. proc.q(f))
+      assert.equal(0, st)
+      assert.truthy(out:find("luaopen_victor_core_indexer", 1, true), f)
+      assert.is_nil(out:find(" T ts_", 1, true), f)
+      assert.is_nil(out:find(" T tree_sitter_", 1, true), f)
+      assert.is_nil(out:find(" T vl_", 1, true), f)
+    end
+  end)
+end)
