@@ -792,6 +792,7 @@ int vl_indexer_extract(const vl_indexer *ix, vl_ix_worker *w, int lang, const ch
       case ROLE_SCOPE:
         node = m.captures[c].node;
         r.scope_only = 1;
+        r.kind = VL_IX_MODULE; /* a named container, neither class-like nor a function */
         have_node = 1;
         break;
       default:

@@ -20,3 +20,5 @@
 (preproc_include path: (_) @name) @reference.import
 (type_identifier) @name @reference.type
 (declaration declarator: (function_declarator declarator: (identifier) @name)) @definition.function
+; `Type::method` defined outside its class: Type is a scope of the method
+(function_definition declarator: (function_declarator declarator: (qualified_identifier scope: (namespace_identifier) @name))) @scope

@@ -92,14 +92,14 @@ describe("victor.indexer.extract_symbols", function()
       "variable counter 8:12", "function helper 10:12", "function make 12:6" } },
     { "sample.cpp", "cpp", {
       "module geo 2:11", "class Shape 3:7 geo", "method area 5:18 geo.Shape", "field sides 6:7 geo.Shape",
-      "struct Point 8:8 geo", "field x 8:23 geo.Point", "field y 8:26 geo.Point", "method area 9:15 geo",
+      "struct Point 8:8 geo", "field x 8:23 geo.Point", "field y 8:26 geo.Point", "method area 9:15 geo.Shape",
       "function compute 11:15" } },
     { "Sample.java", "java", {
       "class Sample 5:14", "field count 6:17 Sample", "method Sample 7:12 Sample", "method twice 8:16 Sample",
       "method helper 9:16 Sample", "interface Greeter 12:11", "method greet 12:28 Greeter", "enum Level 14:6",
       "constant LOW 14:14 Level", "constant HIGH 14:19 Level" } },
     { "sample.lua", "lua", {
-      "variable json 1:7", "variable M 2:7", "constant LIMIT 3:7", "function encode 5:12", "method method 9:12",
+      "variable json 1:7", "variable M 2:7", "constant LIMIT 3:7", "function encode 5:12 M", "method method 9:12 M",
       "function helper 13:16" } },
     { "sample.rb", "ruby", {
       "constant MAX 3:1", "module Shapes 5:8", "class Circle 6:9 Shapes", "method area 7:9 Shapes.Circle",
