@@ -879,8 +879,38 @@ static int file_cmp_path(const void *key, const void *elt)
 /* prev is in the order it was added; look up by a sorted index of pointers */
 typedef struct lookup {
   const vl_ix_file **by_path;
+  const vl_ix_file **by_hash; /* (hash, size, lang, path) order: renamed or copied files */
   size_t n;
 } lookup;
+
+static int cmp_filehash(const void *a, const void *b)
+{
+  const vl_ix_file *x = *(const vl_ix_file *const *)a, *y = *(const vl_ix_file *const *)b;
+  if (x->hash != y->hash) return x->hash < y->hash ? -1 : 1;
+  if (x->size != y->size) return x->size < y->size ? -1 : 1;
+  if (x->lang != y->lang) return x->lang < y->lang ? -1 : 1;
+  return strcmp(x->path, y->path);
+}
+
+/* the first previous file with this content and language that was indexed (not skipped) */
+static const vl_ix_file *lookup_content(const lookup *lk, uint64_t hash, uint64_t size, uint8_t lang)
+{
+  size_t lo = 0, hi = lk->n;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    const vl_ix_file *f = lk->by_hash[mid];
+    int c = f->hash != hash ? (f->hash < hash ? -1 : 1)
+          : f->size != size ? (f->size < size ? -1 : 1)
+          : f->lang != lang ? (f->lang < lang ? -1 : 1) : 0;
+    if (c < 0) lo = mid + 1; else hi = mid;
+  }
+  for (; lo < lk->n; lo++) {
+    const vl_ix_file *f = lk->by_hash[lo];
+    if (f->hash != hash || f->size != size || f->lang != lang) break;
+    if (f->skip == VL_IX_SKIP_NONE) return f;
+  }
+  return NULL;
+}
 
 static int cmp_fileptr(const void *a, const void *b)
 {
@@ -945,8 +975,11 @@ static void load_one(vl_ix_file *f, const lookup *lk, const vl_ix_limits *lim, c
     return;
   }
   old = lk ? lookup_find(lk, f->path) : NULL;
-  if (old && old->hash == f->hash && old->size == f->size && old->lang == f->lang &&
-      old->skip != VL_IX_SKIP_NOMEM && old->skip != VL_IX_SKIP_UNREADABLE) {
+  if (old && !(old->hash == f->hash && old->size == f->size && old->lang == f->lang)) old = NULL;
+  /* a renamed or copied file: the same content under another path (symbols do not hold
+   * the path, so they carry over as they are) */
+  if (!old && lk && lk->by_hash) old = lookup_content(lk, f->hash, f->size, f->lang);
+  if (old && old->skip != VL_IX_SKIP_NOMEM && old->skip != VL_IX_SKIP_UNREADABLE) {
     if (copy_file_syms(f, old) != VL_OK) {
       vl_ix_file_clear(f);
       f->skip = VL_IX_SKIP_NOMEM;
@@ -1009,10 +1042,15 @@ int vl_indexer_add(vl_indexer *ix, vl_ix_index *idx, size_t n, const char *const
   if (prev && prev->n) {
     lk.n = prev->n;
     lk.by_path = (const vl_ix_file **)malloc(prev->n * sizeof *lk.by_path);
+    lk.by_hash = (const vl_ix_file **)malloc(prev->n * sizeof *lk.by_hash);
     if (lk.by_path) {
       for (i = 0; i < prev->n; i++) lk.by_path[i] = &prev->files[i];
       qsort(lk.by_path, lk.n, sizeof *lk.by_path, cmp_fileptr);
       lkp = &lk;
+    }
+    if (lk.by_hash) {
+      for (i = 0; i < prev->n; i++) lk.by_hash[i] = &prev->files[i];
+      qsort(lk.by_hash, lk.n, sizeof *lk.by_hash, cmp_filehash);
     }
   }
 #ifdef _OPENMP
@@ -1027,7 +1065,10 @@ int vl_indexer_add(vl_indexer *ix, vl_ix_index *idx, size_t n, const char *const
     for (k = 0; k < (long)n; k++)
       load_one(&idx->files[base + (size_t)k], lkp, lim, &bufs[k], &lens[k]);
   }
-  if (lkp) free(lk.by_path);
+  if (prev && prev->n) {
+    free(lk.by_path);
+    free(lk.by_hash);
+  }
   /* compile only the queries of languages that have something to parse */
   for (i = 0; i < n; i++)
     if (bufs[i]) mask |= 1u << idx->files[base + i].lang;

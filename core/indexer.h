@@ -37,8 +37,9 @@
  * vl_indexer_add reads, hashes (XXH3-64 of the content) and extracts a batch of files in
  * parallel (OpenMP, `jobs` threads; results land in their input slots, so output does
  * not depend on the thread count). With a previous index, a file whose path, language
- * and hash are unchanged is copied, not parsed. The on-disk format: a 48-byte header
- * (magic "VLIDX\r\n\032", format version, query fingerprint, file count, payload size,
+ * and hash are unchanged is copied, not parsed; so is a file whose content and language
+ * match a previous file under another path (a rename or a copy). The on-disk format: a
+ * 48-byte header (magic "VLIDX\r\n\032", format version, query fingerprint, file count, payload size,
  * XXH3-64 of the payload) and the payload (per file: path, language, flags, hash, size,
  * symbols, string arena). Loading checks everything (magic, version, fingerprint,
  * sizes, checksum, every offset) and returns VL_EPARSE (corrupt/truncated) or VL_ETYPE

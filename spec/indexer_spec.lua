@@ -246,11 +246,28 @@ describe("victor.indexer.index_codebase", function()
       end
     end
     assert.is_true(found)
-    -- rename
+    -- rename: same content under another path, reused, not parsed
     assert(os.rename(dir .. "/sample.rb", dir .. "/renamed.rb"))
     res = index({ warn = warn })
-    assert.equal(1, res.stats.parsed)
+    assert.equal(0, res.stats.parsed)
+    assert.equal(13, res.stats.reused)
     assert.equal(13, res.stats.files)
+    local names = {}
+    for i, f in ipairs(res.files) do
+      if f.path:find("renamed%.rb$") then
+        for _, s in ipairs(indexer.file_symbols(res, i)) do
+          if not s.ref then names[#names + 1] = s.name end
+          assert.equal(f.path, s.path)
+        end
+      end
+      assert.is_nil(f.path:find("sample%.rb$"))
+    end
+    assert.equal("MAX Shapes Circle area unit compute", table.concat(names, " "))
+    -- a renamed file that is also edited is parsed
+    assert(os.rename(dir .. "/renamed.rb", dir .. "/again.rb"))
+    write(dir .. "/again.rb", read(dir .. "/again.rb") .. "\ndef extra; end\n")
+    res = index({ warn = warn })
+    assert.equal(1, res.stats.parsed)
     -- deletion
     os.remove(dir .. "/sample.lua")
     res = index({ warn = warn })
