@@ -48,6 +48,10 @@ local function exists(p)
   return r == 0 or r == true
 end
 
+local HAVE_CTAGS = (function()
+  local r = os.execute("ctags --version 2>/dev/null | grep -q Universal")
+  return r == 0 or r == true
+end)()
 local pyenv = "/root/.pyenv/versions/3.11.7/lib/python3.11"
 local PY = os.getenv("VL_IX_PY") or (exists(pyenv) and pyenv or "/usr/lib/python3.11")
 local CDIR = os.getenv("VL_IX_C") or "/usr/include"
@@ -182,9 +186,13 @@ local function tree(name, dir, findexpr, lang, ctags_lang, runs)
     local res = assert(indexer.index_codebase({}, { files = files, lang = lang, jobs = jobs, index = false }))
     return res
   end
-  -- ctags first, while this process is small
-  local tc = time_it(runs, function() return (ctags_defs(listfile, ctags_lang)) end)
-  local _, defs = ctags_defs(listfile, ctags_lang)
+  -- ctags first, while this process is small (universal-ctags is a Debian package; without
+  -- it the ctags rows and the agreement are left out)
+  local tc, defs = 0 / 0, {}
+  if HAVE_CTAGS then
+    tc = time_it(runs, function() return (ctags_defs(listfile, ctags_lang)) end)
+    defs = select(2, ctags_defs(listfile, ctags_lang))
+  end
   local warmres = cold(2) -- page cache
   local bytes, nfiles, nsym = warmres.stats.bytes, warmres.stats.files, warmres.stats.symbols
   indexer.close(warmres)
@@ -266,9 +274,12 @@ end
 out("")
 for _, r in ipairs(results) do
   check(r.t1 / r.t2 >= 1.8, sfmt("%s: 2 jobs %.2fx one job (target >= 1.8x)", r.name, r.t1 / r.t2))
-  check(r.tw < r.tc, sfmt("%s: warm re-index %.3f s faster than ctags' full run %.3f s", r.name, r.tw, r.tc))
-  check(r.agree >= 0.95, sfmt("%s: %.1f%% of ctags' definitions (target >= 95%%)", r.name, r.agree * 100))
+  if HAVE_CTAGS then
+    check(r.tw < r.tc, sfmt("%s: warm re-index %.3f s faster than ctags' full run %.3f s", r.name, r.tw, r.tc))
+    check(r.agree >= 0.95, sfmt("%s: %.1f%% of ctags' definitions (target >= 95%%)", r.name, r.agree * 100))
+  end
 end
+if not HAVE_CTAGS then out("universal-ctags not found (apt-get install universal-ctags): its rows are NaN") end
 if py then check(py.tw <= 0.5, sfmt("python stdlib: warm re-index %.3f s (target <= 0.5 s)", py.tw)) end
 for _, c in ipairs(checks) do out(c) end
 local _ = cc
