@@ -17,6 +17,9 @@ local argerror, check_string, check_opts = args.argerror, args.check_string, arg
 
 local core, core_why = native.load("indexer")
 
+--- "native", or "none" without the C kernels (there is no pure-Lua fallback).
+M.backend = core and "native" or "none"
+
 M.DEFAULT_MAX_FILE_BYTES = 1024 * 1024
 M.DEFAULT_TIMEOUT_MS = 2000
 M.DEFAULT_MAX_SYMBOLS = 200000
