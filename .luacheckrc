@@ -1,6 +1,6 @@
 -- luacheck configuration (make lint)
 std = "luajit"
 max_line_length = 120
-exclude_files = { "spec/data/rules/syntax.lua", "spec/fuzz/corpus/**", "spec/fuzz/regress/**", "build/**" }
+exclude_files = { "spec/data/rules/syntax.lua", "spec/data/indexer/**", "spec/fuzz/corpus/**", "spec/fuzz/regress/**", "build/**" }
 files["spec/**/*_spec.lua"] = { std = "+busted" }
 files["spec/support/ci_output.lua"] = { std = "+busted" }

@@ -30,7 +30,7 @@ endif
 override VL_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC $(OPT) $(WARN) -Icore -I$(BUILD)/gen $(LJ_CFLAGS) $(CFLAGS)
 
 # Kernels: pure C (kernel.c) plus binding (lua_kernel.c).
-KERNELS := signature dedup stream_filter graph json_repair similarity walk patterns
+KERNELS := signature dedup stream_filter graph json_repair similarity walk patterns indexer
 # core/ac.c: the Aho-Corasick core shared by kernels (no binding of its own).
 KERNEL_SRC := core/status.c core/ac.c $(KERNELS:%=core/%.c) $(KERNELS:%=core/lua_%.c) core/lua_victor.c
 KERNEL_SRC += core/similarity_avx2.c core/hnsw.c
@@ -42,6 +42,26 @@ OBJ := $(BUILD)/obj
 KERNEL_OBJ := $(KERNEL_SRC:core/%.c=$(OBJ)/%.o)
 RUNTIME_OBJ := $(OBJ)/runtime.o $(OBJ)/bundle.o
 HDRS := $(wildcard core/*.h)
+
+# tree-sitter: the 0.25.1 runtime and the grammars, npm tarballs pinned in scripts/grammars.lock,
+# fetched once per build dir (tarballs cached in TS_CACHE, so a rebuild works offline) and
+# extracted under $(VENDOR); never committed. The runtime gets the build's flags (sanitizers
+# included); grammar parser.c files are generated tables: -O2 normally, -O1 without
+# sanitizers under SAN=1 (compile time; their scanners keep the sanitizers).
+VENDOR := $(BUILD)/vendor
+TS_CACHE ?= build/tgz-cache
+TS_RT := $(VENDOR)/tree-sitter/vendor/tree-sitter/lib
+TS_LANGS := python javascript typescript tsx go rust c cpp java lua ruby bash json
+TS_SCANNER_LANGS := python javascript typescript tsx rust cpp lua ruby bash
+TS_BASE := -std=c11 -fPIC -D_POSIX_C_SOURCE=200112L -D_DEFAULT_SOURCE -w $(CFLAGS)
+TS_GOPT := -O2
+ifneq ($(SAN),)
+TS_GOPT := -O1
+endif
+TS_OBJ := $(OBJ)/ts/runtime.o $(TS_LANGS:%=$(OBJ)/ts/%_parser.o) \
+          $(TS_SCANNER_LANGS:%=$(OBJ)/ts/%_scanner.o) $(OBJ)/ts/queries.o
+QUERIES := $(sort $(wildcard queries/*.scm))
+ts_src = $(if $(filter typescript tsx,$(1)),$(VENDOR)/tree-sitter-typescript/$(1)/src,$(VENDOR)/tree-sitter-$(1)/src)
 
 BIN := $(BUILD)/victor-lua
 VERSION := 0.1.0
@@ -59,6 +79,8 @@ $(OBJ)/graph.o: override VL_CFLAGS += -fopenmp
 $(OBJ)/similarity.o: override VL_CFLAGS += -fopenmp
 $(OBJ)/walk.o: override VL_CFLAGS += -fopenmp
 $(OBJ)/hnsw.o: override VL_CFLAGS += -fopenmp
+$(OBJ)/indexer.o: override VL_CFLAGS += -fopenmp -I$(TS_RT)/include
+$(OBJ)/indexer.o: $(VENDOR)/.stamp
 $(OBJ)/similarity_avx2.o: override VL_CFLAGS += -mavx2 -mfma -mf16c
 $(BIN) $(CMOD) $(TEST_RUNTIME) $(EMBED) $(SOLIB): SAN_LD += -fopenmp
 # victor.so must never be unloaded (lua_close dlcloses C modules): libgomp's idle worker threads would crash.
@@ -92,6 +114,29 @@ $(OBJ) $(BUILD)/gen $(BUILD)/lib $(BUILD)/examples:
 $(OBJ)/%.o: core/%.c $(HDRS) | $(OBJ)
 	$(CC) $(VL_CFLAGS) -c $< -o $@
 
+$(VENDOR)/.stamp: scripts/grammars.lock scripts/fetch-grammars.sh
+	bash scripts/fetch-grammars.sh $(VENDOR) $(TS_CACHE)
+
+$(OBJ)/ts:
+	@mkdir -p $@
+
+$(OBJ)/ts/runtime.o: $(VENDOR)/.stamp | $(OBJ)/ts
+	$(CC) $(TS_BASE) $(OPT) -I$(TS_RT)/include -I$(TS_RT)/src -c $(TS_RT)/src/lib.c -o $@
+
+define TS_GRAMMAR_RULES
+$$(OBJ)/ts/$(1)_parser.o: $$(VENDOR)/.stamp | $$(OBJ)/ts
+	$$(CC) $$(TS_BASE) $$(TS_GOPT) -g0 -I$(call ts_src,$(1)) -c $(call ts_src,$(1))/parser.c -o $$@
+$$(OBJ)/ts/$(1)_scanner.o: $$(VENDOR)/.stamp | $$(OBJ)/ts
+	$$(CC) $$(TS_BASE) $$(OPT) -I$(call ts_src,$(1)) -c $(call ts_src,$(1))/scanner.c -o $$@
+endef
+$(foreach l,$(TS_LANGS),$(eval $(call TS_GRAMMAR_RULES,$(l))))
+
+$(BUILD)/gen/vl_ts_queries.c: $(VENDOR)/.stamp $(QUERIES) scripts/gen-queries.lua | $(BUILD)/gen
+	$(LUAJIT) scripts/gen-queries.lua $(VENDOR) $@
+
+$(OBJ)/ts/queries.o: $(BUILD)/gen/vl_ts_queries.c | $(OBJ)/ts
+	$(CC) $(VL_CFLAGS) -c $< -o $@
+
 $(BUILD)/gen/bundle.c: $(LUA_SRC) $(PACKS) scripts/bundle-lua.lua | $(BUILD)/gen
 	@mkdir -p $(BUILD)/gen/lua/victor
 	$(LUAJIT) scripts/bundle-lua.lua $@ $(BUILD)/gen/lua/victor/default_packs.lua --packs $(PACKS) --modules $(LUA_SRC)
@@ -99,24 +144,25 @@ $(BUILD)/gen/bundle.c: $(LUA_SRC) $(PACKS) scripts/bundle-lua.lua | $(BUILD)/gen
 $(OBJ)/bundle.o: $(BUILD)/gen/bundle.c core/bundle.h | $(OBJ)
 	$(CC) $(VL_CFLAGS) -c $< -o $@
 
-$(LIB): $(KERNEL_OBJ) $(RUNTIME_OBJ)
+$(LIB): $(KERNEL_OBJ) $(TS_OBJ) $(RUNTIME_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-# The CLI links LuaJIT statically and exports its symbols (-Wl,-E) so that Lua C
-# modules such as cjson.so load into it.
-$(BIN): $(OBJ)/main.o $(LIB)
-	$(CC) $(SAN_LD) -o $@ $(OBJ)/main.o $(LIB) $(LJ_STATIC) -Wl,-E -lm -ldl
+# The CLI links LuaJIT statically and exports its symbols so that Lua C modules such as
+# cjson.so load into it: only the Lua API and luaopen_* (core/host-exports.list), not
+# tree-sitter's ts_* (which could clash with a libtree-sitter loaded by another module).
+$(BIN): $(OBJ)/main.o $(LIB) core/host-exports.list
+	$(CC) $(SAN_LD) -o $@ $(OBJ)/main.o $(LIB) $(LJ_STATIC) -Wl,--dynamic-list=core/host-exports.list -lm -ldl
 
 # The kernels as a Lua C module for a stock luajit: LUA_CPATH='build/lib/?.so;;'
 # then require "victor.core.signature". Only luaopen_* is exported.
-$(CMOD): $(KERNEL_OBJ) core/exports.map | $(BUILD)/lib
-	$(CC) $(SAN_LD) -shared -o $@ $(KERNEL_OBJ) -Wl,--version-script=core/exports.map -lm
+$(CMOD): $(KERNEL_OBJ) $(TS_OBJ) core/exports.map | $(BUILD)/lib
+	$(CC) $(SAN_LD) -shared -o $@ $(KERNEL_OBJ) $(TS_OBJ) -Wl,--version-script=core/exports.map -lm
 
 # libgomp's worker threads must not outlive the code they run: never unloaded (as victor.so)
-$(SOLIB): $(KERNEL_OBJ) $(RUNTIME_OBJ) core/libvictor_lua.map
+$(SOLIB): $(KERNEL_OBJ) $(TS_OBJ) $(RUNTIME_OBJ) core/libvictor_lua.map
 	$(CC) $(SAN_LD) -shared -Wl,-soname,libvictor_lua.so.$(SOMAJOR) -Wl,--version-script=core/libvictor_lua.map \
-	  -Wl,-z,nodelete -o $@ $(KERNEL_OBJ) $(RUNTIME_OBJ) $(LJ_LIBS) -lm -ldl
+	  -Wl,-z,nodelete -Wl,--no-undefined -o $@ $(KERNEL_OBJ) $(TS_OBJ) $(RUNTIME_OBJ) $(LJ_LIBS) -lm -ldl
 	ln -sf libvictor_lua.so.$(VERSION) $(BUILD)/libvictor_lua.so.$(SOMAJOR)
 	ln -sf libvictor_lua.so.$(SOMAJOR) $(BUILD)/libvictor_lua.so
 

@@ -94,5 +94,6 @@ const vl_lua_module vl_lua_modules[] = {
   {"victor.core.similarity", luaopen_victor_core_similarity},
   {"victor.core.walk", luaopen_victor_core_walk},
   {"victor.core.patterns", luaopen_victor_core_patterns},
+  {"victor.core.indexer", luaopen_victor_core_indexer},
   {NULL, NULL}
 };

@@ -2,7 +2,7 @@
 --
 --   victor-lua examples/rules.lua [--rules PACK.lua]... [--strict] [--transcript FILE]
 --                                 [--stream FILE] [--imports FILE] [--tool-calls FILE]
---                                 [SESSION.jsonl]
+--                                 [--repo DIR] [SESSION.jsonl]
 --
 -- Loads the active rule set (the built-in default pack merged with any --rules
 -- packs), reads an agent session (one tool call per line as JSON, default: the
@@ -18,7 +18,9 @@
 -- examples/data/imports.txt, victor-lua's own Lua modules) by PageRank;
 -- victor.json_repair pulls the tool calls out of a model's almost-JSON output
 -- (default: examples/data/tool_calls.txt) and repairs them; examples/tool_select.lua
--- picks tools for a few requests with victor.similarity's model-free embeddings.
+-- picks tools for a few requests with victor.similarity's model-free embeddings;
+-- victor.indexer parses a small source tree (default: examples/data/sample_repo) with
+-- tree-sitter and prints its repo map (files ranked by PageRank over cross-file references).
 -- Exit status: 0, or with --strict 1 when something was found; 2 on bad input.
 -- LuaJIT 2.1.0-beta3 (Debian) miscompiles nested `pairs`/`next` loops (LuaJIT issue #827:
 -- a JIT-compiled loop can stop early or see a wrong key). The parser only specialises loops
@@ -49,12 +51,14 @@ parser:option("--transcript", "Markdown transcript to deduplicate (default: the 
 parser:option("--stream", "Recorded model output with thinking blocks (default: the bundled one).")
 parser:option("--imports", "Import graph, 'module imported' per line (default: the bundled one).")
 parser:option("--tool-calls", "Model output with almost-JSON tool calls (default: the bundled one).")
+parser:option("--repo", "Source tree to index for the repo map (default: the bundled sample).")
 local opts = parser:parse({ ... })
 opts.session = opts.session or (script_dir .. "/data/session.jsonl")
 opts.transcript = opts.transcript or (script_dir .. "/data/transcript.md")
 opts.stream = opts.stream or (script_dir .. "/data/model_stream.txt")
 opts.imports = opts.imports or (script_dir .. "/data/imports.txt")
 opts.tool_calls = opts.tool_calls or (script_dir .. "/data/tool_calls.txt")
+opts.repo = opts.repo or (script_dir .. "/data/sample_repo")
 
 -- Bad input ends the job with status 2 and a one-line message: fail() unwinds to the
 -- bottom of this file (the main chunk returns the status, so the runtime is closed
@@ -322,6 +326,24 @@ local function main()
       if not names then fail(scores) end
       print(sfmt("  %-42s -> %s (%.2f), %s (%.2f)", q, names[1], scores[1], names[2], scores[2]))
     end
+    print("")
+  end
+
+  -- Repo map: tree-sitter symbols of a small source tree (no on-disk index written),
+  -- files ranked by PageRank over "references an identifier defined there".
+  do
+    local indexer = require "victor.indexer"
+    local res, ierr = indexer.index_codebase(opts.repo, { index = false, jobs = 2 })
+    if not res then fail(ierr) end
+    local st = res.stats
+    print(sfmt("repo map: %s (backend %s)", opts.repo, native.backends().indexer))
+    print(sfmt("  indexed     %d files, %d bytes, %d symbols, %d skipped", st.files, st.bytes, st.symbols, st.skipped))
+    local text, ranked = indexer.repomap(res, { budget = 256 })
+    print(sfmt("  top file    %s", ranked[1] and ranked[1].path:sub(#opts.repo + 2) or "-"))
+    for line in text:gmatch("[^\n]+") do
+      if line:sub(1, 1) ~= "#" then print("  " .. line:gsub("^" .. opts.repo:gsub("%p", "%%%0") .. "/", "")) end
+    end
+    indexer.close(res)
     print("")
   end
 

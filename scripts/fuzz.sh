@@ -21,6 +21,13 @@
 #   fuzz_sig_json  victor.signature.of_json (cjson + canonical form), native vs fallback
 #   fuzz_dedup_lua victor.dedup through the embedding API: native == fallback on every
 #                  call, streams (random chunkings) == one-shot
+#   fuzz_indexer   the tree-sitter indexer (core/indexer.c + the vendored runtime and every
+#                  grammar; byte 0 picks the language): symbols inside the input and the
+#                  arena, index round trip, damaged index loads fail cleanly
+#
+# tree-sitter: `make` fetches the grammars and builds their parser.c objects (gcc, no
+# instrumentation: generated tables) under $BUILD/obj/ts; the runtime (lib.c) and the
+# scanners are compiled here with clang and the sanitizers.
 #
 # The runtime targets embed the whole runtime, so every core/*.c but main.c and the
 # generated Lua bundle ($BUILD/gen/bundle.c, made here through the Makefile when
@@ -54,8 +61,8 @@ self="$PWD/scripts/fuzz.sh"
 BUILD=${BUILD:-build}
 CC=${FUZZ_CC:-clang}
 out="$BUILD/fuzz"
-all_targets=(fuzz_canon fuzz_dedup fuzz_stream_filter fuzz_ac fuzz_graph fuzz_json_repair fuzz_rules fuzz_sig_json fuzz_dedup_lua fuzz_similarity
-             fuzz_walk)
+all_targets=(fuzz_canon fuzz_dedup fuzz_stream_filter fuzz_ac fuzz_graph fuzz_json_repair fuzz_rules fuzz_sig_json fuzz_dedup_lua
+             fuzz_similarity fuzz_walk fuzz_indexer)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
 die() { echo "fuzz.sh: $*" >&2; exit 2; }
@@ -70,7 +77,8 @@ read -ra lj_cflags_a <<<"$lj_cflags"
 # dedup.c: tiny key pieces and hash-ahead distance, so short inputs reach those paths
 cflags=(-std=c99 -D_POSIX_C_SOURCE=200809L -g -O1 -DVL_DEDUP_KEY_PIECE=48 -DVL_DEDUP_HASH_AHEAD=40
         "-fsanitize=address,undefined" -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-        -Icore "-I$BUILD/gen" "${lj_cflags_a[@]}" -Wall -Wextra)
+        -Icore "-I$BUILD/gen" "-I$BUILD/vendor/tree-sitter/vendor/tree-sitter/lib/include"
+        "${lj_cflags_a[@]}" -Wall -Wextra -Wno-unknown-pragmas)
 mkdir -p "$out/obj" || die "cannot create $out"
 
 # The Lua bundle: the Makefile knows how to (re)generate it from lua/ and rules/.
@@ -78,6 +86,20 @@ if ! make --no-print-directory -s BUILD="$BUILD" "$BUILD/gen/bundle.c" >"$out/bu
   cat "$out/bundle.log" >&2
   die "generating $BUILD/gen/bundle.c failed"
 fi
+
+# tree-sitter: grammars fetched and their parser.c objects built by the Makefile.
+ts_langs=(python javascript typescript tsx go rust c cpp java lua ruby bash json)
+ts_scanners=(python javascript typescript tsx rust cpp lua ruby bash)
+ts_parser_objs=()
+for l in "${ts_langs[@]}"; do ts_parser_objs+=("$BUILD/obj/ts/${l}_parser.o"); done
+if ! make --no-print-directory -s BUILD="$BUILD" "$BUILD/gen/vl_ts_queries.c" "${ts_parser_objs[@]}" \
+     >"$out/ts.log" 2>&1; then
+  cat "$out/ts.log" >&2
+  die "fetching/building the tree-sitter grammars failed"
+fi
+ts_rt="$BUILD/vendor/tree-sitter/vendor/tree-sitter/lib"
+ts_src() { case "$1" in typescript|tsx) echo "$BUILD/vendor/tree-sitter-typescript/$1/src" ;;
+                        *) echo "$BUILD/vendor/tree-sitter-$1/src" ;; esac; }
 
 # Compile one source into $out/obj when it is newer than its object (or the headers).
 obj() { # SRC [extra flags]
@@ -98,6 +120,28 @@ for src in core/*.c "$BUILD/gen/bundle.c"; do
   o=$(obj "$src") || die "compiling $src failed"
   core_objs+=("$o")
 done
+# the runtime and the scanners (third-party code: its own flags, no -Wall)
+ts_objs=("${ts_parser_objs[@]}")
+tsc() { # SRC OBJ [flags]
+  local src=$1 o=$2
+  shift 2
+  if [ ! -f "$o" ] || [ "$src" -nt "$o" ]; then
+    "$CC" -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+      -fsanitize=fuzzer-no-link -D_POSIX_C_SOURCE=200112L -D_DEFAULT_SOURCE -w "$@" -c "$src" -o "$o" || return 1
+  fi
+  echo "$o"
+}
+o=$(tsc "$ts_rt/src/lib.c" "$out/obj/ts_runtime.o" "-I$ts_rt/include" "-I$ts_rt/src") || die "compiling the tree-sitter runtime failed"
+ts_objs+=("$o")
+for l in "${ts_scanners[@]}"; do
+  d=$(ts_src "$l")
+  o=$(tsc "$d/scanner.c" "$out/obj/ts_${l}_scanner.o" "-I$d") || die "compiling the $l scanner failed"
+  ts_objs+=("$o")
+done
+o=$(obj "$BUILD/gen/vl_ts_queries.c") || die "compiling the queries failed"
+ts_objs+=("$o")
+core_objs+=("${ts_objs[@]}")
+ix_objs=("$out/obj/indexer.o" "$out/obj/status.o" "${ts_objs[@]}")
 sig_objs=("$out/obj/signature.o" "$out/obj/status.o")
 dedup_objs=("$out/obj/dedup.o" "$out/obj/status.o")
 sf_objs=("$out/obj/stream_filter.o" "$out/obj/ac.o" "$out/obj/status.o")
@@ -119,13 +163,15 @@ build_target() { # NAME
     fuzz_json_repair) deps=("${jr_objs[@]}") ;;
     fuzz_similarity) deps=("${sim_objs[@]}") ;;
     fuzz_walk) deps=("${walk_objs[@]}") ;;
+    fuzz_indexer) deps=("${ix_objs[@]}") ;;
     *) deps=("${core_objs[@]}") ;;
   esac
   local newest=0 d
   for d in "$src" "${deps[@]}" "$self"; do [ "$d" -nt "$bin" ] && newest=1; done
   [ -x "$bin" ] && [ $newest = 0 ] && return 0
-all_targets=(fuzz_canon fuzz_dedup fuzz_stream_filter fuzz_ac fuzz_graph fuzz_json_repair fuzz_rules fuzz_sig_json fuzz_dedup_lua fuzz_similarity
-             fuzz_walk)
+  if [ "$t" = fuzz_canon ] || [ "$t" = fuzz_dedup ] || [ "$t" = fuzz_stream_filter ] || [ "$t" = fuzz_ac ] \
+     || [ "$t" = fuzz_graph ] || [ "$t" = fuzz_json_repair ] || [ "$t" = fuzz_similarity ] || [ "$t" = fuzz_walk ] \
+     || [ "$t" = fuzz_indexer ]; then
     "$CC" "${cflags[@]}" -fsanitize=fuzzer -o "$bin" "$src" "${deps[@]}" -lm
   else
     # -Wl,-E: C modules loaded at run time (cjson.so) resolve lua_* in the binary.

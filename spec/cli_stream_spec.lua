@@ -203,6 +203,22 @@ describe("the demo job's tool-call section", function()
   end)
 end)
 
+describe("the demo job's repo map section", function()
+  it("indexes the bundled sample tree and prints its repo map", function()
+    local out, err, st = vl({ "examples/rules.lua" })
+    assert.equal(0, st, err)
+    assert.truthy(out:find("\nrepo map: examples/data/sample_repo %(backend %a+%)\n"), out)
+    assert.truthy(out:find("  indexed     10 files, 3624 bytes, 101 symbols, 0 skipped\n", 1, true), out)
+    assert.truthy(out:find("  top file    app/models.py\n  app/models.py:\n  │ DEFAULT_CURRENCY = \"EUR\"\n", 1, true),
+      out)
+    assert.truthy(out:find("\n  app/service.py:\n  │ def build_inventory(path):\n  │ def report(path):\n", 1, true),
+      out)
+    local _, err2, st2 = vl({ "examples/rules.lua", "--repo", "/nonexistent/dir" })
+    assert.equal(2, st2)
+    assert.truthy(err2:find("victor-lua: cannot open '/nonexistent/dir'", 1, true), err2)
+  end)
+end)
+
 describe("examples/tool_select.lua", function()
   it("ranks the tools for a request, alone and in the demo job", function()
     local out, err, st = vl({ "examples/tool_select.lua", "run", "the", "unit", "tests", "--top", "2" })

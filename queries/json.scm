@@ -1,0 +1,1 @@
+; queries/json.scm: JSON is parsed for structure only: no symbols.
