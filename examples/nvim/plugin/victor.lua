@@ -1,0 +1,2 @@
+-- examples/nvim/plugin/victor.lua: nothing runs until require("victor_nvim").setup{...}
+-- (see lua/victor_nvim.lua for the commands and the setup line).
