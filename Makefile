@@ -30,7 +30,7 @@ endif
 override VL_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC $(OPT) $(WARN) -Icore -I$(BUILD)/gen $(LJ_CFLAGS) $(CFLAGS)
 
 # Kernels: pure C (kernel.c) plus binding (lua_kernel.c).
-KERNELS := signature dedup stream_filter graph json_repair similarity
+KERNELS := signature dedup stream_filter graph json_repair similarity secrets
 # core/ac.c: the Aho-Corasick core shared by kernels (no binding of its own).
 KERNEL_SRC := core/status.c core/ac.c $(KERNELS:%=core/%.c) $(KERNELS:%=core/lua_%.c) core/lua_victor.c
 KERNEL_SRC += core/similarity_avx2.c
@@ -51,6 +51,10 @@ TEST_RUNTIME := $(BUILD)/tests/test_runtime
 # core/graph.c: OpenMP loops (-fopenmp; libgomp ships with gcc), so every link takes -fopenmp.
 $(OBJ)/graph.o: override VL_CFLAGS += -fopenmp
 $(OBJ)/similarity.o: override VL_CFLAGS += -fopenmp
+# core/secrets.c: PCRE2 (libpcre2-dev) and OpenMP over files.
+PCRE2_CFLAGS := $(shell pkg-config --cflags libpcre2-8 2>/dev/null)
+PCRE2_LIBS := $(shell pkg-config --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)
+$(OBJ)/secrets.o: override VL_CFLAGS += -fopenmp $(PCRE2_CFLAGS)
 $(OBJ)/similarity_avx2.o: override VL_CFLAGS += -mavx2 -mfma -mf16c
 $(BIN) $(CMOD) $(TEST_RUNTIME) $(EMBED): SAN_LD += -fopenmp
 # victor.so must never be unloaded (lua_close dlcloses C modules): libgomp's idle worker threads would crash.
@@ -97,20 +101,20 @@ $(LIB): $(KERNEL_OBJ) $(RUNTIME_OBJ)
 # The CLI links LuaJIT statically and exports its symbols (-Wl,-E) so that Lua C
 # modules such as cjson.so load into it.
 $(BIN): $(OBJ)/main.o $(LIB)
-	$(CC) $(SAN_LD) -o $@ $(OBJ)/main.o $(LIB) $(LJ_STATIC) -Wl,-E -lm -ldl
+	$(CC) $(SAN_LD) -o $@ $(OBJ)/main.o $(LIB) $(LJ_STATIC) -Wl,-E -lm -ldl $(PCRE2_LIBS)
 
 # The kernels as a Lua C module for a stock luajit: LUA_CPATH='build/lib/?.so;;'
 # then require "victor.core.signature". Only luaopen_* is exported.
 $(CMOD): $(KERNEL_OBJ) core/exports.map | $(BUILD)/lib
-	$(CC) $(SAN_LD) -shared -o $@ $(KERNEL_OBJ) -Wl,--version-script=core/exports.map -lm
+	$(CC) $(SAN_LD) -shared -o $@ $(KERNEL_OBJ) -Wl,--version-script=core/exports.map -lm $(PCRE2_LIBS)
 
 $(TEST_RUNTIME): spec/c/test_runtime.c core/victor_lua.h $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(VL_CFLAGS) $(SAN_LD) -o $@ $< $(LIB) $(LJ_STATIC) -Wl,-E -lm -ldl
+	$(CC) $(VL_CFLAGS) $(SAN_LD) -o $@ $< $(LIB) $(LJ_STATIC) -Wl,-E -lm -ldl $(PCRE2_LIBS)
 
 examples: $(EMBED)
 $(EMBED): examples/embed/embed_host.c core/victor_lua.h $(LIB) | $(BUILD)/examples
-	$(CC) $(VL_CFLAGS) $(SAN_LD) -o $@ $< $(LIB) $(LJ_STATIC) -Wl,-E -lm -ldl
+	$(CC) $(VL_CFLAGS) $(SAN_LD) -o $@ $< $(LIB) $(LJ_STATIC) -Wl,-E -lm -ldl $(PCRE2_LIBS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
