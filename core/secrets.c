@@ -261,7 +261,7 @@ static int compile_rule(rule_c *r, const vl_secrets_rule *d, size_t idx, int jit
   if (d->secret_group > groups) return bad(err, idx, "secret_group", "secret_group is above the regex's groups");
   r->group = d->secret_group;
   r->entropy = d->entropy;
-  r->window = d->window ? d->window : VL_SECRETS_DEFAULT_WINDOW;
+  r->window = d->window;
   r->match_limit = d->match_limit ? d->match_limit : VL_SECRETS_DEFAULT_MATCH_LIMIT;
   r->depth_limit = d->depth_limit ? d->depth_limit : VL_SECRETS_DEFAULT_DEPTH_LIMIT;
   if (d->nallow_regexes) {

@@ -92,7 +92,8 @@ typedef struct vl_secrets_rule {
   const char *const *allow_paths;  /* regexes against the file name: rule skipped for that file */
   const size_t *allow_path_lens;
   size_t nallow_paths;
-  uint32_t window;                 /* start window before a keyword; 0: VL_SECRETS_DEFAULT_WINDOW */
+  uint32_t window;                 /* bytes a match may start before its keyword (0: at it);
+                                    * VL_SECRETS_DEFAULT_WINDOW is the usual value */
   uint32_t match_limit;            /* 0: VL_SECRETS_DEFAULT_MATCH_LIMIT */
   uint32_t depth_limit;            /* 0: VL_SECRETS_DEFAULT_DEPTH_LIMIT */
 } vl_secrets_rule;

@@ -114,4 +114,46 @@ return {
       },
     },
   },
+
+  secret = {
+    summary = "A secret to find in text or files (victor.secrets, `victor-lua scan`): a PCRE2 regex run only "
+      .. "near its keywords, its secret capture group gated by entropy and allowlists.",
+    fields = {
+      regex = {
+        type = "string", required = true, min = 1, max = 4096,
+        doc = "PCRE2 pattern with RE2-compatible settings: ASCII \\w \\d \\b, $ only at the end, UTF-8 "
+          .. "with invalid bytes allowed; (?i) for case-insensitive.",
+      },
+      keywords = {
+        type = "array", max = 100, of = { type = "string", min = 1, max = 64 },
+        doc = "Literals (ASCII case-insensitive), one of which every match contains within limits.window "
+          .. "bytes of its start; absent: the longest literal the regex requires (3+ bytes), else the rule "
+          .. "runs over whole inputs.",
+      },
+      secret_group = {
+        type = "integer", min = 0, max = 99, default = 0,
+        doc = "Capture group holding the secret (0: the whole match): what is masked, gated and fingerprinted.",
+      },
+      entropy = {
+        type = "number", min = 0, max = 8, default = 0,
+        doc = "Minimum Shannon entropy of the secret, in bits per byte (0: no gate).",
+      },
+      severity = {
+        type = "string", enum = { "critical", "high", "medium", "low" }, default = "high",
+        doc = "Reported severity (SARIF level: critical/high = error, medium = warning, low = note).",
+      },
+      allow = {
+        type = "table", default = {},
+        doc = "Allowlists: { regexes = {...} (a secret one matches is dropped), stopwords = {...} (a secret "
+          .. "containing one, ASCII case-insensitively, is dropped), paths = {...} (regexes on the file name: "
+          .. "the rule is skipped for those files) }.",
+      },
+      limits = {
+        type = "table", default = {},
+        doc = "{ window = bytes a match may start before its keyword (default 64), match = PCRE2 match limit "
+          .. "(default 100000), depth = PCRE2 depth limit (default 1000) }; a rule over a limit is reported "
+          .. "(ELIMIT) and the scan goes on.",
+      },
+    },
+  },
 }
