@@ -120,12 +120,12 @@ return {
       .. "near its keywords, its secret capture group gated by entropy and allowlists.",
     fields = {
       regex = {
-        type = "string", required = true, min = 1, max = 4096,
-        doc = "PCRE2 pattern with RE2-compatible settings: ASCII \\w \\d \\b, $ only at the end, UTF-8 "
+        type = "string", min = 1, max = 4096,
+        doc = "(Required, unless the rule overrides one by id.) PCRE2 pattern with RE2-compatible settings: ASCII \\w \\d \\b, $ only at the end, UTF-8 "
           .. "with invalid bytes allowed; (?i) for case-insensitive.",
       },
       keywords = {
-        type = "array", max = 100, of = { type = "string", min = 1, max = 64 },
+        type = "array", of = { type = "string", min = 1, max = 64 },
         doc = "Literals (ASCII case-insensitive), one of which every match contains within limits.window "
           .. "bytes of its start; absent: the longest literal the regex requires (3+ bytes), else the rule "
           .. "runs over whole inputs.",

@@ -58,6 +58,7 @@ local LIMIT_KEYS = { window = 1e6, match = 1e9, depth = 1e7 }
 -- A validated `secret` rule -> the plain table lua_secrets.c takes; or nil, msg.
 local function to_core(r)
   local id = r.id
+  if type(r.regex) ~= "string" then return nil, sfmt("rule '%s': field 'regex': required", id) end
   local allow, limits = r.allow or {}, r.limits or {}
   for k in each_next, allow do
     if not ALLOW_KEYS[k] then return nil, sfmt("rule '%s': unknown allow field '%s'", id, tostring(k)) end
