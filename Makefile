@@ -30,7 +30,7 @@ endif
 override VL_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC $(OPT) $(WARN) -Icore -I$(BUILD)/gen $(LJ_CFLAGS) $(CFLAGS)
 
 # Kernels: pure C (kernel.c) plus binding (lua_kernel.c).
-KERNELS := signature dedup stream_filter graph json_repair similarity secrets
+KERNELS := signature dedup stream_filter graph json_repair similarity walk secrets
 # core/ac.c: the Aho-Corasick core shared by kernels (no binding of its own).
 KERNEL_SRC := core/status.c core/ac.c $(KERNELS:%=core/%.c) $(KERNELS:%=core/lua_%.c) core/lua_victor.c
 KERNEL_SRC += core/similarity_avx2.c
@@ -51,6 +51,7 @@ TEST_RUNTIME := $(BUILD)/tests/test_runtime
 # core/graph.c: OpenMP loops (-fopenmp; libgomp ships with gcc), so every link takes -fopenmp.
 $(OBJ)/graph.o: override VL_CFLAGS += -fopenmp
 $(OBJ)/similarity.o: override VL_CFLAGS += -fopenmp
+$(OBJ)/walk.o: override VL_CFLAGS += -fopenmp
 # core/secrets.c: PCRE2 (libpcre2-dev) and OpenMP over files.
 PCRE2_CFLAGS := $(shell pkg-config --cflags libpcre2-8 2>/dev/null)
 PCRE2_LIBS := $(shell pkg-config --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)

@@ -92,6 +92,7 @@ const vl_lua_module vl_lua_modules[] = {
   {"victor.core.graph", luaopen_victor_core_graph},
   {"victor.core.json_repair", luaopen_victor_core_json_repair},
   {"victor.core.similarity", luaopen_victor_core_similarity},
+  {"victor.core.walk", luaopen_victor_core_walk},
   {"victor.core.secrets", luaopen_victor_core_secrets},
   {NULL, NULL}
 };

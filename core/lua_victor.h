@@ -49,6 +49,7 @@ VL_LUA_EXPORT int luaopen_victor_core_stream_filter(lua_State *L);
 VL_LUA_EXPORT int luaopen_victor_core_graph(lua_State *L);
 VL_LUA_EXPORT int luaopen_victor_core_json_repair(lua_State *L);
 VL_LUA_EXPORT int luaopen_victor_core_similarity(lua_State *L);
+VL_LUA_EXPORT int luaopen_victor_core_walk(lua_State *L);
 VL_LUA_EXPORT int luaopen_victor_core_secrets(lua_State *L);
 
 /* Every kernel module as {name, opener}, NULL-terminated; the runtime registers each

@@ -13,6 +13,8 @@
 #                  streamed == one-shot, vl_json_valid == that parser, extraction sane
 #   fuzz_similarity  the similarity kernel (core/similarity.c): every SIMD backend == the scalar
 #                  reference within 1e-5, top-k order and ties, zero vectors, normalize
+#   fuzz_walk      the ignore-line (gitignore) matcher of core/walk.c: bounded time on any
+#                  pattern; literal, "*"-suffix and "!" lines against a direct check
 #   fuzz_rules     the sandboxed rule-pack loader through the embedding API
 #   fuzz_sig_json  victor.signature.of_json (cjson + canonical form), native vs fallback
 #   fuzz_dedup_lua victor.dedup through the embedding API: native == fallback on every
@@ -50,7 +52,7 @@ self="$PWD/scripts/fuzz.sh"
 BUILD=${BUILD:-build}
 CC=${FUZZ_CC:-clang}
 out="$BUILD/fuzz"
-all_targets=(fuzz_canon fuzz_dedup fuzz_stream_filter fuzz_graph fuzz_json_repair fuzz_rules fuzz_sig_json fuzz_dedup_lua fuzz_similarity)
+all_targets=(fuzz_canon fuzz_dedup fuzz_stream_filter fuzz_graph fuzz_json_repair fuzz_rules fuzz_sig_json fuzz_dedup_lua fuzz_similarity fuzz_walk)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
 die() { echo "fuzz.sh: $*" >&2; exit 2; }
@@ -99,6 +101,7 @@ sf_objs=("$out/obj/stream_filter.o" "$out/obj/ac.o" "$out/obj/status.o")
 graph_objs=("$out/obj/graph.o" "$out/obj/status.o")
 jr_objs=("$out/obj/json_repair.o" "$out/obj/status.o")
 sim_objs=("$out/obj/similarity.o" "$out/obj/similarity_avx2.o" "$out/obj/status.o")
+walk_objs=("$out/obj/walk.o" "$out/obj/status.o")
 
 build_target() { # NAME
   local t=$1 bin="$out/$1" src="spec/fuzz/$1.c" deps
@@ -110,13 +113,14 @@ build_target() { # NAME
     fuzz_graph) deps=("${graph_objs[@]}") ;;
     fuzz_json_repair) deps=("${jr_objs[@]}") ;;
     fuzz_similarity) deps=("${sim_objs[@]}") ;;
+    fuzz_walk) deps=("${walk_objs[@]}") ;;
     *) deps=("${core_objs[@]}") ;;
   esac
   local newest=0 d
   for d in "$src" "${deps[@]}" "$self"; do [ "$d" -nt "$bin" ] && newest=1; done
   [ -x "$bin" ] && [ $newest = 0 ] && return 0
   if [ "$t" = fuzz_canon ] || [ "$t" = fuzz_dedup ] || [ "$t" = fuzz_stream_filter ] || [ "$t" = fuzz_graph ] \
-     || [ "$t" = fuzz_json_repair ] || [ "$t" = fuzz_similarity ]; then
+     || [ "$t" = fuzz_json_repair ] || [ "$t" = fuzz_similarity ] || [ "$t" = fuzz_walk ]; then
     "$CC" "${cflags[@]}" -fsanitize=fuzzer -o "$bin" "$src" "${deps[@]}" -lm
   else
     # -Wl,-E: C modules loaded at run time (cjson.so) resolve lua_* in the binary.

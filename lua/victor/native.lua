@@ -12,7 +12,8 @@ local pcall, require, os_getenv = pcall, require, os.getenv
 M.VERSION = "0.1.0"
 
 --- The kernels this build knows, in a stable order.
-M.KERNELS = { "signature", "dedup", "stream_filter", "graph", "json_repair", "similarity", "secrets" }
+M.KERNELS = { "signature", "dedup", "stream_filter", "graph", "json_repair", "similarity", "walk",
+  "secrets" }
 
 local forced = os_getenv("VICTOR_NO_NATIVE") == "1"
 local cache = {}   -- kernel -> { mod = native module or false, why = reason }

@@ -7,7 +7,7 @@
 -- rule's entropy and pass its allowlists; overlapping findings are merged (the first by position
 -- wins). Offsets are 1-based inclusive byte offsets; lines and columns are 1-based, columns in bytes.
 -- There is no pure-Lua fallback (the regex engine is PCRE2): without the native module, compile
--- returns nil, "victor.secrets needs the native module (...)", "ENOTSUP", and mask raises that.
+-- returns nil, "victor.secrets needs the native module (...)", "ENATIVE", and mask raises that.
 local native = require "victor.native"
 local rules = require "victor.rules"
 local args = require "victor.args"
@@ -314,7 +314,7 @@ end
 --- the built-in set (so user packs add or override rules). opts.base = false starts from an empty
 --- set instead of the built-ins. Errors: nil, msg, code: a bad pack (its loader's message and
 --- code), "rule '<id>': offset N: <PCRE2 message>" (EPARSE), too many keywords or rules (ELIMIT),
---- no secret rules (EINVAL), no native module (ENOTSUP).
+--- no secret rules (EINVAL), no native module (ENATIVE).
 ---@param packs? table|string|table[]
 ---@param opts? {base?: boolean, max_keywords?: integer, max_rules?: integer, no_jit?: boolean}
 ---@return victor.secrets.Scanner|nil
@@ -338,7 +338,7 @@ function M.compile(packs, opts)
   if packs ~= nil and type(packs) ~= "table" and type(packs) ~= "string" then
     argerror(1, "compile", "table, string or nil expected, got " .. type(packs))
   end
-  if not core then return nil, unavailable(), "ENOTSUP" end
+  if not core then return nil, unavailable(), "ENATIVE" end
   local list = {}
   if type(packs) == "string" or (type(packs) == "table" and packs.rules ~= nil) then packs = { packs } end
   for i = 1, packs and #packs or 0 do
