@@ -11,7 +11,7 @@ local M = {}
 local pcall, require, tostring, sfmt = pcall, require, tostring, string.format
 
 --- Built-in commands, in the order `help` lists them.
-M.COMMANDS = { "help", "version", "rules", "sig", "dedup", "filter", "loops", "graph", "repair", "similar" }
+M.COMMANDS = { "help", "version", "rules", "sig", "dedup", "filter", "loops", "graph", "repair", "similar", "scan" }
 
 local function stderr(s) io.stderr:write(s) end
 

@@ -16,7 +16,7 @@ local M = {}
 
 local type, error, sfmt, tostring, setmetatable, getmetatable = type, error, string.format, tostring,
   setmetatable, getmetatable
-local unpack = unpack or table.unpack
+local unpack = unpack
 local tconcat, srep, ssub, min, max = table.concat, string.rep, string.sub, math.min, math.max
 local argerror = args.argerror
 local each_next = next
