@@ -44,6 +44,11 @@ struct vl_secrets {
   rule_c *rules;
   size_t nrules;
   vl_ac *ac;          /* NULL when no rule has a keyword */
+  uint64_t *tri;      /* trigram filter bitmap (65536 bits), NULL: use the automaton */
+  uint32_t *tri_h;    /* keyword ids sorted by trigram hash, and their hashes */
+  uint32_t *tri_id;
+  const char **kw_p;  /* distinct keywords (lowercase), by automaton id */
+  size_t *kw_n;
   size_t *kw_off;     /* CSR: automaton pattern id -> rules */
   uint32_t *kw_rules;
   size_t nkw;
@@ -204,6 +209,91 @@ static size_t derive_literal(const char *re, size_t n, char *out, size_t cap)
   return best >= 3 ? best : 0;
 }
 
+
+/* ------------------------------------------------------------------------- */
+/* trigram filter */
+
+static uint32_t load3(const unsigned char *p)
+{
+  return ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16) | 0x202020u;
+}
+
+static uint32_t tri_hash(uint32_t w)
+{
+  return (uint32_t)((w & 0xFFFFFFu) * 0x9E3779B1u) >> 16;
+}
+
+typedef struct hpair {
+  uint32_t h, id;
+} hpair;
+
+static int hpcmp(const void *a, const void *b)
+{
+  const hpair *x = (const hpair *)a, *y = (const hpair *)b;
+  if (x->h != y->h) return x->h < y->h ? -1 : 1;
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Build the filter when every keyword has 3+ bytes; else leave s->tri NULL. */
+static int build_trigrams(vl_secrets *s)
+{
+  size_t i;
+  hpair *hp;
+  for (i = 0; i < s->nkw; i++) if (s->kw_n[i] < 3) return VL_OK;
+  s->tri = (uint64_t *)calloc(1024, sizeof *s->tri);
+  s->tri_h = (uint32_t *)malloc(s->nkw * sizeof *s->tri_h);
+  s->tri_id = (uint32_t *)malloc(s->nkw * sizeof *s->tri_id);
+  hp = (hpair *)malloc(s->nkw * sizeof *hp);
+  if (!s->tri || !s->tri_h || !s->tri_id || !hp) {
+    free(hp);
+    return VL_ENOMEM;
+  }
+  for (i = 0; i < s->nkw; i++) {
+    hp[i].h = tri_hash(load3((const unsigned char *)s->kw_p[i]));
+    hp[i].id = (uint32_t)i;
+    s->tri[hp[i].h >> 6] |= (uint64_t)1 << (hp[i].h & 63);
+  }
+  qsort(hp, s->nkw, sizeof *hp, hpcmp);
+  for (i = 0; i < s->nkw; i++) {
+    s->tri_h[i] = hp[i].h;
+    s->tri_id[i] = hp[i].id;
+  }
+  free(hp);
+  return VL_OK;
+}
+
+static int on_hit(void *ud, uint32_t id, uint64_t start, uint64_t end);
+
+/* Check the keywords of hash h at p + i; report the ones that match. */
+static void tri_verify(void *st, const vl_secrets *s, const unsigned char *p, size_t n, size_t i, uint32_t h)
+{
+  size_t lo = 0, hi = s->nkw;
+  while (lo < hi) {  /* first entry with hash >= h */
+    size_t mid = (lo + hi) / 2;
+    if (s->tri_h[mid] < h) lo = mid + 1;
+    else hi = mid;
+  }
+  for (; lo < s->nkw && s->tri_h[lo] == h; lo++) {
+    uint32_t id = s->tri_id[lo];
+    size_t k, len = s->kw_n[id];
+    const char *kw = s->kw_p[id];
+    if (len > n - i) continue;
+    for (k = 0; k < len && lower(p[i + k]) == (unsigned char)kw[k]; k++) {}
+    if (k == len) on_hit(st, id, i, i + len);
+  }
+}
+
+static void tri_scan(void *st, const vl_secrets *s, const unsigned char *p, size_t n)
+{
+  const uint64_t *bm = s->tri;
+  size_t i = 0;
+  if (n < 3) return;
+  for (; i + 3 <= n; i++) {
+    uint32_t h = tri_hash(load3(p + i));
+    if (__builtin_expect(bm[h >> 6] >> (h & 63) & 1, 0)) tri_verify(st, s, p, n, i, h);
+  }
+}
+
 /* ------------------------------------------------------------------------- */
 /* compile */
 
@@ -231,6 +321,11 @@ void vl_secrets_free(vl_secrets *s)
   for (i = 0; i < s->nrules; i++) free_rule(&s->rules[i]);
   free(s->rules);
   vl_ac_free(s->ac);
+  free(s->tri);
+  free(s->tri_h);
+  free(s->tri_id);
+  free(s->kw_p);
+  free(s->kw_n);
   free(s->kw_off);
   free(s->kw_rules);
   free(s->whole);
@@ -413,6 +508,11 @@ int vl_secrets_compile(const vl_secrets_rule *rules, size_t nrules, const vl_sec
       if (err && st == VL_ELIMIT) snprintf(err->message, sizeof err->message, "the keyword automaton is over its memory cap");
       goto fail;
     }
+    s->kw_p = pats;
+    s->kw_n = plens;
+    pats = NULL;
+    plens = NULL;
+    if (!(opts && opts->use_ac) && (st = build_trigrams(s)) != VL_OK) goto fail;
   }
   free(ents);
   free(pats);
@@ -660,6 +760,22 @@ static uint64_t fingerprint(const char *file, const char *rule, const unsigned c
   return XXH3_64bits_digest(&xs);
 }
 
+/* Number of '\n' bytes in p[0..n): 8 bytes a step (exact zero-byte count of x ^ 0x0a..). */
+static uint64_t count_nl(const unsigned char *p, size_t n)
+{
+  const uint64_t lo7 = 0x7F7F7F7F7F7F7F7FULL, nl = 0x0A0A0A0A0A0A0A0AULL;
+  uint64_t c = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x;
+    memcpy(&x, p + i, 8);
+    x ^= nl;
+    c += ((~(((x & lo7) + lo7) | x | lo7) >> 7) * 0x0101010101010101ULL) >> 56;
+  }
+  for (; i < n; i++) c += p[i] == '\n';
+  return c;
+}
+
 /* Sort, merge overlapping secrets, then lines, columns and fingerprints. */
 static void finish_findings(const vl_secrets *s, const char *file, const unsigned char *buf,
                             vl_secrets_result *res)
@@ -681,12 +797,12 @@ static void finish_findings(const vl_secrets *s, const char *file, const unsigne
   res->n = m;
   for (i = 0; i < m; i++) {
     vl_secrets_finding *f = &res->items[i];
-    while (pos < f->sstart) {
-      const unsigned char *nl = (const unsigned char *)memchr(buf + pos, '\n', (size_t)(f->sstart - pos));
-      if (!nl) { pos = f->sstart; break; }
-      line++;
-      pos = (uint64_t)(nl - buf) + 1;
-      bol = pos;
+    if (pos < f->sstart) {
+      uint64_t j = f->sstart;
+      line += count_nl(buf + pos, (size_t)(f->sstart - pos));
+      while (j > pos && buf[j - 1] != '\n') j--;
+      if (j > pos) bol = j;
+      pos = f->sstart;
     }
     f->line = (uint32_t)line;
     f->col = (uint32_t)(f->sstart - bol + 1);
@@ -712,7 +828,9 @@ static int scan_with(scanst *st, const char *file, const unsigned char *buf, siz
     for (i = 0; i < s->nrules; i++) add_win(st, (uint32_t)i, 0, n);
   } else {
     for (i = 0; i < s->nwhole; i++) add_win(st, s->whole[i], 0, n);
-    if (s->ac) {
+    if (s->tri) {
+      tri_scan(st, s, buf, n);
+    } else if (s->ac) {
       vl_ac_scan sc;
       vl_ac_scan_init(&sc);
       vl_ac_scan_all(s->ac, &sc, buf, n, on_hit, st);

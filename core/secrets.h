@@ -20,6 +20,12 @@
  * pattern, before any quantifier applies to it; at least 3 bytes; none is derived
  * when the top level has an alternation). All keywords of all rules, lowercased
  * and deduplicated, go into one ASCII case-insensitive Aho-Corasick automaton.
+ * Keyword hits are found by one of two equivalent methods (the same hits, every
+ * occurrence of every keyword, overlaps included): when every keyword has 3 bytes
+ * or more, a trigram filter: an 8 KiB bitmap of a 16-bit hash of each keyword's
+ * first 3 bytes (ASCII-folded), tested at every input position (one 4-byte load,
+ * a multiply and a bit test), the few positions that pass being checked against
+ * the keywords of that hash; otherwise the Aho-Corasick automaton's standard scan.
  * A rule with no keyword at all is a whole-input rule: its regex runs over every
  * input from byte 0 (cost: one full PCRE2 search per input per such rule);
  * vl_secrets_nwhole counts them so that loaders can report them.
@@ -103,6 +109,8 @@ typedef struct vl_secrets_opts {
   size_t max_rules;     /* 0: VL_SECRETS_DEFAULT_MAX_RULES */
   size_t max_ac_bytes;  /* the automaton's memory cap; 0: the ac default */
   int no_jit;           /* nonzero: interpret (for tests) */
+  int use_ac;           /* nonzero: find keywords with the automaton even when the trigram
+                         * filter could (for tests: both give the same hits) */
 } vl_secrets_opts;
 
 /* Where a compile failed: the rule index (SIZE_MAX when not one rule's fault),

@@ -272,7 +272,7 @@ return {
       id = "azure-ad-client-secret", kind = "secret", severity = "high",
       description = "Azure AD (Entra ID) application client secret.",
       regex = [[(?:^|[^A-Za-z0-9_~.-])([A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34})(?![A-Za-z0-9_~.-])]],
-      keywords = { "q~" },
+      keywords = { "0q~", "1q~", "2q~", "3q~", "4q~", "5q~", "6q~", "7q~", "8q~", "9q~" },
       secret_group = 1, entropy = 3.5,
       limits = { window = 8 },
     },
