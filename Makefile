@@ -33,7 +33,7 @@ override VL_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC $(OPT) $(WARN) -I
 KERNELS := signature dedup stream_filter graph json_repair similarity walk secrets
 # core/ac.c: the Aho-Corasick core shared by kernels (no binding of its own).
 KERNEL_SRC := core/status.c core/ac.c $(KERNELS:%=core/%.c) $(KERNELS:%=core/lua_%.c) core/lua_victor.c
-KERNEL_SRC += core/similarity_avx2.c
+KERNEL_SRC += core/similarity_avx2.c core/secrets_avx2.c
 RUNTIME_SRC := core/runtime.c
 LUA_SRC := $(shell find lua -name '*.lua' | LC_ALL=C sort)
 PACKS := $(sort $(wildcard rules/*.lua))
@@ -57,6 +57,7 @@ PCRE2_CFLAGS := $(shell pkg-config --cflags libpcre2-8 2>/dev/null)
 PCRE2_LIBS := $(shell pkg-config --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)
 $(OBJ)/secrets.o: override VL_CFLAGS += -fopenmp $(PCRE2_CFLAGS)
 $(OBJ)/similarity_avx2.o: override VL_CFLAGS += -mavx2 -mfma -mf16c
+$(OBJ)/secrets_avx2.o: override VL_CFLAGS += -mavx2 -mpopcnt
 $(BIN) $(CMOD) $(TEST_RUNTIME) $(EMBED): SAN_LD += -fopenmp
 # victor.so must never be unloaded (lua_close dlcloses C modules): libgomp's idle worker threads would crash.
 $(CMOD): SAN_LD += -Wl,-z,nodelete

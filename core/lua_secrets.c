@@ -93,6 +93,12 @@ static int l_compile(lua_State *L)
     lua_getfield(L, 2, "no_jit");
     o.no_jit = lua_toboolean(L, -1);
     lua_pop(L, 1);
+    lua_getfield(L, 2, "no_simd");
+    o.no_simd = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    lua_getfield(L, 2, "use_ac");
+    o.use_ac = lua_toboolean(L, -1);
+    lua_pop(L, 1);
   }
   n = lua_objlen(L, 1);
   if (n == 0) luaL_argerror(L, 1, "no rules");
@@ -301,6 +307,8 @@ static int l_info(lua_State *L)
   lua_setfield(L, -2, "whole");
   lua_pushboolean(L, vl_secrets_jit(s));
   lua_setfield(L, -2, "jit");
+  lua_pushstring(L, vl_secrets_prefilter(s));
+  lua_setfield(L, -2, "prefilter");
   lua_createtable(L, 0, (int)nr);
   for (i = 0; i < nr; i++) {
     const char *const *kws;

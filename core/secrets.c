@@ -20,6 +20,7 @@
 
 #include "ac.h"
 #include "secrets.h"
+#include "secrets_teddy.h"
 
 #define VL_OMP(x) _Pragma(x)
 
@@ -49,6 +50,8 @@ struct vl_secrets {
   uint32_t *tri_id;
   const char **kw_p;  /* distinct keywords (lowercase), by automaton id */
   size_t *kw_n;
+  vl_teddy teddy;     /* vector prefilter tables (with tri) */
+  int simd;           /* use vl_secrets_teddy_avx2 */
   size_t *kw_off;     /* CSR: automaton pattern id -> rules */
   uint32_t *kw_rules;
   size_t nkw;
@@ -210,6 +213,8 @@ static size_t derive_literal(const char *re, size_t n, char *out, size_t cap)
 }
 
 
+typedef struct scanst scanst;
+
 /* ------------------------------------------------------------------------- */
 /* trigram filter */
 
@@ -234,6 +239,15 @@ static int hpcmp(const void *a, const void *b)
   return x->id < y->id ? -1 : x->id > y->id;
 }
 
+static int have_avx2(void)
+{
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+  return __builtin_cpu_supports("avx2");
+#else
+  return 0;
+#endif
+}
+
 /* Build the filter when every keyword has 3+ bytes; else leave s->tri NULL. */
 static int build_trigrams(vl_secrets *s)
 {
@@ -249,6 +263,13 @@ static int build_trigrams(vl_secrets *s)
     return VL_ENOMEM;
   }
   for (i = 0; i < s->nkw; i++) {
+    const unsigned char *kw = (const unsigned char *)s->kw_p[i];
+    unsigned b = (kw[0] + 3u * kw[1] + 7u * kw[2]) & 7u, k;
+    for (k = 0; k < 3; k++) {
+      unsigned c = kw[k] | 0x20u;
+      s->teddy.lo[k][c & 15] |= (uint8_t)(1u << b);
+      s->teddy.hi[k][c >> 4] |= (uint8_t)(1u << b);
+    }
     hp[i].h = tri_hash(load3((const unsigned char *)s->kw_p[i]));
     hp[i].id = (uint32_t)i;
     s->tri[hp[i].h >> 6] |= (uint64_t)1 << (hp[i].h & 63);
@@ -283,11 +304,35 @@ static void tri_verify(void *st, const vl_secrets *s, const unsigned char *p, si
   }
 }
 
-static void tri_scan(void *st, const vl_secrets *s, const unsigned char *p, size_t n)
+typedef struct teddy_ctx {
+  void *st;
+  const vl_secrets *s;
+  const unsigned char *p;
+  size_t n;
+} teddy_ctx;
+
+static void teddy_hit(void *ud, size_t i)
+{
+  const teddy_ctx *c = (const teddy_ctx *)ud;
+  uint32_t h = tri_hash(load3(c->p + i));
+  if (c->s->tri[h >> 6] >> (h & 63) & 1) tri_verify(c->st, c->s, c->p, c->n, i, h);
+}
+
+static void tri_scan(void *st, const vl_secrets *s, const unsigned char *p, size_t n, uint64_t *nl,
+                     size_t *nl_upto)
 {
   const uint64_t *bm = s->tri;
   size_t i = 0;
   if (n < 3) return;
+  if (s->simd) {
+    teddy_ctx c;
+    c.st = st;
+    c.s = s;
+    c.p = p;
+    c.n = n;
+    i = vl_secrets_teddy_avx2(&s->teddy, p, n, teddy_hit, &c, nl);
+    *nl_upto = i;
+  }
   for (; i + 3 <= n; i++) {
     uint32_t h = tri_hash(load3(p + i));
     if (__builtin_expect(bm[h >> 6] >> (h & 63) & 1, 0)) tri_verify(st, s, p, n, i, h);
@@ -513,6 +558,7 @@ int vl_secrets_compile(const vl_secrets_rule *rules, size_t nrules, const vl_sec
     pats = NULL;
     plens = NULL;
     if (!(opts && opts->use_ac) && (st = build_trigrams(s)) != VL_OK) goto fail;
+    s->simd = s->tri && !(opts && opts->no_simd) && have_avx2();
   }
   free(ents);
   free(pats);
@@ -532,6 +578,13 @@ const char *vl_secrets_rule_id(const vl_secrets *s, size_t rule) { return s->rul
 size_t vl_secrets_nwhole(const vl_secrets *s) { return s->nwhole; }
 size_t vl_secrets_nkeywords(const vl_secrets *s) { return s->nkw; }
 int vl_secrets_jit(const vl_secrets *s) { return s->jit; }
+
+const char *vl_secrets_prefilter(const vl_secrets *s)
+{
+  if (s->simd) return "avx2";
+  if (s->tri) return "trigram";
+  return s->ac ? "aho-corasick" : "none";
+}
 
 size_t vl_secrets_rule_keywords(const vl_secrets *s, size_t rule, const char *const **kws, const size_t **lens)
 {
@@ -554,13 +607,16 @@ typedef struct winlist {
   int has;
 } winlist;
 
-typedef struct scanst {
+struct scanst {
   const vl_secrets *s;
   winlist *wl;          /* per rule */
   pcre2_match_data *md;
   pcre2_match_context *mc;
   int oom;
-} scanst;
+  uint64_t *nl;         /* newline checkpoints of the vector pass */
+  size_t nlcap;
+  size_t nl_upto;       /* checkpoints valid for positions below this (0: none) */
+};
 
 static int push_win(winlist *l, win w)
 {
@@ -616,6 +672,7 @@ static void scanst_free(scanst *st)
   free(st->wl);
   pcre2_match_data_free(st->md);
   pcre2_match_context_free(st->mc);
+  free(st->nl);
 }
 
 static int scanst_init(scanst *st, const vl_secrets *s)
@@ -778,7 +835,7 @@ static uint64_t count_nl(const unsigned char *p, size_t n)
 
 /* Sort, merge overlapping secrets, then lines, columns and fingerprints. */
 static void finish_findings(const vl_secrets *s, const char *file, const unsigned char *buf,
-                            vl_secrets_result *res)
+                            vl_secrets_result *res, const uint64_t *nl, size_t nl_upto)
 {
   size_t i, m = 0;
   uint64_t pos = 0, line = 1, bol = 0;
@@ -799,9 +856,15 @@ static void finish_findings(const vl_secrets *s, const char *file, const unsigne
     vl_secrets_finding *f = &res->items[i];
     if (pos < f->sstart) {
       uint64_t j = f->sstart;
+      uint64_t k = f->sstart >> VL_TEDDY_NL_SHIFT;
+      if (nl_upto && (k << VL_TEDDY_NL_SHIFT) > pos && (k << VL_TEDDY_NL_SHIFT) <= nl_upto) {
+        /* jump to the checkpoint counted during the vector pass */
+        line = 1 + nl[k];
+        pos = k << VL_TEDDY_NL_SHIFT;
+      }
       line += count_nl(buf + pos, (size_t)(f->sstart - pos));
-      while (j > pos && buf[j - 1] != '\n') j--;
-      if (j > pos) bol = j;
+      while (j > 0 && buf[j - 1] != '\n') j--;
+      bol = j;
       pos = f->sstart;
     }
     f->line = (uint32_t)line;
@@ -824,12 +887,22 @@ static int scan_with(scanst *st, const char *file, const unsigned char *buf, siz
     st->wl[i].has = 0;
   }
   st->oom = 0;
+  st->nl_upto = 0;
   if (naive) {
     for (i = 0; i < s->nrules; i++) add_win(st, (uint32_t)i, 0, n);
   } else {
     for (i = 0; i < s->nwhole; i++) add_win(st, s->whole[i], 0, n);
+    if (s->simd) {
+      size_t need = (n >> VL_TEDDY_NL_SHIFT) + 1;
+      if (need > st->nlcap) {
+        uint64_t *nn = (uint64_t *)realloc(st->nl, need * sizeof *nn);
+        if (!nn) return VL_ENOMEM;
+        st->nl = nn;
+        st->nlcap = need;
+      }
+    }
     if (s->tri) {
-      tri_scan(st, s, buf, n);
+      tri_scan(st, s, buf, n, st->nl, &st->nl_upto);
     } else if (s->ac) {
       vl_ac_scan sc;
       vl_ac_scan_init(&sc);
@@ -860,7 +933,7 @@ static int scan_with(scanst *st, const char *file, const unsigned char *buf, siz
     rc = run_rule(st, (uint32_t)i, buf, n, l->w, l->n, res);
   }
   if (rc) return rc;
-  finish_findings(s, file, buf, res);
+  finish_findings(s, file, buf, res, st->nl, st->nl_upto);
   return VL_OK;
 }
 

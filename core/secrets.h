@@ -25,7 +25,9 @@
  * or more, a trigram filter: an 8 KiB bitmap of a 16-bit hash of each keyword's
  * first 3 bytes (ASCII-folded), tested at every input position (one 4-byte load,
  * a multiply and a bit test), the few positions that pass being checked against
- * the keywords of that hash; otherwise the Aho-Corasick automaton's standard scan.
+ * the keywords of that hash (on AVX2 CPUs an 8-bucket nibble-table prefilter,
+ * 32 positions a step, picks the positions to test); otherwise the Aho-Corasick
+ * automaton's standard scan.
  * A rule with no keyword at all is a whole-input rule: its regex runs over every
  * input from byte 0 (cost: one full PCRE2 search per input per such rule);
  * vl_secrets_nwhole counts them so that loaders can report them.
@@ -109,6 +111,7 @@ typedef struct vl_secrets_opts {
   size_t max_rules;     /* 0: VL_SECRETS_DEFAULT_MAX_RULES */
   size_t max_ac_bytes;  /* the automaton's memory cap; 0: the ac default */
   int no_jit;           /* nonzero: interpret (for tests) */
+  int no_simd;          /* nonzero: the scalar trigram loop even where AVX2 is available */
   int use_ac;           /* nonzero: find keywords with the automaton even when the trigram
                          * filter could (for tests: both give the same hits) */
 } vl_secrets_opts;
@@ -146,6 +149,9 @@ size_t vl_secrets_nkeywords(const vl_secrets *s);
 /* "10.42 2022-12-11" and whether JIT is in use. */
 const char *vl_secrets_pcre2_version(void);
 int vl_secrets_jit(const vl_secrets *s);
+/* The keyword method in use: "avx2" (the trigram filter behind an AVX2 nibble
+ * prefilter, core/secrets_avx2.c), "trigram", "aho-corasick" or "none". */
+const char *vl_secrets_prefilter(const vl_secrets *s);
 
 typedef struct vl_secrets_finding {
   uint32_t rule;

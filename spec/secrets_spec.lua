@@ -342,4 +342,31 @@ describe("windowed scan == naive scan", function()
         "round " .. round)
     end
   end)
+
+  it("the AVX2, scalar trigram and Aho-Corasick keyword methods give the same findings and lines", function()
+    local scalar = assert(secrets.compile(nil, { no_simd = true }))
+    local ac = assert(secrets.compile(nil, { use_ac = true }))
+    assert.equals("aho-corasick", ac:info().prefilter)
+    assert.is_true(scalar:info().prefilter == "trigram")
+    local ids = {}
+    for id in pairs(CASES) do ids[#ids + 1] = id end
+    table.sort(ids)
+    for round = 1, 10 do
+      local parts = {}
+      for _ = 1, 60 do
+        parts[#parts + 1] = rnd(LO .. "\n  =_", r(2000))
+        parts[#parts + 1] = CASES[ids[r(#ids) + 1]][1][1]
+      end
+      local text = table.concat(parts)
+      local want = strip(sc:scan(text))
+      assert.same(want, strip(scalar:scan(text)), "round " .. round)
+      assert.same(want, strip(ac:scan(text)), "round " .. round)
+      for _, f in ipairs(sc:scan(text)) do
+        local before = text:sub(1, f.secret_start - 1)
+        local _, nls = before:gsub("\n", "")
+        assert.equals(nls + 1, f.line)
+        assert.equals(#before - (before:match(".*()\n") or 0) + 0, f.col - 1 + 0)
+      end
+    end
+  end)
 end)

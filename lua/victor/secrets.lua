@@ -281,7 +281,8 @@ function Redactor:finish()
   return out
 end
 
---- Compiler statistics: {rules=, keywords=, whole=, jit=, rule_keywords = {id = {...}}}.
+--- Compiler statistics: {rules=, keywords=, whole=, jit=, prefilter = "avx2"|"trigram"|"aho-corasick",
+--- rule_keywords = {id = {...}}}.
 function Scanner:info()
   return self.core:info()
 end
@@ -295,7 +296,8 @@ function Scanner:close()
   self.core:close()
 end
 
-local COMPILE_OPTS = { max_keywords = "count", max_rules = "count", no_jit = "boolean" }
+local COMPILE_OPTS = { max_keywords = "count", max_rules = "count", no_jit = "boolean", no_simd = "boolean",
+  use_ac = "boolean" }
 
 local function load_pack(p, i)
   if type(p) == "string" then
@@ -316,7 +318,7 @@ end
 --- code), "rule '<id>': offset N: <PCRE2 message>" (EPARSE), too many keywords or rules (ELIMIT),
 --- no secret rules (EINVAL), no native module (ENATIVE).
 ---@param packs? table|string|table[]
----@param opts? {base?: boolean, max_keywords?: integer, max_rules?: integer, no_jit?: boolean}
+---@param opts? {base?: boolean, max_keywords?: integer, max_rules?: integer, no_jit?: boolean, no_simd?: boolean, use_ac?: boolean}
 ---@return victor.secrets.Scanner|nil
 ---@return string? msg
 ---@return string? code
