@@ -15,6 +15,9 @@
 #                  reference within 1e-5, top-k order and ties, zero vectors, normalize
 #   fuzz_walk      the ignore-line (gitignore) matcher of core/walk.c: bounded time on any
 #                  pattern; literal, "*"-suffix and "!" lines against a direct check
+#   fuzz_secrets   the secret scanner (core/secrets.c, PCRE2): AVX2 / scalar trigram /
+#                  Aho-Corasick keyword methods and the naive path give the same findings;
+#                  findings sorted, disjoint, in range, lines and columns exact
 #   fuzz_rules     the sandboxed rule-pack loader through the embedding API
 #   fuzz_sig_json  victor.signature.of_json (cjson + canonical form), native vs fallback
 #   fuzz_dedup_lua victor.dedup through the embedding API: native == fallback on every
@@ -52,7 +55,7 @@ self="$PWD/scripts/fuzz.sh"
 BUILD=${BUILD:-build}
 CC=${FUZZ_CC:-clang}
 out="$BUILD/fuzz"
-all_targets=(fuzz_canon fuzz_dedup fuzz_stream_filter fuzz_graph fuzz_json_repair fuzz_rules fuzz_sig_json fuzz_dedup_lua fuzz_similarity fuzz_walk)
+all_targets=(fuzz_canon fuzz_dedup fuzz_stream_filter fuzz_graph fuzz_json_repair fuzz_rules fuzz_sig_json fuzz_dedup_lua fuzz_similarity fuzz_walk fuzz_secrets)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
 die() { echo "fuzz.sh: $*" >&2; exit 2; }
@@ -101,6 +104,8 @@ sf_objs=("$out/obj/stream_filter.o" "$out/obj/ac.o" "$out/obj/status.o")
 graph_objs=("$out/obj/graph.o" "$out/obj/status.o")
 jr_objs=("$out/obj/json_repair.o" "$out/obj/status.o")
 sim_objs=("$out/obj/similarity.o" "$out/obj/similarity_avx2.o" "$out/obj/status.o")
+sec_objs=("$out/obj/secrets.o" "$out/obj/secrets_avx2.o" "$out/obj/ac.o" "$out/obj/status.o")
+pcre2_libs=$(pkg-config --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)
 walk_objs=("$out/obj/walk.o" "$out/obj/status.o")
 
 build_target() { # NAME
@@ -113,6 +118,7 @@ build_target() { # NAME
     fuzz_graph) deps=("${graph_objs[@]}") ;;
     fuzz_json_repair) deps=("${jr_objs[@]}") ;;
     fuzz_similarity) deps=("${sim_objs[@]}") ;;
+    fuzz_secrets) deps=("${sec_objs[@]}") ;;
     fuzz_walk) deps=("${walk_objs[@]}") ;;
     *) deps=("${core_objs[@]}") ;;
   esac
@@ -120,11 +126,11 @@ build_target() { # NAME
   for d in "$src" "${deps[@]}" "$self"; do [ "$d" -nt "$bin" ] && newest=1; done
   [ -x "$bin" ] && [ $newest = 0 ] && return 0
   if [ "$t" = fuzz_canon ] || [ "$t" = fuzz_dedup ] || [ "$t" = fuzz_stream_filter ] || [ "$t" = fuzz_graph ] \
-     || [ "$t" = fuzz_json_repair ] || [ "$t" = fuzz_similarity ] || [ "$t" = fuzz_walk ]; then
-    "$CC" "${cflags[@]}" -fsanitize=fuzzer -o "$bin" "$src" "${deps[@]}" -lm
+     || [ "$t" = fuzz_json_repair ] || [ "$t" = fuzz_similarity ] || [ "$t" = fuzz_walk ] || [ "$t" = fuzz_secrets ]; then
+    "$CC" "${cflags[@]}" -fsanitize=fuzzer -o "$bin" "$src" "${deps[@]}" -lm $pcre2_libs
   else
     # -Wl,-E: C modules loaded at run time (cjson.so) resolve lua_* in the binary.
-    "$CC" "${cflags[@]}" -fsanitize=fuzzer -o "$bin" "$src" "${deps[@]}" "$lj_static" -Wl,-E -lm -ldl
+    "$CC" "${cflags[@]}" -fsanitize=fuzzer -o "$bin" "$src" "${deps[@]}" "$lj_static" -Wl,-E -lm -ldl $pcre2_libs
   fi
 }
 
