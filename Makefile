@@ -39,7 +39,7 @@ LUA_SRC := $(shell find lua -name '*.lua' | LC_ALL=C sort)
 PACKS := $(sort $(wildcard rules/*.lua))
 
 OBJ := $(BUILD)/obj
-KERNEL_OBJ := $(KERNEL_SRC:core/%.c=$(OBJ)/%.o)
+KERNEL_OBJ := $(KERNEL_SRC:core/%.c=$(OBJ)/%.o) $(OBJ)/toml_json.o
 RUNTIME_OBJ := $(OBJ)/runtime.o $(OBJ)/bundle.o
 HDRS := $(wildcard core/*.h)
 
@@ -55,6 +55,9 @@ $(OBJ)/walk.o: override VL_CFLAGS += -fopenmp
 # core/secrets.c: PCRE2 (libpcre2-dev) and OpenMP over files.
 PCRE2_CFLAGS := $(shell pkg-config --cflags libpcre2-8 2>/dev/null)
 PCRE2_LIBS := $(shell pkg-config --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)
+# core/toml_json.cpp: the one C++ unit (toml++ header-only, for rules import-gitleaks).
+CXX ?= c++
+KERNEL_LIBS := $(PCRE2_LIBS) -lstdc++
 $(OBJ)/secrets.o: override VL_CFLAGS += -fopenmp $(PCRE2_CFLAGS)
 $(OBJ)/similarity_avx2.o: override VL_CFLAGS += -mavx2 -mfma -mf16c
 $(OBJ)/secrets_avx2.o: override VL_CFLAGS += -mavx2 -mpopcnt
@@ -89,6 +92,10 @@ $(OBJ) $(BUILD)/gen $(BUILD)/lib $(BUILD)/examples:
 $(OBJ)/%.o: core/%.c $(HDRS) | $(OBJ)
 	$(CC) $(VL_CFLAGS) -c $< -o $@
 
+$(OBJ)/toml_json.o: core/toml_json.cpp core/toml_json.h core/vl_status.h | $(OBJ)
+	$(CXX) -std=c++17 -fPIC $(OPT) -Wall -Wextra $(if $(filter true,$(CI)),-Werror) -fno-exceptions -fno-rtti \
+	  -Icore $(CXXFLAGS) -c $< -o $@
+
 $(BUILD)/gen/bundle.c: $(LUA_SRC) $(PACKS) scripts/bundle-lua.lua | $(BUILD)/gen
 	@mkdir -p $(BUILD)/gen/lua/victor
 	$(LUAJIT) scripts/bundle-lua.lua $@ $(BUILD)/gen/lua/victor/default_packs.lua --packs $(PACKS) --modules $(LUA_SRC)
@@ -103,20 +110,20 @@ $(LIB): $(KERNEL_OBJ) $(RUNTIME_OBJ)
 # The CLI links LuaJIT statically and exports its symbols (-Wl,-E) so that Lua C
 # modules such as cjson.so load into it.
 $(BIN): $(OBJ)/main.o $(LIB)
-	$(CC) $(SAN_LD) -o $@ $(OBJ)/main.o $(LIB) $(LJ_STATIC) -Wl,-E -lm -ldl $(PCRE2_LIBS)
+	$(CC) $(SAN_LD) -o $@ $(OBJ)/main.o $(LIB) $(LJ_STATIC) -Wl,-E -lm -ldl $(KERNEL_LIBS)
 
 # The kernels as a Lua C module for a stock luajit: LUA_CPATH='build/lib/?.so;;'
 # then require "victor.core.signature". Only luaopen_* is exported.
 $(CMOD): $(KERNEL_OBJ) core/exports.map | $(BUILD)/lib
-	$(CC) $(SAN_LD) -shared -o $@ $(KERNEL_OBJ) -Wl,--version-script=core/exports.map -lm $(PCRE2_LIBS)
+	$(CC) $(SAN_LD) -shared -o $@ $(KERNEL_OBJ) -Wl,--version-script=core/exports.map -lm $(KERNEL_LIBS)
 
 $(TEST_RUNTIME): spec/c/test_runtime.c core/victor_lua.h $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(VL_CFLAGS) $(SAN_LD) -o $@ $< $(LIB) $(LJ_STATIC) -Wl,-E -lm -ldl $(PCRE2_LIBS)
+	$(CC) $(VL_CFLAGS) $(SAN_LD) -o $@ $< $(LIB) $(LJ_STATIC) -Wl,-E -lm -ldl $(KERNEL_LIBS)
 
 examples: $(EMBED)
 $(EMBED): examples/embed/embed_host.c core/victor_lua.h $(LIB) | $(BUILD)/examples
-	$(CC) $(VL_CFLAGS) $(SAN_LD) -o $@ $< $(LIB) $(LJ_STATIC) -Wl,-E -lm -ldl $(PCRE2_LIBS)
+	$(CC) $(VL_CFLAGS) $(SAN_LD) -o $@ $< $(LIB) $(LJ_STATIC) -Wl,-E -lm -ldl $(KERNEL_LIBS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all

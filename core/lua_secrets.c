@@ -16,6 +16,7 @@
 
 #include "lua_victor.h"
 #include "secrets.h"
+#include "toml_json.h"
 
 #define SCANNER_MT "victor.secrets.Scanner"
 #define RESULTS_MT "victor.secrets.Results"
@@ -333,6 +334,39 @@ static int l_entropy(lua_State *L)
   return 1;
 }
 
+#define TOMLBUF_MT "victor.secrets.TomlBuf"
+
+static int l_tomlbuf_gc(lua_State *L)
+{
+  char **b = (char **)luaL_checkudata(L, 1, TOMLBUF_MT);
+  free(*b);
+  *b = NULL;
+  return 0;
+}
+
+/* toml_to_json(text) -> json | nil, "line L, column C: msg", "EPARSE" */
+static int l_toml_to_json(lua_State *L)
+{
+  size_t n, len = 0;
+  const char *src = luaL_checklstring(L, 1, &n);
+  char **out = (char **)vl_lua_newscratch(L, sizeof(char *), TOMLBUF_MT);
+  vl_toml_error e;
+  int st;
+  memset(&e, 0, sizeof e);
+  st = vl_toml_to_json(src, n, out, &len, &e);
+  if (st == VL_EPARSE) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "line %d, column %d: %s", (int)e.line, (int)e.column, e.message);
+    lua_pushstring(L, "EPARSE");
+    return 3;
+  }
+  if (st) return vl_lua_fail(L, st);
+  lua_pushlstring(L, *out, len);  /* the scratch's __gc frees *out if this raises */
+  free(*out);
+  *out = NULL;
+  return 1;
+}
+
 static int l_pcre2_version(lua_State *L)
 {
   lua_pushstring(L, vl_secrets_pcre2_version());
@@ -356,11 +390,13 @@ int luaopen_victor_core_secrets(lua_State *L)
     {"compile", l_compile},
     {"entropy", l_entropy},
     {"pcre2_version", l_pcre2_version},
+    {"toml_to_json", l_toml_to_json},
     {NULL, NULL}
   };
   vl_lua_class(L, SCANNER_MT, "victor.secrets.Scanner", methods, free_scanner);
   vl_lua_gc_metatable(L, RESULTS_MT, l_results_gc);
   vl_lua_gc_metatable(L, FILES_MT, l_files_gc);
+  vl_lua_gc_metatable(L, TOMLBUF_MT, l_tomlbuf_gc);
   lua_newtable(L);
   luaL_register(L, NULL, fns);
   return 1;

@@ -98,6 +98,15 @@ for src in core/*.c "$BUILD/gen/bundle.c"; do
   o=$(obj "$src") || die "compiling $src failed"
   core_objs+=("$o")
 done
+# core/toml_json.cpp (toml++, header-only): the one C++ unit, in every runtime target
+CXX=${FUZZ_CXX:-clang++}
+tj="$out/obj/toml_json.o"
+if [ ! -f "$tj" ] || [ core/toml_json.cpp -nt "$tj" ] || [ core/toml_json.h -nt "$tj" ]; then
+  "$CXX" -std=c++17 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+    -fno-sanitize=function,vptr -fsanitize=fuzzer-no-link -fno-exceptions -fno-rtti -Icore -c core/toml_json.cpp -o "$tj" \
+    || die "compiling core/toml_json.cpp failed"
+fi
+core_objs+=("$tj")
 sig_objs=("$out/obj/signature.o" "$out/obj/status.o")
 dedup_objs=("$out/obj/dedup.o" "$out/obj/status.o")
 sf_objs=("$out/obj/stream_filter.o" "$out/obj/ac.o" "$out/obj/status.o")
@@ -130,7 +139,7 @@ build_target() { # NAME
     "$CC" "${cflags[@]}" -fsanitize=fuzzer -o "$bin" "$src" "${deps[@]}" -lm $pcre2_libs
   else
     # -Wl,-E: C modules loaded at run time (cjson.so) resolve lua_* in the binary.
-    "$CC" "${cflags[@]}" -fsanitize=fuzzer -o "$bin" "$src" "${deps[@]}" "$lj_static" -Wl,-E -lm -ldl $pcre2_libs
+    "$CC" "${cflags[@]}" -fsanitize=fuzzer -o "$bin" "$src" "${deps[@]}" "$lj_static" -Wl,-E -lm -ldl $pcre2_libs -lstdc++
   fi
 }
 
