@@ -79,7 +79,7 @@ help:
 	@echo "  make test-mem  run the specs under valgrind (errors and leaks fail)"
 	@echo "  make bench     run bench/*.lua; results in $(BUILD)/bench/"
 	@echo "  make fuzz      build libFuzzer targets and run each (FUZZ_SECONDS=60)"
-	@echo "  make conformance  json_repair vs npm jsonrepair (in $(BUILD)/peers), graph vs networkx/igraph"
+	@echo "  make conformance  json_repair vs npm jsonrepair (in $(BUILD)/peers), graph vs networkx/igraph, scan SARIF vs the 2.1.0 schema"
 	@echo "  make lint      cppcheck on core/, luacheck on lua/ spec/ bench/"
 	@echo "  make install   install into PREFIX=$(PREFIX)"
 
@@ -166,6 +166,7 @@ conformance: all
 	LUA_PATH="./lua/?.lua;./spec/?.lua;$(BUILD)/gen/lua/?.lua;;" LUA_CPATH="$(BUILD)/lib/?.so;;" \
 	  $(LUAJIT) scripts/conformance.lua $(BUILD)/peers
 	bash scripts/graph-conformance.sh $(BUILD)
+	bash scripts/sarif-conformance.sh $(BUILD)
 
 lint: deps
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c99 \
