@@ -121,8 +121,9 @@ return {
     fields = {
       regex = {
         type = "string", min = 1, max = 4096,
-        doc = "(Required, unless the rule overrides one by id.) PCRE2 pattern with RE2-compatible settings: ASCII \\w \\d \\b, $ only at the end, UTF-8 "
-          .. "with invalid bytes allowed; (?i) for case-insensitive.",
+        doc = "(Required, unless the rule overrides one by id.) PCRE2 pattern with RE2-compatible "
+          .. "settings: ASCII \\w \\d \\b, $ only at the end, UTF-8 with invalid bytes allowed; (?i) for "
+          .. "case-insensitive.",
       },
       keywords = {
         type = "array", of = { type = "string", min = 1, max = 64 },
@@ -154,6 +155,25 @@ return {
           .. "(default 100000), depth = PCRE2 depth limit (default 1000) }; a rule over a limit is reported "
           .. "(ELIMIT) and the scan goes on.",
       },
+    },
+  },
+
+  response_pattern = {
+    summary = "A pattern in a model's response for victor.sanitize (rules/validation.lua): text to delete, "
+      .. "leaked system-prompt phrases, lines to drop, or a sign of garbage output; a PCRE2 regex run near "
+      .. "its keywords (as `secret` rules are).",
+    fields = {
+      regex = { type = "string", required = true, min = 1, max = 4096, doc = "PCRE2 pattern (same settings as "
+        .. "`secret` rules); (?i) for case-insensitive, (?m) for ^ and $ at line ends." },
+      keywords = { type = "array", of = { type = "string", min = 1, max = 64 },
+        doc = "Literals one of which every match contains (ASCII case-insensitive); absent: derived." },
+      action = {
+        type = "string", required = true, enum = { "delete", "leak", "drop_line", "garbage" },
+        doc = "delete: remove the match; leak: remove it and report it (sanitize.leaks); drop_line: "
+          .. "remove the whole lines it touches; garbage: the response is garbage (sanitize.is_garbage).",
+      },
+      window = { type = "integer", min = 0, max = 4096, default = 64,
+        doc = "Bytes a match may start before its keyword." },
     },
   },
 }

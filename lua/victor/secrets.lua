@@ -318,7 +318,8 @@ end
 --- code), "rule '<id>': offset N: <PCRE2 message>" (EPARSE), too many keywords or rules (ELIMIT),
 --- no secret rules (EINVAL), no native module (ENATIVE).
 ---@param packs? table|string|table[]
----@param opts? {base?: boolean, max_keywords?: integer, max_rules?: integer, no_jit?: boolean, no_simd?: boolean, use_ac?: boolean}
+---@param opts? {base?: boolean, max_keywords?: integer, max_rules?: integer, no_jit?: boolean,
+---  no_simd?: boolean, use_ac?: boolean}
 ---@return victor.secrets.Scanner|nil
 ---@return string? msg
 ---@return string? code
