@@ -262,9 +262,18 @@ static int build_trigrams(vl_secrets *s)
     free(hp);
     return VL_ENOMEM;
   }
+  /* buckets by first byte (folded): keywords that share it share a bucket, so the
+   * position-0 tables stay narrow; distinct first bytes are dealt round-robin */
+  unsigned char rank[256];
+  unsigned nfirst = 0;
+  memset(rank, 0xFF, sizeof rank);
+  for (i = 0; i < s->nkw; i++) {
+    unsigned c = (unsigned char)s->kw_p[i][0] | 0x20u;
+    if (rank[c] == 0xFF) rank[c] = (unsigned char)(nfirst++ & 7u);
+  }
   for (i = 0; i < s->nkw; i++) {
     const unsigned char *kw = (const unsigned char *)s->kw_p[i];
-    unsigned b = (kw[0] + 3u * kw[1] + 7u * kw[2]) & 7u, k;
+    unsigned b = rank[kw[0] | 0x20u], k;
     for (k = 0; k < 3; k++) {
       unsigned c = kw[k] | 0x20u;
       s->teddy.lo[k][c & 15] |= (uint8_t)(1u << b);
