@@ -124,3 +124,21 @@ describe("victor-lua scan", function()
     assert.equal("victor-lua: scan: rule 'bad': offset 2: missing closing parenthesis\n", err)
   end)
 end)
+
+describe("the demo job's secrets section", function()
+  it("scans the bundled sample tree with planted fakes and masks a response", function()
+    local out, err, st = vl({ "examples/rules.lua" })
+    assert.equal(0, st, err)
+    local sec = out:match("\nsecrets: (.-)\n\n")
+    assert.is_string(sec, out)
+    assert.truthy(sec:find("scanned     5 of 7 files", 1, true), sec)
+    assert.truthy(sec:find("5 finding(s)", 1, true), sec)
+    for _, l in ipairs({ "app/client.py:3:17 github-token high", "app/settings.py:4:34 database-url critical",
+      "deploy/env.sh:2:26 aws-access-key high", "deploy/env.sh:3:22 stripe-key high",
+      "keys/deploy_key:2:1 private-key critical" }) do
+      assert.truthy(sec:find("  finding     " .. l, 1, true), l)
+    end
+    assert.truthy(sec:find("masked      Pushed with token [REDACTED:github-token] and set db_password = "
+      .. "'[REDACTED:generic-password]'.", 1, true), sec)
+  end)
+end)
