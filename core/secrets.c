@@ -27,6 +27,7 @@
 typedef struct rule_c {
   char *id;
   pcre2_code *re;
+  int jitted;  /* re has complete JIT code */
   uint32_t group, window, match_limit, depth_limit;
   double entropy;
   pcre2_code **allow;
@@ -50,10 +51,16 @@ struct vl_secrets {
   uint32_t *tri_id;
   const char **kw_p;  /* distinct keywords (lowercase), by automaton id */
   size_t *kw_n;
+  size_t ntri;        /* entries of tri_h / tri_id (keywords of 3+ bytes) */
+  uint64_t *bi;       /* bigram bitmap of the 2-byte keywords (65536 bits), NULL: none */
+  uint32_t *short_id; /* the 2-byte keywords */
+  size_t nshort;
   vl_teddy teddy;     /* vector prefilter tables (with tri) */
   int simd;           /* use vl_secrets_teddy_avx2 */
   size_t *kw_off;     /* CSR: automaton pattern id -> rules */
   uint32_t *kw_rules;
+  uint32_t *kw_win;   /* start window of each (keyword, rule) entry: 0 when the keyword
+                       * begins every match (a literal prefix of the regex), else the rule's */
   size_t nkw;
   uint32_t *whole;    /* rules without keywords */
   size_t nwhole;
@@ -223,6 +230,11 @@ static uint32_t load3(const unsigned char *p)
   return ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16) | 0x202020u;
 }
 
+static uint32_t load2(const unsigned char *p)
+{
+  return ((uint32_t)p[0] | (uint32_t)p[1] << 8) | 0x2020u;
+}
+
 static uint32_t tri_hash(uint32_t w)
 {
   return (uint32_t)((w & 0xFFFFFFu) * 0x9E3779B1u) >> 16;
@@ -248,24 +260,28 @@ static int have_avx2(void)
 #endif
 }
 
-/* Build the filter when every keyword has 3+ bytes; else leave s->tri NULL. */
+/* Build the filter when every keyword has 2+ bytes (else leave s->tri NULL: the
+ * automaton runs). Keywords of 3+ bytes go into the trigram bitmap; 2-byte ones
+ * into a bigram bitmap checked beside it (their third prefilter byte is "any"). */
 static int build_trigrams(vl_secrets *s)
 {
   size_t i;
   hpair *hp;
-  for (i = 0; i < s->nkw; i++) if (s->kw_n[i] < 3) return VL_OK;
+  unsigned char rank[256];
+  unsigned nfirst = 0;
+  for (i = 0; i < s->nkw; i++) if (s->kw_n[i] < 2) return VL_OK;
   s->tri = (uint64_t *)calloc(1024, sizeof *s->tri);
+  s->bi = (uint64_t *)calloc(1024, sizeof *s->bi);
   s->tri_h = (uint32_t *)malloc(s->nkw * sizeof *s->tri_h);
   s->tri_id = (uint32_t *)malloc(s->nkw * sizeof *s->tri_id);
+  s->short_id = (uint32_t *)malloc(s->nkw * sizeof *s->short_id);
   hp = (hpair *)malloc(s->nkw * sizeof *hp);
-  if (!s->tri || !s->tri_h || !s->tri_id || !hp) {
+  if (!s->tri || !s->bi || !s->tri_h || !s->tri_id || !s->short_id || !hp) {
     free(hp);
     return VL_ENOMEM;
   }
   /* buckets by first byte (folded): keywords that share it share a bucket, so the
    * position-0 tables stay narrow; distinct first bytes are dealt round-robin */
-  unsigned char rank[256];
-  unsigned nfirst = 0;
   memset(rank, 0xFF, sizeof rank);
   for (i = 0; i < s->nkw; i++) {
     unsigned c = (unsigned char)s->kw_p[i][0] | 0x20u;
@@ -275,20 +291,39 @@ static int build_trigrams(vl_secrets *s)
     const unsigned char *kw = (const unsigned char *)s->kw_p[i];
     unsigned b = rank[kw[0] | 0x20u], k;
     for (k = 0; k < 3; k++) {
-      unsigned c = kw[k] | 0x20u;
-      s->teddy.lo[k][c & 15] |= (uint8_t)(1u << b);
-      s->teddy.hi[k][c >> 4] |= (uint8_t)(1u << b);
+      if (k < s->kw_n[i]) {
+        unsigned c = kw[k] | 0x20u;
+        s->teddy.lo[k][c & 15] |= (uint8_t)(1u << b);
+        s->teddy.hi[k][c >> 4] |= (uint8_t)(1u << b);
+      } else {
+        unsigned x;  /* a 2-byte keyword: any third byte */
+        for (x = 0; x < 16; x++) {
+          s->teddy.lo[k][x] |= (uint8_t)(1u << b);
+          s->teddy.hi[k][x] |= (uint8_t)(1u << b);
+        }
+      }
     }
-    hp[i].h = tri_hash(load3((const unsigned char *)s->kw_p[i]));
-    hp[i].id = (uint32_t)i;
-    s->tri[hp[i].h >> 6] |= (uint64_t)1 << (hp[i].h & 63);
+    if (s->kw_n[i] == 2) {
+      uint32_t h2 = load2(kw);
+      s->bi[h2 >> 6] |= (uint64_t)1 << (h2 & 63);
+      s->short_id[s->nshort++] = (uint32_t)i;
+    } else {
+      hp[s->ntri].h = tri_hash(load3(kw));
+      hp[s->ntri].id = (uint32_t)i;
+      s->tri[hp[s->ntri].h >> 6] |= (uint64_t)1 << (hp[s->ntri].h & 63);
+      s->ntri++;
+    }
   }
-  qsort(hp, s->nkw, sizeof *hp, hpcmp);
-  for (i = 0; i < s->nkw; i++) {
+  qsort(hp, s->ntri, sizeof *hp, hpcmp);
+  for (i = 0; i < s->ntri; i++) {
     s->tri_h[i] = hp[i].h;
     s->tri_id[i] = hp[i].id;
   }
   free(hp);
+  if (s->nshort == 0) {
+    free(s->bi);
+    s->bi = NULL;
+  }
   return VL_OK;
 }
 
@@ -297,13 +332,13 @@ static int on_hit(void *ud, uint32_t id, uint64_t start, uint64_t end);
 /* Check the keywords of hash h at p + i; report the ones that match. */
 static void tri_verify(void *st, const vl_secrets *s, const unsigned char *p, size_t n, size_t i, uint32_t h)
 {
-  size_t lo = 0, hi = s->nkw;
+  size_t lo = 0, hi = s->ntri;
   while (lo < hi) {  /* first entry with hash >= h */
     size_t mid = (lo + hi) / 2;
     if (s->tri_h[mid] < h) lo = mid + 1;
     else hi = mid;
   }
-  for (; lo < s->nkw && s->tri_h[lo] == h; lo++) {
+  for (; lo < s->ntri && s->tri_h[lo] == h; lo++) {
     uint32_t id = s->tri_id[lo];
     size_t k, len = s->kw_n[id];
     const char *kw = s->kw_p[id];
@@ -311,6 +346,25 @@ static void tri_verify(void *st, const vl_secrets *s, const unsigned char *p, si
     for (k = 0; k < len && lower(p[i + k]) == (unsigned char)kw[k]; k++) {}
     if (k == len) on_hit(st, id, i, i + len);
   }
+}
+
+/* Check the 2-byte keywords at p + i (i + 2 <= n). */
+static void short_verify(void *st, const vl_secrets *s, const unsigned char *p, size_t i)
+{
+  size_t k;
+  for (k = 0; k < s->nshort; k++) {
+    uint32_t id = s->short_id[k];
+    const char *kw = s->kw_p[id];
+    if (lower(p[i]) == (unsigned char)kw[0] && lower(p[i + 1]) == (unsigned char)kw[1]) on_hit(st, id, i, i + 2);
+  }
+}
+
+static int bi_test(const vl_secrets *s, const unsigned char *p)
+{
+  uint32_t h2;
+  if (!s->bi) return 0;
+  h2 = load2(p);
+  return (int)(s->bi[h2 >> 6] >> (h2 & 63) & 1);
 }
 
 typedef struct teddy_ctx {
@@ -324,6 +378,7 @@ static void teddy_hit(void *ud, size_t i)
 {
   const teddy_ctx *c = (const teddy_ctx *)ud;
   uint32_t h = tri_hash(load3(c->p + i));
+  if (bi_test(c->s, c->p + i)) short_verify(c->st, c->s, c->p, i);
   if (c->s->tri[h >> 6] >> (h & 63) & 1) tri_verify(c->st, c->s, c->p, c->n, i, h);
 }
 
@@ -332,8 +387,8 @@ static void tri_scan(void *st, const vl_secrets *s, const unsigned char *p, size
 {
   const uint64_t *bm = s->tri;
   size_t i = 0;
-  if (n < 3) return;
-  if (s->simd) {
+  if (n < 2) return;
+  if (s->simd && n >= 3) {
     teddy_ctx c;
     c.st = st;
     c.s = s;
@@ -344,8 +399,91 @@ static void tri_scan(void *st, const vl_secrets *s, const unsigned char *p, size
   }
   for (; i + 3 <= n; i++) {
     uint32_t h = tri_hash(load3(p + i));
+    if (s->bi && bi_test(s, p + i)) short_verify(st, s, p, i);
     if (__builtin_expect(bm[h >> 6] >> (h & 63) & 1, 0)) tri_verify(st, s, p, n, i, h);
   }
+  if (i + 2 == n && s->bi && bi_test(s, p + i)) short_verify(st, s, p, i);  /* the last 2 bytes */
+}
+
+/* Skip a group opener at re[i] that cannot change where a match starts: "(",
+ * "(?:", "(?flags:", "(?P<name>", "(?<name>"; its group must have no top-level
+ * alternation and must not be optional. Returns the index after the opener, or 0. */
+static size_t plain_group(const char *re, size_t n, size_t i)
+{
+  size_t j = i + 1, d = 1, open_end;
+  int cls = 0;
+  if (j < n && re[j] == '?') {
+    j++;
+    if (j < n && re[j] == 'P') j++;
+    if (j < n && re[j] == '<') {
+      if (j + 1 < n && (re[j + 1] == '=' || re[j + 1] == '!')) return 0;  /* lookbehind */
+      while (j < n && re[j] != '>') j++;
+      j++;
+    } else {
+      while (j < n && ((re[j] >= 'a' && re[j] <= 'z') || re[j] == '-')) j++;
+      if (j >= n || re[j] != ':') return 0;  /* lookahead, atomic, ... */
+      j++;
+    }
+  }
+  open_end = j;
+  for (; j < n && d; j++) {
+    char c = re[j];
+    if (c == '\\') { j++; continue; }
+    if (cls) { if (c == ']') cls = 0; continue; }
+    if (c == '[') cls = 1;
+    else if (c == '(') d++;
+    else if (c == ')') d--;
+    else if (c == '|' && d == 1) return 0;
+  }
+  if (d) return 0;
+  if (j < n && (re[j] == '?' || re[j] == '*' || re[j] == '{')) return 0;  /* optional group */
+  return open_end;
+}
+
+/* Does every match of rule d begin with keyword kw (lowercase, ASCII
+ * case-insensitively)? True when the regex starts (after inline flags, \b, \A,
+ * ^ and plain group openers) with a literal run that the keyword begins. */
+static int prefix_keyword(const vl_secrets_rule *d, const char *kw, size_t kn)
+{
+  const char *re = d->regex;
+  size_t n = d->regex_len, i = 0, run = 0;
+  char lit[64];
+  for (;;) {
+    if (i + 1 < n && re[i] == '\\' && (re[i + 1] == 'b' || re[i + 1] == 'A')) { i += 2; continue; }
+    if (i < n && re[i] == '^') { i++; continue; }
+    if (i + 1 < n && re[i] == '(' && re[i + 1] == '?') {
+      size_t j = i + 2;
+      while (j < n && ((re[j] >= 'a' && re[j] <= 'z') || re[j] == '-')) j++;
+      if (j < n && re[j] == ')' && j > i + 2) { i = j + 1; continue; }
+    }
+    if (i < n && re[i] == '(') {
+      size_t j = plain_group(re, n, i);
+      if (!j) return 0;
+      i = j;
+      continue;
+    }
+    break;
+  }
+  while (i < n && run < sizeof lit) {
+    char c = re[i];
+    size_t next;
+    int ok;
+    if (c == '\\') {
+      if (i + 1 >= n) break;
+      c = re[i + 1];
+      next = i + 2;
+      ok = !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'));
+    } else {
+      next = i + 1;
+      ok = strchr("^$.|?*+{}()[]", c) == NULL;
+    }
+    if (!ok) break;
+    if (next < n && (re[next] == '?' || re[next] == '*' || re[next] == '{')) break;  /* optional */
+    lit[run++] = (char)lower((unsigned char)c);
+    if (next < n && re[next] == '+') break;
+    i = next;
+  }
+  return run >= kn && memcmp(lit, kw, kn) == 0;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -380,6 +518,9 @@ void vl_secrets_free(vl_secrets *s)
   free(s->tri_id);
   free(s->kw_p);
   free(s->kw_n);
+  free(s->kw_win);
+  free(s->bi);
+  free(s->short_id);
   free(s->kw_off);
   free(s->kw_rules);
   free(s->whole);
@@ -406,6 +547,10 @@ static int compile_rule(rule_c *r, const vl_secrets_rule *d, size_t idx, int jit
   if (!(r->id = dupmem(d->id, strlen(d->id)))) return VL_ENOMEM;
   r->re = compile_re(d->regex, d->regex_len, jit, err, idx, "regex", &st);
   if (!r->re) return st;
+  if (jit) {
+    size_t jsz = 0;
+    r->jitted = pcre2_pattern_info(r->re, PCRE2_INFO_JITSIZE, &jsz) == 0 && jsz > 0;
+  }
   pcre2_pattern_info(r->re, PCRE2_INFO_CAPTURECOUNT, &groups);
   if (d->secret_group > groups) return bad(err, idx, "secret_group", "secret_group is above the regex's groups");
   r->group = d->secret_group;
@@ -540,7 +685,8 @@ int vl_secrets_compile(const vl_secrets_rule *rules, size_t nrules, const vl_sec
     plens = (size_t *)malloc(total * sizeof *plens);
     s->kw_off = (size_t *)calloc(total + 1, sizeof *s->kw_off);
     s->kw_rules = (uint32_t *)malloc(total * sizeof *s->kw_rules);
-    if (!pats || !plens || !s->kw_off || !s->kw_rules) { st = VL_ENOMEM; goto fail; }
+    s->kw_win = (uint32_t *)malloc(total * sizeof *s->kw_win);
+    if (!pats || !plens || !s->kw_off || !s->kw_rules || !s->kw_win) { st = VL_ENOMEM; goto fail; }
     for (k = 0; k < total; k++) {
       int same = k > 0 && ents[k].n == ents[k - 1].n && memcmp(ents[k].p, ents[k - 1].p, ents[k].n) == 0;
       if (!same) {
@@ -551,6 +697,8 @@ int vl_secrets_compile(const vl_secrets_rule *rules, size_t nrules, const vl_sec
       } else if (s->kw_rules[e - 1] == ents[k].rule) {
         continue;  /* a rule listing one keyword twice */
       }
+      s->kw_win[e] = prefix_keyword(&rules[ents[k].rule], ents[k].p, ents[k].n) ? 0
+                                                                                 : s->rules[ents[k].rule].window;
       s->kw_rules[e++] = ents[k].rule;
     }
     s->kw_off[ndist] = e;
@@ -662,7 +810,7 @@ static int on_hit(void *ud, uint32_t id, uint64_t start, uint64_t end)
   (void)end;
   for (k = s->kw_off[id]; k < s->kw_off[id + 1]; k++) {
     uint32_t r = s->kw_rules[k];
-    uint64_t w = s->rules[r].window;
+    uint64_t w = s->kw_win[k];
     add_win(st, r, start > w ? start - w : 0, start);
   }
   return 0;
@@ -772,7 +920,10 @@ static int run_rule(scanst *st, uint32_t ri, const unsigned char *buf, size_t n,
     if (p > n) break;
     pcre2_set_offset_limit(st->mc, (PCRE2_SIZE)w[k].b);
     while (p <= w[k].b && p <= n) {
-      int rc = pcre2_match(r->re, (PCRE2_SPTR)buf, n, (PCRE2_SIZE)p, 0, st->md, st->mc);
+      /* the JIT fast path skips pcre2_match's per-call checks (offset limit and
+       * match limit still apply); the interpreter when JIT compilation failed */
+      int rc = r->jitted ? pcre2_jit_match(r->re, (PCRE2_SPTR)buf, n, (PCRE2_SIZE)p, 0, st->md, st->mc)
+                         : pcre2_match(r->re, (PCRE2_SPTR)buf, n, (PCRE2_SIZE)p, 0, st->md, st->mc);
       uint64_t ms, me;
       if (rc == PCRE2_ERROR_NOMATCH) break;
       if (rc < 0) {

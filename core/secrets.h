@@ -21,19 +21,21 @@
  * when the top level has an alternation). All keywords of all rules, lowercased
  * and deduplicated, go into one ASCII case-insensitive Aho-Corasick automaton.
  * Keyword hits are found by one of two equivalent methods (the same hits, every
- * occurrence of every keyword, overlaps included): when every keyword has 3 bytes
- * or more, a trigram filter: an 8 KiB bitmap of a 16-bit hash of each keyword's
- * first 3 bytes (ASCII-folded), tested at every input position (one 4-byte load,
- * a multiply and a bit test), the few positions that pass being checked against
- * the keywords of that hash (on AVX2 CPUs an 8-bucket nibble-table prefilter,
+ * occurrence of every keyword, overlaps included): when every keyword has 2 bytes
+ * or more, a trigram filter: an 8 KiB bitmap of a 16-bit hash of each 3+-byte
+ * keyword's first 3 bytes (ASCII-folded), and an 8 KiB bitmap of the 2-byte
+ * keywords, tested at every input position (a 3-byte load, a multiply and a bit
+ * test), the few positions that pass being checked against the keywords (on AVX2 CPUs an 8-bucket nibble-table prefilter,
  * 32 positions a step, picks the positions to test); otherwise the Aho-Corasick
  * automaton's standard scan.
  * A rule with no keyword at all is a whole-input rule: its regex runs over every
  * input from byte 0 (cost: one full PCRE2 search per input per such rule);
  * vl_secrets_nwhole counts them so that loaders can report them.
  *
- * Windows. One automaton pass over the input yields keyword hits. A hit at
- * [s, e) for rule r opens the start window [s - window_r, s]: the regex is only
+ * Windows. One pass over the input yields keyword hits. A hit at [s, e) for
+ * rule r opens the start window [s - window_r, s] (window 0 when the keyword is
+ * a literal prefix of every match: the regex begins, after inline flags, \b, ^
+ * and groups without alternation, with a literal run that starts with it): the regex is only
  * tried at start positions inside the rule's windows (merged per rule when they
  * overlap), through PCRE2's offset limit, and the subject is the whole input, so
  * a match may extend past the window and lookbehinds see the bytes before it. A

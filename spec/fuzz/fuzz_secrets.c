@@ -2,8 +2,8 @@
  * fuzz_secrets.c: libFuzzer target for the secret scanner (core/secrets.h).
  *
  * A fixed small rule set (keywords explicit, derived, and none: a whole-input
- * rule; a secret group, an entropy gate, stopwords, an allow regex, a start
- * window) is compiled three ways: the default keyword method (AVX2 prefilter where
+ * rule; a 2-byte keyword; a secret group, an entropy gate, stopwords, an allow
+ * regex, a start window) is compiled three ways: the default keyword method (AVX2 prefilter where
  * the CPU has it, else the trigram filter), the scalar trigram filter, and the
  * Aho-Corasick automaton. The input is the text. Checks, on every input:
  *   - the three methods and the naive path (every regex over the whole input)
@@ -32,12 +32,14 @@ static const char *const ALLOW[] = {"^zz"};
 static const size_t ALLOW_N[] = {3};
 static const char *const KW_W[] = {"pass"};
 static const size_t KW_W_N[] = {4};
+static const char *const KW_ZQ[] = {"zq"};
+static const size_t KW_ZQ_N[] = {2};
 
 static vl_secrets *sets[3];
 
 static void init(void)
 {
-  vl_secrets_rule r[5];
+  vl_secrets_rule r[6];
   vl_secrets_opts o[3];
   int k;
   memset(r, 0, sizeof r);
@@ -71,11 +73,17 @@ static void init(void)
   r[4].nkeywords = 1;
   r[4].secret_group = 1;
   r[4].window = 8;
-  for (k = 0; k < 5; k++) r[k].regex_len = strlen(r[k].regex);
+  r[5].id = "t6";  /* a 2-byte keyword (bigram path) that begins every match (window 0) */
+  r[5].regex = "(?i)\\bzq[0-9]{3}";
+  r[5].keywords = KW_ZQ;
+  r[5].keyword_lens = KW_ZQ_N;
+  r[5].nkeywords = 1;
+  r[5].window = 64;
+  for (k = 0; k < 6; k++) r[k].regex_len = strlen(r[k].regex);
   memset(o, 0, sizeof o);
   o[1].no_simd = 1;
   o[2].use_ac = 1;
-  for (k = 0; k < 3; k++) CHECK(vl_secrets_compile(r, 5, &o[k], &sets[k], NULL) == VL_OK);
+  for (k = 0; k < 3; k++) CHECK(vl_secrets_compile(r, 6, &o[k], &sets[k], NULL) == VL_OK);
   CHECK(vl_secrets_nwhole(sets[0]) == 1);
 }
 
