@@ -25,9 +25,10 @@
  * or more, a trigram filter: an 8 KiB bitmap of a 16-bit hash of each 3+-byte
  * keyword's first 3 bytes (ASCII-folded), and an 8 KiB bitmap of the 2-byte
  * keywords, tested at every input position (a 3-byte load, a multiply and a bit
- * test), the few positions that pass being checked against the keywords (on AVX2 CPUs an 8-bucket nibble-table prefilter,
- * 32 positions a step, picks the positions to test); otherwise the Aho-Corasick
- * automaton's standard scan.
+ * test), the few positions that pass being checked against the keywords (on
+ * AVX2 CPUs an 8-bucket nibble-table prefilter, 32 positions a step, picks the
+ * positions to test); otherwise (a 1-byte keyword) the Aho-Corasick automaton's
+ * standard scan.
  * A rule with no keyword at all is a whole-input rule: its regex runs over every
  * input from byte 0 (cost: one full PCRE2 search per input per such rule);
  * vl_secrets_nwhole counts them so that loaders can report them.
