@@ -30,16 +30,16 @@ endif
 override VL_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC $(OPT) $(WARN) -Icore -I$(BUILD)/gen $(LJ_CFLAGS) $(CFLAGS)
 
 # Kernels: pure C (kernel.c) plus binding (lua_kernel.c).
-KERNELS := signature dedup stream_filter graph json_repair similarity walk patterns indexer
+KERNELS := signature dedup stream_filter graph json_repair similarity walk patterns indexer secrets
 # core/ac.c: the Aho-Corasick core shared by kernels (no binding of its own).
 KERNEL_SRC := core/status.c core/ac.c $(KERNELS:%=core/%.c) $(KERNELS:%=core/lua_%.c) core/lua_victor.c
-KERNEL_SRC += core/similarity_avx2.c core/hnsw.c
+KERNEL_SRC += core/similarity_avx2.c core/hnsw.c core/secrets_avx2.c
 RUNTIME_SRC := core/runtime.c
 LUA_SRC := $(shell find lua -name '*.lua' | LC_ALL=C sort)
 PACKS := $(sort $(wildcard rules/*.lua))
 
 OBJ := $(BUILD)/obj
-KERNEL_OBJ := $(KERNEL_SRC:core/%.c=$(OBJ)/%.o)
+KERNEL_OBJ := $(KERNEL_SRC:core/%.c=$(OBJ)/%.o) $(OBJ)/toml_json.o
 RUNTIME_OBJ := $(OBJ)/runtime.o $(OBJ)/bundle.o
 HDRS := $(wildcard core/*.h)
 
@@ -81,7 +81,15 @@ $(OBJ)/walk.o: override VL_CFLAGS += -fopenmp
 $(OBJ)/hnsw.o: override VL_CFLAGS += -fopenmp
 $(OBJ)/indexer.o: override VL_CFLAGS += -fopenmp -I$(TS_RT)/include
 $(OBJ)/indexer.o: $(VENDOR)/.stamp
+# core/secrets.c: PCRE2 (libpcre2-dev) and OpenMP over files.
+PCRE2_CFLAGS := $(shell pkg-config --cflags libpcre2-8 2>/dev/null)
+PCRE2_LIBS := $(shell pkg-config --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)
+# core/toml_json.cpp: the one C++ unit (toml++ header-only, for rules import-gitleaks).
+CXX ?= c++
+KERNEL_LIBS := $(PCRE2_LIBS) -lstdc++
+$(OBJ)/secrets.o: override VL_CFLAGS += -fopenmp $(PCRE2_CFLAGS)
 $(OBJ)/similarity_avx2.o: override VL_CFLAGS += -mavx2 -mfma -mf16c
+$(OBJ)/secrets_avx2.o: override VL_CFLAGS += -mavx2 -mpopcnt
 $(BIN) $(CMOD) $(TEST_RUNTIME) $(EMBED) $(SOLIB): SAN_LD += -fopenmp
 # victor.so must never be unloaded (lua_close dlcloses C modules): libgomp's idle worker threads would crash.
 $(CMOD): SAN_LD += -Wl,-z,nodelete
@@ -101,7 +109,7 @@ help:
 	@echo "  make bench     run bench/*.lua; results in $(BUILD)/bench/"
 	@echo "  make bench-report  charts of those results (gnuplot) into docs/bench/"
 	@echo "  make fuzz      build libFuzzer targets and run each (FUZZ_SECONDS=60)"
-	@echo "  make conformance  json_repair vs npm jsonrepair (in $(BUILD)/peers), graph vs networkx/igraph"
+	@echo "  make conformance  json_repair vs npm jsonrepair (in $(BUILD)/peers), graph vs networkx/igraph, scan SARIF vs the 2.1.0 schema"
 	@echo "  make lint      cppcheck on core/, luacheck on lua/ spec/ bench/"
 	@echo "  make install   install into PREFIX=$(PREFIX)"
 
@@ -137,6 +145,10 @@ $(BUILD)/gen/vl_ts_queries.c: $(VENDOR)/.stamp $(QUERIES) scripts/gen-queries.lu
 $(OBJ)/ts/queries.o: $(BUILD)/gen/vl_ts_queries.c | $(OBJ)/ts
 	$(CC) $(VL_CFLAGS) -c $< -o $@
 
+$(OBJ)/toml_json.o: core/toml_json.cpp core/toml_json.h core/vl_status.h | $(OBJ)
+	$(CXX) -std=c++17 -fPIC $(OPT) -Wall -Wextra $(if $(filter true,$(CI)),-Werror) -fno-exceptions -fno-rtti \
+	  -Icore $(CXXFLAGS) -c $< -o $@
+
 $(BUILD)/gen/bundle.c: $(LUA_SRC) $(PACKS) scripts/bundle-lua.lua | $(BUILD)/gen
 	@mkdir -p $(BUILD)/gen/lua/victor
 	$(LUAJIT) scripts/bundle-lua.lua $@ $(BUILD)/gen/lua/victor/default_packs.lua --packs $(PACKS) --modules $(LUA_SRC)
@@ -152,17 +164,17 @@ $(LIB): $(KERNEL_OBJ) $(TS_OBJ) $(RUNTIME_OBJ)
 # cjson.so load into it: only the Lua API and luaopen_* (core/host-exports.list), not
 # tree-sitter's ts_* (which could clash with a libtree-sitter loaded by another module).
 $(BIN): $(OBJ)/main.o $(LIB) core/host-exports.list
-	$(CC) $(SAN_LD) -o $@ $(OBJ)/main.o $(LIB) $(LJ_STATIC) -Wl,--dynamic-list=core/host-exports.list -lm -ldl
+	$(CC) $(SAN_LD) -o $@ $(OBJ)/main.o $(LIB) $(LJ_STATIC) -Wl,--dynamic-list=core/host-exports.list -lm -ldl $(KERNEL_LIBS)
 
 # The kernels as a Lua C module for a stock luajit: LUA_CPATH='build/lib/?.so;;'
 # then require "victor.core.signature". Only luaopen_* is exported.
 $(CMOD): $(KERNEL_OBJ) $(TS_OBJ) core/exports.map | $(BUILD)/lib
-	$(CC) $(SAN_LD) -shared -o $@ $(KERNEL_OBJ) $(TS_OBJ) -Wl,--version-script=core/exports.map -lm
+	$(CC) $(SAN_LD) -shared -o $@ $(KERNEL_OBJ) $(TS_OBJ) -Wl,--version-script=core/exports.map -lm $(KERNEL_LIBS)
 
 # libgomp's worker threads must not outlive the code they run: never unloaded (as victor.so)
 $(SOLIB): $(KERNEL_OBJ) $(TS_OBJ) $(RUNTIME_OBJ) core/libvictor_lua.map
 	$(CC) $(SAN_LD) -shared -Wl,-soname,libvictor_lua.so.$(SOMAJOR) -Wl,--version-script=core/libvictor_lua.map \
-	  -Wl,-z,nodelete -Wl,--no-undefined -o $@ $(KERNEL_OBJ) $(TS_OBJ) $(RUNTIME_OBJ) $(LJ_LIBS) -lm -ldl
+	  -Wl,-z,nodelete -Wl,--no-undefined -o $@ $(KERNEL_OBJ) $(TS_OBJ) $(RUNTIME_OBJ) $(LJ_LIBS) -lm -ldl $(KERNEL_LIBS)
 	ln -sf libvictor_lua.so.$(VERSION) $(BUILD)/libvictor_lua.so.$(SOMAJOR)
 	ln -sf libvictor_lua.so.$(SOMAJOR) $(BUILD)/libvictor_lua.so
 
@@ -172,11 +184,11 @@ $(MAN): $(BIN) scripts/gen-man.sh
 
 $(TEST_RUNTIME): spec/c/test_runtime.c core/victor_lua.h $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(VL_CFLAGS) $(SAN_LD) -o $@ $< $(LIB) $(LJ_STATIC) -Wl,-E -lm -ldl
+	$(CC) $(VL_CFLAGS) $(SAN_LD) -o $@ $< $(LIB) $(LJ_STATIC) -Wl,-E -lm -ldl $(KERNEL_LIBS)
 
 examples: $(EMBED)
 $(EMBED): examples/embed/embed_host.c core/victor_lua.h $(LIB) | $(BUILD)/examples
-	$(CC) $(VL_CFLAGS) $(SAN_LD) -o $@ $< $(LIB) $(LJ_STATIC) -Wl,-E -lm -ldl
+	$(CC) $(VL_CFLAGS) $(SAN_LD) -o $@ $< $(LIB) $(LJ_STATIC) -Wl,-E -lm -ldl $(KERNEL_LIBS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -225,6 +237,7 @@ conformance: all
 	LUA_PATH="./lua/?.lua;./spec/?.lua;$(BUILD)/gen/lua/?.lua;;" LUA_CPATH="$(BUILD)/lib/?.so;;" \
 	  $(LUAJIT) scripts/conformance.lua $(BUILD)/peers
 	bash scripts/graph-conformance.sh $(BUILD)
+	bash scripts/sarif-conformance.sh $(BUILD)
 
 lint: deps
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c99 \
@@ -249,7 +262,7 @@ install: all
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$${prefix}/include' '' \
 	  'Name: victor-lua' 'Description: native kernels for AI coding assistants, embedded in LuaJIT' \
 	  'Version: $(VERSION)' 'Requires.private: luajit' 'Cflags: -I$${includedir}/victor-lua' \
-	  'Libs: -L$${libdir} -lvictor_lua' 'Libs.private: -fopenmp -lm -ldl' \
+	  'Libs: -L$${libdir} -lvictor_lua' 'Libs.private: -fopenmp -lm -ldl -lpcre2-8 -lstdc++' \
 	  > $(DESTDIR)$(LIBDIR)/pkgconfig/victor-lua.pc
 	for f in $(INSTALLED_LUA); do \
 	  src=lua/$$f; [ -f $$src ] || src=$(BUILD)/gen/lua/$$f; \

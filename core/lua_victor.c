@@ -95,5 +95,6 @@ const vl_lua_module vl_lua_modules[] = {
   {"victor.core.walk", luaopen_victor_core_walk},
   {"victor.core.patterns", luaopen_victor_core_patterns},
   {"victor.core.indexer", luaopen_victor_core_indexer},
+  {"victor.core.secrets", luaopen_victor_core_secrets},
   {NULL, NULL}
 };

@@ -52,6 +52,7 @@ VL_LUA_EXPORT int luaopen_victor_core_similarity(lua_State *L);
 VL_LUA_EXPORT int luaopen_victor_core_walk(lua_State *L);
 VL_LUA_EXPORT int luaopen_victor_core_patterns(lua_State *L);
 VL_LUA_EXPORT int luaopen_victor_core_indexer(lua_State *L);
+VL_LUA_EXPORT int luaopen_victor_core_secrets(lua_State *L);
 
 /* Every kernel module as {name, opener}, NULL-terminated; the runtime registers each
  * in package.preload. */

@@ -21,6 +21,9 @@
 -- picks tools for a few requests with victor.similarity's model-free embeddings;
 -- victor.indexer parses a small source tree (default: examples/data/sample_repo) with
 -- tree-sitter and prints its repo map (files ranked by PageRank over cross-file references).
+-- victor.secrets scans a copy of the bundled examples/data/sample_repo with fake
+-- secrets planted in it (walked with victor.walk, .gitignore honoured) and masks a
+-- model response.
 -- Exit status: 0, or with --strict 1 when something was found; 2 on bad input.
 -- LuaJIT 2.1.0-beta3 (Debian) miscompiles nested `pairs`/`next` loops (LuaJIT issue #827:
 -- a JIT-compiled loop can stop early or see a wrong key). The parser only specialises loops
@@ -311,6 +314,78 @@ local function main()
       #values, valid, #values - valid, truncated))
     print(sfmt("  calls       %s", table.concat(names, ", ")))
     print(sfmt("  signatures  %d distinct (one batch call)", nsig))
+    print("")
+  end
+
+  -- Secret scan of a sample project: the bundled tree holds @@NAME@@ markers, and a
+  -- copy in a temporary directory gets fake secrets generated here (so this
+  -- repository holds none); then a model response is masked.
+  do
+    local secrets = require "victor.secrets"
+    if secrets.backend ~= "native" then
+      print("secrets: skipped (needs the native module)")
+    else
+      local walk = require "victor.walk"
+      local src = script_dir .. "/data/sample_repo"
+      local seed = 12345
+      local function rnd(alphabet, n)
+        local t = {}
+        for i = 1, n do
+          seed = seed * 16807 % 2147483647  -- MINSTD: exact in doubles
+          local k = seed % #alphabet + 1
+          t[i] = alphabet:sub(k, k)
+        end
+        return table.concat(t)
+      end
+      local AN = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+      local body = {}
+      for i = 1, 6 do body[i] = rnd(AN .. "+/", 64) end
+      local fakes = {
+        DB_PASSWORD = rnd(AN, 16),
+        GITHUB_TOKEN = "gh" .. "p_" .. rnd(AN, 36),
+        AWS_KEY_ID = "AK" .. "IA" .. rnd("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16),
+        STRIPE_KEY = "sk_" .. "live_" .. rnd(AN, 28),
+        PRIVATE_KEY = "-----" .. "BEGIN OPENSSH PRIVATE KEY-----\n" .. table.concat(body, "\n")
+          .. "\n-----" .. "END OPENSSH PRIVATE KEY-----",
+      }
+      local files = walk.files(src, { gitignore = false, hidden = true })
+      if not files then fail(src .. ": cannot list the sample tree") end
+      local tmp = os.tmpname()
+      os.remove(tmp)
+      local copies = {}
+      for _, f in ipairs(files) do
+        local rel = f.path:sub(#src + 2)
+        local dst = tmp .. "/" .. rel
+        os.execute("mkdir -p '" .. dst:match("^(.*)/[^/]*$") .. "'")
+        local inf = assert(io.open(f.path, "rb"))
+        local text = inf:read("*a"):gsub("@@([%u_]+)@@", function(k) return fakes[k] end)
+        inf:close()
+        local outf = assert(io.open(dst, "wb"))
+        outf:write(text)
+        outf:close()
+        copies[#copies + 1] = rel
+      end
+      local sc = assert(secrets.compile())
+      local kept, skipped = walk.files(tmp)
+      local paths = {}
+      for i, f in ipairs(kept or {}) do paths[i] = f.path end
+      local res = assert(sc:scan_files(paths, { jobs = 2 }))
+      local n, bytes = 0, 0
+      for _, r in ipairs(res) do n, bytes = n + #r.findings, bytes + r.bytes end
+      print(sfmt("secrets: %s, fakes planted in a copy (backend %s, %d rules, keywords by %s)", src,
+        native.backends().secrets, #sc:rules(), sc:info().prefilter))
+      print(sfmt("  scanned     %d of %d files (%d bytes; the others are dot-files or in .gitignore; %d skipped), "
+        .. "%d finding(s)", #paths, #copies, bytes, #(skipped or {}), n))
+      for _, r in ipairs(res) do
+        for _, f in ipairs(r.findings) do
+          print(sfmt("  finding     %s:%d:%d %s %s", r.path:sub(#tmp + 2), f.line, f.col, f.rule, f.severity))
+        end
+      end
+      local reply = "Pushed with token " .. fakes.GITHUB_TOKEN .. " and set db_password = '"
+        .. fakes.DB_PASSWORD .. "'."
+      print(sfmt("  masked      %s", (secrets.mask(reply))))
+      os.execute("rm -rf '" .. tmp .. "'")
+    end
     print("")
   end
 

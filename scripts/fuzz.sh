@@ -17,6 +17,9 @@
 #                  reference within 1e-5, top-k order and ties, zero vectors, normalize
 #   fuzz_walk      the ignore-line (gitignore) matcher of core/walk.c: bounded time on any
 #                  pattern; literal, "*"-suffix and "!" lines against a direct check
+#   fuzz_secrets   the secret scanner (core/secrets.c, PCRE2): AVX2 / scalar trigram /
+#                  Aho-Corasick keyword methods and the naive path give the same findings;
+#                  findings sorted, disjoint, in range, lines and columns exact
 #   fuzz_rules     the sandboxed rule-pack loader through the embedding API
 #   fuzz_sig_json  victor.signature.of_json (cjson + canonical form), native vs fallback
 #   fuzz_dedup_lua victor.dedup through the embedding API: native == fallback on every
@@ -62,7 +65,7 @@ BUILD=${BUILD:-build}
 CC=${FUZZ_CC:-clang}
 out="$BUILD/fuzz"
 all_targets=(fuzz_canon fuzz_dedup fuzz_stream_filter fuzz_ac fuzz_graph fuzz_json_repair fuzz_rules fuzz_sig_json fuzz_dedup_lua
-             fuzz_similarity fuzz_walk fuzz_indexer)
+             fuzz_similarity fuzz_walk fuzz_indexer fuzz_secrets)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
 die() { echo "fuzz.sh: $*" >&2; exit 2; }
@@ -142,6 +145,15 @@ o=$(obj "$BUILD/gen/vl_ts_queries.c") || die "compiling the queries failed"
 ts_objs+=("$o")
 core_objs+=("${ts_objs[@]}")
 ix_objs=("$out/obj/indexer.o" "$out/obj/status.o" "${ts_objs[@]}")
+# core/toml_json.cpp (toml++, header-only): the one C++ unit, in every runtime target
+CXX=${FUZZ_CXX:-clang++}
+tj="$out/obj/toml_json.o"
+if [ ! -f "$tj" ] || [ core/toml_json.cpp -nt "$tj" ] || [ core/toml_json.h -nt "$tj" ]; then
+  "$CXX" -std=c++17 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+    -fno-sanitize=function,vptr -fsanitize=fuzzer-no-link -fno-exceptions -fno-rtti -Icore -c core/toml_json.cpp -o "$tj" \
+    || die "compiling core/toml_json.cpp failed"
+fi
+core_objs+=("$tj")
 sig_objs=("$out/obj/signature.o" "$out/obj/status.o")
 dedup_objs=("$out/obj/dedup.o" "$out/obj/status.o")
 sf_objs=("$out/obj/stream_filter.o" "$out/obj/ac.o" "$out/obj/status.o")
@@ -149,6 +161,8 @@ ac_objs=("$out/obj/ac.o" "$out/obj/status.o")
 graph_objs=("$out/obj/graph.o" "$out/obj/status.o")
 jr_objs=("$out/obj/json_repair.o" "$out/obj/status.o")
 sim_objs=("$out/obj/similarity.o" "$out/obj/similarity_avx2.o" "$out/obj/status.o")
+sec_objs=("$out/obj/secrets.o" "$out/obj/secrets_avx2.o" "$out/obj/ac.o" "$out/obj/status.o")
+pcre2_libs=$(pkg-config --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)
 walk_objs=("$out/obj/walk.o" "$out/obj/status.o")
 
 build_target() { # NAME
@@ -162,6 +176,7 @@ build_target() { # NAME
     fuzz_graph) deps=("${graph_objs[@]}") ;;
     fuzz_json_repair) deps=("${jr_objs[@]}") ;;
     fuzz_similarity) deps=("${sim_objs[@]}") ;;
+    fuzz_secrets) deps=("${sec_objs[@]}") ;;
     fuzz_walk) deps=("${walk_objs[@]}") ;;
     fuzz_indexer) deps=("${ix_objs[@]}") ;;
     *) deps=("${core_objs[@]}") ;;
@@ -171,11 +186,11 @@ build_target() { # NAME
   [ -x "$bin" ] && [ $newest = 0 ] && return 0
   if [ "$t" = fuzz_canon ] || [ "$t" = fuzz_dedup ] || [ "$t" = fuzz_stream_filter ] || [ "$t" = fuzz_ac ] \
      || [ "$t" = fuzz_graph ] || [ "$t" = fuzz_json_repair ] || [ "$t" = fuzz_similarity ] || [ "$t" = fuzz_walk ] \
-     || [ "$t" = fuzz_indexer ]; then
-    "$CC" "${cflags[@]}" -fsanitize=fuzzer -o "$bin" "$src" "${deps[@]}" -lm
+     || [ "$t" = fuzz_indexer ] || [ "$t" = fuzz_secrets ]; then
+    "$CC" "${cflags[@]}" -fsanitize=fuzzer -o "$bin" "$src" "${deps[@]}" -lm $pcre2_libs
   else
     # -Wl,-E: C modules loaded at run time (cjson.so) resolve lua_* in the binary.
-    "$CC" "${cflags[@]}" -fsanitize=fuzzer -o "$bin" "$src" "${deps[@]}" "$lj_static" -Wl,-E -lm -ldl
+    "$CC" "${cflags[@]}" -fsanitize=fuzzer -o "$bin" "$src" "${deps[@]}" "$lj_static" -Wl,-E -lm -ldl $pcre2_libs -lstdc++
   fi
 }
 

@@ -12,7 +12,7 @@ describe("victor-lua CLI", function()
       assert.equal("", err)
       assert.truthy(out:find("^victor%-lua 0%.1%.0 %(LuaJIT 2%.1[^;]*; xxHash [^;]+; " ..
         "kernels: signature=%a+ dedup=%a+ stream_filter=%a+ graph=%a+ json_repair=%a+ similarity=%a+ " ..
-        "walk=%a+ patterns=%a+ indexer=%a+%)\n$"), out)
+        "walk=%a+ patterns=%a+ indexer=%a+ secrets=%a+%)\n$"), out)
     end
     local out, _, st = vl({ "version" })
     assert.equal(0, st)

@@ -208,7 +208,7 @@ describe("the demo job's repo map section", function()
     local out, err, st = vl({ "examples/rules.lua" })
     assert.equal(0, st, err)
     assert.truthy(out:find("\nrepo map: examples/data/sample_repo %(backend %a+%)\n"), out)
-    assert.truthy(out:find("  indexed     10 files, 3624 bytes, 101 symbols, 0 skipped\n", 1, true), out)
+    assert.truthy(out:find("  indexed     13 files, 4022 bytes, 110 symbols, 0 skipped\n", 1, true), out)
     assert.truthy(out:find("  top file    app/models.py\n  app/models.py:\n  │ DEFAULT_CURRENCY = \"EUR\"\n", 1, true),
       out)
     assert.truthy(out:find("\n  app/service.py:\n  │ def build_inventory(path):\n  │ def report(path):\n", 1, true),

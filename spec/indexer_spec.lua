@@ -381,7 +381,7 @@ describe("victor.indexer outputs", function()
     assert.equal("examples/data/sample_repo/app/models.py", ranked[1].path)
     assert.truthy(#text <= 200 * 4)
     assert.truthy(info.tokens <= 200)
-    assert.truthy(text:find("^# repo map: 10 files ranked by PageRank; budget 200 tokens %(estimated as bytes/4%)\n"))
+    assert.truthy(text:find("^# repo map: 12 files ranked by PageRank; budget 200 tokens %(estimated as bytes/4%)\n"))
     assert.truthy(text:find("\nexamples/data/sample_repo/app/models.py:\n│ DEFAULT_CURRENCY = \"EUR\"\n│ class Item:\n",
       1, true), text)
     -- personalised: focus on the Go file or on an identifier it defines
@@ -406,7 +406,7 @@ describe("victor-lua index", function()
         line)
     end
     assert.truthy(n > 50)
-    assert.truthy(err:find("^victor%-lua: index: 10 files %(10 parsed, 0 reused, 0 skipped%)"), err)
+    assert.truthy(err:find("^victor%-lua: index: 13 files %(13 parsed, 0 reused, 0 skipped%)"), err)
     out, err, st = proc.vl({ "index", "examples/data/sample_repo/native", "--format", "ctags", "--index", os.tmpname(),
       "--jobs", "1" })
     assert.equal(0, st, err)
@@ -443,12 +443,12 @@ describe("victor.indexer include/exclude globs", function()
       return table.concat(t, " ")
     end
     if not native then return end
-    assert.equal("native/checksum.c native/checksum.h native/verify.go scripts/report.lua web/api.ts web/view.js",
-      names({ exclude = { "*.py" } }))
-    assert.equal("app/models.py app/service.py app/storage.py",
+    assert.equal("deploy/env.sh native/checksum.c native/checksum.h native/verify.go scripts/report.lua web/api.ts "
+      .. "web/view.js", names({ exclude = { "*.py" } }))
+    assert.equal("app/client.py app/models.py app/service.py app/settings.py app/storage.py",
       names({ include = { "app/**" }, exclude = { "cli.py" } }))
-    assert.equal("app/cli.py app/models.py app/service.py app/storage.py scripts/report.lua web/api.ts web/view.js",
-      names({ exclude = { "native/" } }))
+    assert.equal("app/cli.py app/client.py app/models.py app/service.py app/settings.py app/storage.py deploy/env.sh "
+      .. "scripts/report.lua web/api.ts web/view.js", names({ exclude = { "native/" } }))
     assert.equal("web/api.ts", names({ include = { "web/*.ts" } }))
   end)
 end)

@@ -444,8 +444,8 @@ describe("victor.rules", function()
       schema_error("v: rule 'a' (#1): field 'tools': expected array of non-empty string, got table with a hole at [2]",
         { loop { id = "a", tools = { "grep", nil, "ls" } } })
       schema_error("v: rule 'a' (#1): field 'kind': unknown kind \"lop\" (known: circular_phrase, "
-        .. "classifier_category, classifier_defaults, loop, stall_phrase, thinking_defaults, thinking_tag)",
-        { { id = "a", kind = "lop" } })
+        .. "classifier_category, classifier_defaults, loop, response_pattern, secret, stall_phrase, thinking_defaults, "
+        .. "thinking_tag)", { { id = "a", kind = "lop" } })
       schema_error("v: rule 'a' (#1): field 'kind': required", { { id = "a" } })
       schema_error("v: rule 'a' (#1): field 'kind': expected string, got true", { { id = "a", kind = true } })
       schema_error("v: rule #2: expected table, got \"x\"", { loop { id = "a" }, "x" })
@@ -610,8 +610,8 @@ describe("victor.rules", function()
 
   describe("kinds", function()
     it("lists kinds and returns copies of their schemas", function()
-      assert.are.same({ "circular_phrase", "classifier_category", "classifier_defaults", "loop", "stall_phrase",
-        "thinking_defaults", "thinking_tag" }, rules.kinds())
+      assert.are.same({ "circular_phrase", "classifier_category", "classifier_defaults", "loop", "response_pattern",
+        "secret", "stall_phrase", "thinking_defaults", "thinking_tag" }, rules.kinds())
       local s = rules.schema("loop")
       assert.are.same(rule_kinds.loop, s)
       assert.are_not.equal(rule_kinds.loop, s)

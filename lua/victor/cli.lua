@@ -11,7 +11,8 @@ local M = {}
 local pcall, require, tostring, sfmt = pcall, require, tostring, string.format
 
 --- Built-in commands, in the order `help` lists them.
-M.COMMANDS = { "help", "version", "rules", "sig", "dedup", "filter", "loops", "graph", "repair", "similar", "index" }
+M.COMMANDS = { "help", "version", "rules", "sig", "dedup", "filter", "loops", "graph", "repair", "similar", "index",
+  "scan" }
 
 local function stderr(s) io.stderr:write(s) end
 

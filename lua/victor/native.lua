@@ -13,7 +13,7 @@ M.VERSION = "0.1.0"
 
 --- The kernels this build knows, in a stable order.
 M.KERNELS = { "signature", "dedup", "stream_filter", "graph", "json_repair", "similarity", "walk",
-  "patterns", "indexer" }
+  "patterns", "indexer", "secrets" }
 
 local forced = os_getenv("VICTOR_NO_NATIVE") == "1"
 local cache = {}   -- kernel -> { mod = native module or false, why = reason }

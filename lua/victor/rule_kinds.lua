@@ -179,4 +179,66 @@ return {
       },
     },
   },
+
+  secret = {
+    summary = "A secret to find in text or files (victor.secrets, `victor-lua scan`): a PCRE2 regex run only "
+      .. "near its keywords, its secret capture group gated by entropy and allowlists.",
+    fields = {
+      regex = {
+        type = "string", min = 1, max = 4096,
+        doc = "(Required, unless the rule overrides one by id.) PCRE2 pattern with RE2-compatible "
+          .. "settings: ASCII \\w \\d \\b, $ only at the end, UTF-8 with invalid bytes allowed; (?i) for "
+          .. "case-insensitive.",
+      },
+      keywords = {
+        type = "array", of = { type = "string", min = 1, max = 64 },
+        doc = "Literals (ASCII case-insensitive), one of which every match contains within limits.window "
+          .. "bytes of its start; absent: the longest literal the regex requires (3+ bytes), else the rule "
+          .. "runs over whole inputs.",
+      },
+      secret_group = {
+        type = "integer", min = 0, max = 99, default = 0,
+        doc = "Capture group holding the secret (0: the whole match): what is masked, gated and fingerprinted.",
+      },
+      entropy = {
+        type = "number", min = 0, max = 8, default = 0,
+        doc = "Minimum Shannon entropy of the secret, in bits per byte (0: no gate).",
+      },
+      severity = {
+        type = "string", enum = { "critical", "high", "medium", "low" }, default = "high",
+        doc = "Reported severity (SARIF level: critical/high = error, medium = warning, low = note).",
+      },
+      allow = {
+        type = "table", default = {},
+        doc = "Allowlists: { regexes = {...} (a secret one matches is dropped), stopwords = {...} (a secret "
+          .. "containing one, ASCII case-insensitively, is dropped), paths = {...} (regexes on the file name: "
+          .. "the rule is skipped for those files) }.",
+      },
+      limits = {
+        type = "table", default = {},
+        doc = "{ window = bytes a match may start before its keyword (default 64), match = PCRE2 match limit "
+          .. "(default 100000), depth = PCRE2 depth limit (default 1000) }; a rule over a limit is reported "
+          .. "(ELIMIT) and the scan goes on.",
+      },
+    },
+  },
+
+  response_pattern = {
+    summary = "A pattern in a model's response for victor.sanitize (rules/validation.lua): text to delete, "
+      .. "leaked system-prompt phrases, lines to drop, or a sign of garbage output; a PCRE2 regex run near "
+      .. "its keywords (as `secret` rules are).",
+    fields = {
+      regex = { type = "string", required = true, min = 1, max = 4096, doc = "PCRE2 pattern (same settings as "
+        .. "`secret` rules); (?i) for case-insensitive, (?m) for ^ and $ at line ends." },
+      keywords = { type = "array", of = { type = "string", min = 1, max = 64 },
+        doc = "Literals one of which every match contains (ASCII case-insensitive); absent: derived." },
+      action = {
+        type = "string", required = true, enum = { "delete", "leak", "drop_line", "garbage" },
+        doc = "delete: remove the match; leak: remove it and report it (sanitize.leaks); drop_line: "
+          .. "remove the whole lines it touches; garbage: the response is garbage (sanitize.is_garbage).",
+      },
+      window = { type = "integer", min = 0, max = 4096, default = 64,
+        doc = "Bytes a match may start before its keyword." },
+    },
+  },
 }

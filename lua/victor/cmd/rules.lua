@@ -4,6 +4,8 @@
 --                                    `victor-lua: <msg>` on stderr per bad one
 --   victor-lua rules show FILE       print the validated pack, defaults filled, as Lua source
 --   victor-lua rules kinds           list the rule kinds and their fields
+--   victor-lua rules import-gitleaks FILE   convert a gitleaks TOML config into a pack of `secret`
+--                                    rules on stdout; rules it cannot convert are listed on stderr
 -- Exit status: 0 all good, 1 a pack failed to load or validate, 2 usage error.
 -- run(argv, out, err) takes optional writer functions (string -> nothing) so it can be tested and
 -- embedded; they default to io.stdout and io.stderr. It never calls os.exit.
@@ -55,6 +57,13 @@ local function build_parser(state)
   show:argument("file", "Rule pack file.")
   add_help(parser:command("kinds", "List the rule kinds and their fields: type, range, default, doc.")
     :summary("List the rule kinds and their fields."), state)
+  local imp = add_help(parser:command("import-gitleaks",
+    "Convert a gitleaks configuration (TOML) into a rule pack of `secret` rules, printed as Lua source; "
+      .. "each rule that cannot be converted (no regex, a regex PCRE2 cannot compile, ...) is reported on "
+      .. "stderr. Exit status 0 even when some rules were skipped, 1 when the file cannot be read or parsed.")
+    :summary("Convert a gitleaks.toml into a pack of secret rules."), state)
+  imp:argument("file", "gitleaks TOML file.")
+  imp:option("--name", "Name of the generated pack.", "gitleaks")
   return parser
 end
 
@@ -206,6 +215,24 @@ function M.run(argv, out, err)
   end
   if args.command == "kinds" then
     out(list_kinds())
+    return 0
+  elseif args.command == "import-gitleaks" then
+    local gitleaks = require("victor.gitleaks")
+    local fh, emsg = io.open(args.file, "rb")
+    if not fh then
+      err("victor-lua: rules: " .. emsg .. "\n")
+      return 1
+    end
+    local text = fh:read("*a")
+    fh:close()
+    local cfg, msg = gitleaks.parse(text, args.file)
+    if not cfg then
+      err("victor-lua: rules: " .. msg .. "\n")
+      return 1
+    end
+    local pack, problems = gitleaks.convert(cfg, args.name)
+    for _, p in ipairs(problems) do err("victor-lua: rules: " .. args.file .. ": " .. p .. "\n") end
+    out(gitleaks.to_lua(pack))
     return 0
   elseif args.command == "show" then
     local pack, msg = rules.load_file(args.file)

@@ -1,0 +1,7 @@
+import requests
+
+GITHUB_TOKEN = "@@GITHUB_TOKEN@@"
+
+
+def headers():
+    return {"Authorization": "token " + GITHUB_TOKEN}
