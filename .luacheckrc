@@ -6,3 +6,5 @@ files["spec/**/*_spec.lua"] = { std = "+busted" }
 files["spec/support/ci_output.lua"] = { std = "+busted" }
 -- the Neovim plugin runs inside nvim, which provides the `vim` global
 files["examples/nvim/**/*.lua"] = { read_globals = { "vim" } }
+-- the nginx body filter runs inside lua-nginx-module, which provides the `ngx` global
+files["examples/nginx/**/*.lua"] = { globals = { "ngx" } }

@@ -1,6 +1,6 @@
 -- nginx_spec.lua: victor-lua inside a real host, Debian's nginx with
 -- libnginx-mod-http-lua (examples/nginx/nginx.conf.in): a proxied, streamed response
--- has its thinking blocks removed in body_filter_by_lua, chunk by chunk. The spec
+-- has its thinking blocks removed and its secrets masked in body_filter_by_lua, chunk by chunk. The spec
 -- unpacks Debian's packages into build/nginx/ (scripts/fetch-nginx-lua.sh: they cannot
 -- be installed beside luajit), starts nginx (the proxy and a stand-in upstream, both on
 -- 127.0.0.1) and stops it.
@@ -58,8 +58,8 @@ describe("victor-lua in nginx (body_filter_by_lua)", function()
     end
   end)
 
-  local function fetch(reply)
-    local url = ("http://127.0.0.1:%d/v1/stream?reply=%s"):format(port, (reply:gsub("[^%w]",
+  local function fetch(reply, size)
+    local url = ("http://127.0.0.1:%d/v1/stream?size=%d&reply=%s"):format(port, size or 12, (reply:gsub("[^%w]",
       function(c) return ("%%%02X"):format(c:byte()) end)))
     local raw, err, st = proc.run("curl -sS -N --raw " .. q(url))
     assert.equal(0, st, err)
@@ -69,13 +69,26 @@ describe("victor-lua in nginx (body_filter_by_lua)", function()
   it("strips thinking from a streamed reply, tags split across chunks", function()
     local chunks = assert(dechunk(fetch("Hello <think>the user wants a greeting</think>world!")))
     assert.equal("Hello world!", table.concat(chunks))
-    -- streamed: content reached the client in several chunks, not one buffered body
-    assert.is_true(#chunks >= 2, #chunks)
+    -- streamed: a longer reply reaches the client in several chunks, not one buffered body
+    -- (the secret redactor holds back only the last ~600 bytes, where a secret may still end)
+    local words = string.rep("word ", 600)
+    chunks = assert(dechunk(fetch("<think>plan</think>" .. words, 64)))
+    assert.equal(words, table.concat(chunks))
+    assert.is_true(#chunks >= 10, #chunks)
   end)
 
   it("passes replies without thinking through unchanged, and keeps a stray end tag", function()
     local text = "data: {\"delta\": \"no thinking here, a </think> stray tag and a < sign\"}\n\n"
     assert.equal(text, table.concat(assert(dechunk(fetch(text)))))
+  end)
+
+  it("masks a secret in the streamed reply, split across chunks", function()
+    local an = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    local tok = "gh" .. "p_"
+    for i = 1, 36 do tok = tok .. an:sub((i * 7) % #an + 1, (i * 7) % #an + 1) end
+    local body = table.concat(assert(dechunk(fetch("Use <think>the key is " .. tok .. "</think>token " .. tok
+      .. " to push."))))
+    assert.equal("Use token [REDACTED:github-token] to push.", body)
   end)
 
   it("keeps each request's filter state apart", function()

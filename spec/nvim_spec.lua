@@ -1,6 +1,7 @@
 -- nvim_spec.lua: victor-lua inside a real host, Debian's Neovim (LuaJIT): the example
 -- plugin examples/nvim/ is loaded by `nvim --headless`, which runs the indexer, similarity
--- top-k and signature hashing on a buffer with the victor modules and victor.so of the build.
+-- top-k, signature hashing and (on save) the secret scanner on buffers, with the victor
+-- modules and victor.so of the build.
 local proc = require "support.proc"
 local q = proc.q
 
@@ -24,6 +25,16 @@ local ok, err = pcall(function()
   api.nvim_set_current_buf(buf)
   vim.cmd("VictorSymbols")
   out[#out + 1] = "quickfix " .. #vim.fn.getqflist()
+  -- a fake token written to disk: the BufWritePost hook sets a warning on its line
+  local an, tok = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", "gh" .. "p_"
+  for i = 1, 36 do tok = tok .. an:sub((i * 7) % #an + 1, (i * 7) % #an + 1) end
+  vim.cmd("edit " .. OUT .. ".py")
+  api.nvim_buf_set_lines(0, 0, -1, false, { "import os", "TOKEN = '" .. tok .. "'" })
+  vim.cmd("write")
+  for _, d in ipairs(vim.diagnostic.get(0)) do
+    out[#out + 1] = "diagnostic " .. (d.lnum + 1) .. ":" .. (d.col + 1) .. " " .. d.message:match("^[^(]*")
+  end
+  os.remove(OUT .. ".py")
   local f = assert(io.open(OUT, "w"))
   f:write(table.concat(out, "\n"), "\n")
   f:close()
@@ -62,6 +73,7 @@ describe("victor-lua in Neovim", function()
       "similar 3",
       "sig " .. sig,
       "quickfix 3",
+      "diagnostic 2:10 possible secret: github-token ",
     }, "\n") .. "\n", out)
   end)
 end)

@@ -266,7 +266,9 @@ function Redactor:feed(chunk)
   args.check_string(chunk, 2, "feed")
   if self.done then error("victor.secrets: feed after finish", 2) end
   self.buf = self.buf .. chunk
-  if #self.buf < 2 * self.hold + 4096 then return "" end
+  -- scan once 64 bytes have passed the held tail: a proxy's client sees text at most
+  -- holdback + 64 bytes late, and a scan covers at most holdback + chunk bytes
+  if #self.buf < self.hold + 64 then return "" end
   return redact_step(self, false)
 end
 

@@ -82,8 +82,10 @@ function M.secrets(buf)
   if not found then return nil, err end
   local diags = {}
   for _, f in ipairs(found) do
-    diags[#diags + 1] = { lnum = f.line - 1, col = f.column - 1, severity = vim.diagnostic.severity.WARN,
-      source = "victor-lua", message = "possible secret: " .. f.rule .. " (" .. (f.redacted or "") .. ")" }
+    if f.line then -- (entries without a line report a rule that hit its PCRE2 limit)
+      diags[#diags + 1] = { lnum = f.line - 1, col = f.col - 1, severity = vim.diagnostic.severity.WARN,
+        source = "victor-lua", message = "possible secret: " .. f.rule .. " (" .. (f.redacted or "") .. ")" }
+    end
   end
   return diags
 end
