@@ -329,4 +329,12 @@ describe("victor-lua CLI", function()
     assert.equal("circular_phrase", rows[1].reason)
     assert.same({ line = 4, column = 1, byte = 186 }, rows[1].start)
   end)
+
+  it("gives every command a --help with examples", function()
+    for _, c in ipairs(require("victor.cli").COMMANDS) do
+      local out, err, st = vl({ c, "--help" })
+      assert.equal(0, st, c .. ": " .. err)
+      assert.truthy(out:find("\nExamples:\n  [^\n]*victor%-lua"), c)
+    end
+  end)
 end)

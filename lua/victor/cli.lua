@@ -140,6 +140,18 @@ function M.json_out(out, value)
   end
 end
 
+--- true when standard error is a terminal (progress bars are drawn only then).
+---@return boolean
+function M.stderr_is_tty()
+  local ok, ffi = pcall(require, "ffi")
+  if not ok then return false end
+  local ok2, r = pcall(function()
+    pcall(ffi.cdef, "int isatty(int fd);")
+    return ffi.C.isatty(2) == 1
+  end)
+  return ok2 and r == true
+end
+
 --- For `-l MODULE`: require it into the global of the same name.
 ---@param name string
 function M.require_global(name)

@@ -24,7 +24,12 @@ local function parser()
     .. "(``` or ~~~) stay whole; two blocks repeat when their normalised forms\n(whitespace collapsed, "
     .. "lowercase, trailing . , ; : dropped) are equal.")
     :add_help(false)
-  p:epilog("The input is streamed in 64 KiB chunks; the output equals the one-shot\n"
+  p:epilog("Examples:\n"
+    .. "  victor-lua dedup notes.md > notes.dedup.md\n"
+    .. "  victor-lua dedup --lines --counts build.log\n"
+    .. "  cat transcript.md | victor-lua dedup --near 6 --stats\n"
+    .. "\n"
+    .. "The input is streamed in 64 KiB chunks; the output equals the one-shot\n"
     .. "victor.dedup.dedup (or dedup_lines) of the whole input.\n"
     .. "Exit status: 0 ok, 2 usage or input/output error.")
   p:argument("file", "Input file ('-' or none: stdin)."):args("?")

@@ -25,7 +25,11 @@ local function parser()
     .. "reasoning model\n(<think>...</think> and the other thinking_tag pairs of the rule set) removed, as it\n"
     .. "streams.")
     :add_help(false)
-  p:epilog("Each byte is written as soon as it is decided; only a possible partial tag is held\n"
+  p:epilog("Examples:\n"
+    .. "  victor-lua filter reply.txt\n"
+    .. "  model-client --stream | victor-lua filter --thinking-to thoughts.txt\n"
+    .. "\n"
+    .. "Each byte is written as soon as it is decided; only a possible partial tag is held\n"
     .. "back. Tags split across reads are recognised. An unclosed block at the end of the\n"
     .. "input is thinking. Exit status: 0 ok, 1 --max-thinking was passed (the output\n"
     .. "stops there), 2 usage or input/output error.")

@@ -26,7 +26,12 @@ local function parser()
   local p = argparse("victor-lua graph", "Rank or analyse the nodes of a graph given as an edge list: one edge\n"
     .. "'a b [weight]' per line (blank-separated words; '#' starts a comment).")
     :add_help(false)
-  p:epilog("Algorithms:\n"
+  p:epilog("Examples:\n"
+    .. "  victor-lua graph pagerank imports.txt --top 10\n"
+    .. "  victor-lua graph pagerank imports.txt --method gauss_seidel --json\n"
+    .. "  victor-lua graph path imports.txt main log\n"
+    .. "\n"
+    .. "Algorithms:\n"
     .. "  pagerank     scores summing to 1; dangling nodes' rank is redistributed\n"
     .. "  betweenness  Brandes (unweighted shortest paths), normalised\n"
     .. "  components   weakly (or --strong: strongly) connected components\n"

@@ -9,7 +9,7 @@ function M.run(argv, out, err)
   local name = argv[1]
   if name == "-h" or name == "--help" then
     out("usage: victor-lua help [COMMAND]\n\nLists the commands with a line each, or shows COMMAND's help\n"
-      .. "(the same as 'victor-lua COMMAND --help').\n")
+      .. "(the same as 'victor-lua COMMAND --help').\n\nExamples:\n  victor-lua help\n  victor-lua help scan\n")
     return 0
   end
   if not name then

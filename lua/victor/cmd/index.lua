@@ -55,15 +55,7 @@ local function parser()
   return p
 end
 
-local function stderr_is_tty()
-  local ok, ffi = pcall(require, "ffi")
-  if not ok then return false end
-  local ok2, r = pcall(function()
-    pcall(ffi.cdef, "int isatty(int fd);")
-    return ffi.C.isatty(2)
-  end)
-  return ok2 and r == 1
-end
+local stderr_is_tty = cli.stderr_is_tty
 
 local function count_opt(a, name)
   local s = a[name]

@@ -23,7 +23,11 @@ local function parser()
   local p = argparse("victor-lua loops", "Report the reasoning loops of a transcript: repeated thoughts (exact "
     .. "or near),\ncircular phrases and stalls, as victor.thinking detects them.")
     :add_help(false)
-  p:epilog("Settings come from the thinking_defaults rule of the rule set (rules/thinking.lua\n"
+  p:epilog("Examples:\n"
+    .. "  victor-lua loops transcript.md\n"
+    .. "  victor-lua loops --thinking --json model_output.txt\n"
+    .. "\n"
+    .. "Settings come from the thinking_defaults rule of the rule set (rules/thinking.lua\n"
     .. "and --rules packs); --repeats and --window override it.\n"
     .. "Exit status: 0 no loop, 1 a loop was found, 2 usage or input error.")
   p:argument("file", "Input file ('-' or none: stdin)."):args("?")

@@ -22,7 +22,11 @@ local function parser()
     .. "unquoted keys,\nPython literals, trailing or missing commas, comments, truncation, ...) into\n"
     .. "valid JSON. Valid JSON is written unchanged.")
     :add_help(false)
-  p:epilog("Exit status: 0 ok, 1 no JSON value found (or a limit hit), 2 usage or\ninput/output error.")
+  p:epilog("Examples:\n"
+    .. "  echo \"{'a': 1, 'b': [1, 2,]}\" | victor-lua repair\n"
+    .. "  victor-lua repair --extract reply.md\n"
+    .. "\n"
+    .. "Exit status: 0 ok, 1 no JSON value found (or a limit hit), 2 usage or\ninput/output error.")
   p:argument("file", "Input file ('-' or none: stdin)."):args("?")
   p:flag("-h --help", "Show this help.")
   p:flag("--extract", "Print every object or array embedded in the text, repaired and\n"

@@ -45,7 +45,13 @@ local function build_parser(state)
       .. "and validated against the schema of each rule kind."), state)
   parser:command_target("command")
   parser:help_max_width(100)
-  parser:epilog("Exit status: 0 if all is well, 1 if a pack failed to load or validate, 2 on usage errors.")
+  parser:epilog("Examples:\n"
+    .. "  victor-lua rules check my_pack.lua\n"
+    .. "  victor-lua rules show rules/default.lua\n"
+    .. "  victor-lua rules kinds\n"
+    .. "  victor-lua rules import-gitleaks gitleaks.toml > pack.lua\n"
+    .. "\n"
+    .. "Exit status: 0 if all is well, 1 if a pack failed to load or validate, 2 on usage errors.")
   local check = add_help(parser:command("check",
     "Load and validate rule pack files. Prints 'FILE: ok (N rules)' on stdout for each good file, "
       .. "and 'victor-lua: <error>' on stderr, with the file, rule id and field, for each bad one.")

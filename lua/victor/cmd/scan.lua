@@ -25,7 +25,12 @@ local function parser()
   local p = argparse("victor-lua scan", "Find secrets (API keys, tokens, private keys, passwords) in files and\n"
     .. "directories with the secret rules of the rule set (rules/secrets.lua plus\n--rules packs).")
     :add_help(false)
-  p:epilog("Text output: one line per finding, 'file:line:col rule severity redacted'.\n"
+  p:epilog("Examples:\n"
+    .. "  victor-lua scan .\n"
+    .. "  victor-lua scan src --format sarif > results.sarif\n"
+    .. "  git diff | victor-lua scan --redact\n"
+    .. "\n"
+    .. "Text output: one line per finding, 'file:line:col rule severity redacted'.\n"
     .. "Directories are walked in sorted order; .gitignore and " .. M.IGNORE_FILE .. " files are\n"
     .. "honoured; .git, binary files and files over --max-file-size are skipped.\n"
     .. "Exit status: 0 no findings, 1 findings remain, 2 usage or input error.")
@@ -59,15 +64,7 @@ local function count_arg(v, name, err)
   return n
 end
 
-local function stderr_is_tty()
-  local ok, ffi = pcall(require, "ffi")
-  if not ok then return false end
-  local ok2, r = pcall(function()
-    pcall(ffi.cdef, "int isatty(int fd);")
-    return ffi.C.isatty(2) == 1
-  end)
-  return ok2 and r
-end
+local stderr_is_tty = cli.stderr_is_tty
 
 --- Accepted fingerprints from a baseline file: hex lines, or a JSON report.
 local function load_baseline(path, err)

@@ -16,7 +16,11 @@ local sfmt = string.format
 local function parser()
   local p = argparse("victor-lua sig", "Tool-call signatures (XXH3 of a canonical form) and loop detection.")
     :add_help(false)
-  p:epilog("A call in --jsonl input is a JSON object {\"name\": ..., \"arguments\": {...}} (\"args\"\n"
+  p:epilog("Examples:\n"
+    .. "  victor-lua sig read_file '{\"path\": \"/a\"}'\n"
+    .. "  victor-lua sig --jsonl session.jsonl\n"
+    .. "\n"
+    .. "A call in --jsonl input is a JSON object {\"name\": ..., \"arguments\": {...}} (\"args\"\n"
     .. "is accepted too; arguments may also be a JSON string, as OpenAI-style APIs send them).\n"
     .. "Exit status: 0 ok, 1 a loop was found (--jsonl), 2 usage or input error.")
   p:argument("name", "Tool name."):args("?")

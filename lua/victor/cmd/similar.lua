@@ -22,7 +22,11 @@ local function parser()
   local p = argparse("victor-lua similar", "Rank the lines of FILE by cosine similarity to QUERY, using a model-free\n"
     .. "hashing vectoriser (lowercased words, word pairs and character 3..5-grams\nhashed into --dim buckets).")
     :add_help(false)
-  p:epilog("Output: score<TAB>line number<TAB>line, best first (ties by line number).\n"
+  p:epilog("Examples:\n"
+    .. "  victor-lua similar \"run the tests\" tools.txt --top 3\n"
+    .. "  victor-lua similar \"parse json\" notes.txt --json\n"
+    .. "\n"
+    .. "Output: score<TAB>line number<TAB>line, best first (ties by line number).\n"
     .. "Exit status: 0 ok, 2 usage or input/output error.")
   p:argument("query", "The query text.")
   p:argument("file", "Input file ('-' or none: stdin)."):args("?")

@@ -8,7 +8,8 @@ function M.run(argv, out)
   if argv[1] == "--help" or argv[1] == "-h" then
     out("usage: victor-lua version [--json]\n\nPrints victor-lua, LuaJIT and xxHash versions and, per kernel,\n"
       .. "whether the C kernel (native) or the pure-Lua fallback runs.\n\n"
-      .. "  --json   one JSON object: {victor_lua, luajit, xxhash, kernels = {name: backend}}\n")
+      .. "  --json   one JSON object: {victor_lua, luajit, xxhash, kernels = {name: backend}}\n\n"
+      .. "Examples:\n  victor-lua version\n  VICTOR_NO_NATIVE=1 victor-lua version --json\n")
     return 0
   end
   if argv[1] == "--json" then
