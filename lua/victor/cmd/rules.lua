@@ -61,8 +61,9 @@ local function build_parser(state)
     "Print a rule pack as loaded: validated, with every default filled in, as Lua source.")
     :summary("Print a validated pack with defaults filled in."), state)
   show:argument("file", "Rule pack file.")
-  add_help(parser:command("kinds", "List the rule kinds and their fields: type, range, default, doc.")
+  local kinds = add_help(parser:command("kinds", "List the rule kinds and their fields: type, range, default, doc.")
     :summary("List the rule kinds and their fields."), state)
+  kinds:flag("--json", "Print the kinds' schemas as one JSON object (kind -> {summary, fields}).")
   local imp = add_help(parser:command("import-gitleaks",
     "Convert a gitleaks configuration (TOML) into a rule pack of `secret` rules, printed as Lua source; "
       .. "each rule that cannot be converted (no regex, a regex PCRE2 cannot compile, ...) is reported on "
@@ -220,7 +221,13 @@ function M.run(argv, out, err)
     return 2
   end
   if args.command == "kinds" then
-    out(list_kinds())
+    if args.json then
+      local schemas = {}
+      for _, kind in ipairs(rules.kinds()) do schemas[kind] = rules.schema(kind) end
+      require("victor.cli").json_out(out, schemas)
+    else
+      out(list_kinds())
+    end
     return 0
   elseif args.command == "import-gitleaks" then
     local gitleaks = require("victor.gitleaks")
