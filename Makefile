@@ -263,7 +263,7 @@ cross-arm64:
 	  CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ \
 	  $(ARM64_BUILD)/victor-lua $(ARM64_BUILD)/lib/victor.so $(ARM64_BUILD)/libvictor_lua.a
 
-test-arm64: cross-arm64
+test-arm64: cross-arm64 all
 	@bash scripts/test-arm64.sh $(ARM64_BUILD)
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]: the layout of the README's install section.

@@ -35,8 +35,22 @@ LUA_PATH="./lua/?.lua;./$build/gen/lua/?.lua;;" LUA_CPATH="./$build/lib/?.so;;" 
   print("test-arm64: victor.similarity backend " .. s.backend .. ", simd " .. s.simd()
     .. " (supported: " .. table.concat(s.simd_supported(), " ") .. ")")'
 
+# spec/byteorder_spec.lua across architectures: x86_64 (build/) writes, the arm64 passes read
+# those files and write theirs, x86_64 reads them back.
+xa="$build/xarch"
+x86_spec() {
+  LUA_PATH="./lua/?.lua;./lua/?/init.lua;./build/gen/lua/?.lua;./spec/?.lua;;" LUA_CPATH="./build/lib/?.so;;" \
+    VL_BUILD=build "$@" luajit /usr/bin/busted -o spec/support/ci_output.lua spec/byteorder_spec.lua
+}
+[ -f build/lib/victor.so ] || { echo "test-arm64: build/lib/victor.so missing (make all)" >&2; exit 2; }
+rm -rf "$xa"
 start=$(date +%s)
 rc=0
-PATH="$bin:$PATH" VL_CROSS=arm64 VL_EXEC="$bin/qemu-run" bash scripts/run-specs.sh "$build" all || rc=$?
+printf '\n== byte order: x86_64 (build/) writes %s\n' "$xa/x86_64"
+x86_spec env VL_XARCH_WRITE="$xa/x86_64" || rc=1
+PATH="$bin:$PATH" VL_CROSS=arm64 VL_EXEC="$bin/qemu-run" VL_XARCH_READ="$xa/x86_64" VL_XARCH_WRITE="$xa/arm64" \
+  bash scripts/run-specs.sh "$build" all || rc=$?
+printf '\n== byte order: x86_64 (build/) reads %s\n' "$xa/arm64"
+x86_spec env VL_XARCH_READ="$xa/arm64" || rc=1
 echo "test-arm64: wall time $(( $(date +%s) - start )) s (qemu-aarch64 on $(uname -m), $(nproc) cores)"
 exit $rc
