@@ -257,14 +257,15 @@ lint: deps
 ARM64_BUILD := build/arm64
 ARM64_PC := /usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig
 .PHONY: cross-arm64 test-arm64
-cross-arm64:
+cross-arm64: deps
 	@sh scripts/cross-arm64.sh $(ARM64_BUILD)/sysroot
 	@PKG_CONFIG_LIBDIR=$(ARM64_PC) $(MAKE) --no-print-directory BUILD=$(ARM64_BUILD) TS_CACHE=$(TS_CACHE) \
 	  CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ \
 	  $(ARM64_BUILD)/victor-lua $(ARM64_BUILD)/lib/victor.so $(ARM64_BUILD)/libvictor_lua.a \
 	  $(ARM64_BUILD)/tests/test_runtime $(ARM64_BUILD)/examples/embed-host
 
-test-arm64: cross-arm64 all
+test-arm64: cross-arm64
+	@$(MAKE) --no-print-directory all
 	@bash scripts/test-arm64.sh $(ARM64_BUILD)
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]: the layout of the README's install section.
