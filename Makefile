@@ -88,8 +88,13 @@ PCRE2_LIBS := $(shell pkg-config --libs libpcre2-8 2>/dev/null || echo -lpcre2-8
 CXX ?= c++
 KERNEL_LIBS := $(PCRE2_LIBS) -lstdc++
 $(OBJ)/secrets.o: override VL_CFLAGS += -fopenmp $(PCRE2_CFLAGS)
+# The AVX2 units take -mavx2 on x86 only; elsewhere (make cross-arm64) SIMDe compiles them
+# portably and the runtime dispatch never selects them (the SSE2 backend becomes NEON).
+VL_TARGET := $(shell $(CC) -dumpmachine 2>/dev/null)
+ifneq ($(filter x86_64-% i386-% i486-% i586-% i686-%,$(VL_TARGET)),)
 $(OBJ)/similarity_avx2.o: override VL_CFLAGS += -mavx2 -mfma -mf16c
 $(OBJ)/secrets_avx2.o: override VL_CFLAGS += -mavx2 -mpopcnt
+endif
 $(BIN) $(CMOD) $(TEST_RUNTIME) $(EMBED) $(SOLIB): SAN_LD += -fopenmp
 # victor.so must never be unloaded (lua_close dlcloses C modules): libgomp's idle worker threads would crash.
 $(CMOD): SAN_LD += -Wl,-z,nodelete
@@ -111,6 +116,8 @@ help:
 	@echo "  make fuzz      build libFuzzer targets and run each (FUZZ_SECONDS=60)"
 	@echo "  make conformance  json_repair vs npm jsonrepair (in $(BUILD)/peers), graph vs networkx/igraph, scan SARIF vs the 2.1.0 schema"
 	@echo "  make lint      cppcheck on core/, luacheck on lua/ spec/ bench/"
+	@echo "  make cross-arm64  build victor-lua, victor.so, libvictor_lua.a for aarch64 in build/arm64"
+	@echo "  make test-arm64   run the specs on those under qemu-aarch64 (scripts/test-arm64.sh)"
 	@echo "  make install   install into PREFIX=$(PREFIX)"
 
 deps:
@@ -243,6 +250,23 @@ lint: deps
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c99 \
 	  --suppress=missingIncludeSystem -Icore core/*.c examples/embed/*.c
 	luacheck -q lua spec bench examples scripts/bundle-lua.lua
+
+# arm64 (not part of `make test`): Debian's aarch64 cross compiler and arm64 libraries through
+# multiarch (scripts/cross-arm64.sh installs them, luajit:arm64 unpacked into the sysroot);
+# `make test-arm64` runs the specs under qemu-aarch64. The host tools (bundle, queries) stay x86.
+ARM64_BUILD := build/arm64
+ARM64_PC := /usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig
+.PHONY: cross-arm64 test-arm64
+cross-arm64: deps
+	@sh scripts/cross-arm64.sh $(ARM64_BUILD)/sysroot
+	@PKG_CONFIG_LIBDIR=$(ARM64_PC) $(MAKE) --no-print-directory BUILD=$(ARM64_BUILD) TS_CACHE=$(TS_CACHE) \
+	  CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ \
+	  $(ARM64_BUILD)/victor-lua $(ARM64_BUILD)/lib/victor.so $(ARM64_BUILD)/libvictor_lua.a \
+	  $(ARM64_BUILD)/tests/test_runtime $(ARM64_BUILD)/examples/embed-host
+
+test-arm64: cross-arm64
+	@$(MAKE) --no-print-directory all
+	@bash scripts/test-arm64.sh $(ARM64_BUILD)
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]: the layout of the README's install section.
 LUADIR ?= $(PREFIX)/share/lua/5.1

@@ -9,6 +9,13 @@
 #ifndef VL_STATUS_H
 #define VL_STATUS_H
 
+/* Every file format victor-lua writes (.npy '<f4', the embedding, HNSW and code indexes) and the
+ * Aho-Corasick prefilter's hashes are little-endian: a big-endian target is refused here rather
+ * than left to write files that other hosts misread (README "Portability"). */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#error "victor-lua needs a little-endian target (x86_64, aarch64, ...)"
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -13,6 +13,8 @@ export VL_COUNTS_FILE="$counts" VL_BUILD="$build"
 busted_args=(-o spec/support/ci_output.lua spec)
 lua_path="./lua/?.lua;./lua/?/init.lua;./$build/gen/lua/?.lua;./spec/?.lua;;"
 lua_cpath="./$build/lib/?.so;;"
+# VL_EXEC: a command that runs $build's binaries (qemu-aarch64 for scripts/test-arm64.sh)
+host=(${VL_EXEC:-} "$build/victor-lua")
 
 note() { printf '\n== %s\n' "$*"; }
 rc=0
@@ -25,12 +27,12 @@ case "$mode" in
     note "specs: stock luajit, pure-Lua fallbacks (VICTOR_NO_NATIVE=1)"
     VICTOR_NO_NATIVE=1 LUA_PATH="$lua_path" LUA_CPATH="$lua_cpath" run luajit /usr/bin/busted "${busted_args[@]}"
     note "specs: inside the victor-lua host ($build/victor-lua)"
-    LUA_PATH="$lua_path" run "$build/victor-lua" /usr/bin/busted "${busted_args[@]}"
+    LUA_PATH="$lua_path" run "${host[@]}" /usr/bin/busted "${busted_args[@]}"
     ;;
   asan)
     note "specs: inside the ASan/UBSan host ($build/victor-lua)"
     VL_SAN=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-      LUA_PATH="$lua_path" run "$build/victor-lua" /usr/bin/busted "${busted_args[@]}"
+      LUA_PATH="$lua_path" run "${host[@]}" /usr/bin/busted "${busted_args[@]}"
     ;;
   valgrind)
     note "specs: inside the victor-lua host under valgrind"

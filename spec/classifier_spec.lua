@@ -148,6 +148,13 @@ end
 if #backends == 2 then
   describe("victor.classifier native == fallback", function()
     it("gives the same ranking on random prompts", function()
+      -- Debian's LuaJIT (2.1, 2022 snapshot) on arm64 fuses a * b + c into one FMADD in compiled
+      -- traces (the interpreter does not), so the fallback's scores can differ from the C kernel's
+      -- in the last bit there: compare the interpreted fallback on arm64 (make test-arm64)
+      if jit.arch == "arm64" then
+        jit.off()
+        finally(function() jit.on() end)
+      end
       local N, F = backends[1].mod, backends[2].mod
       local words = { "run", "tests", "test", "deploy", "fix", "don't", "not", "never", "new", "create",
         "what is", "look for", "clean up", "the", "latest", "a", "code", "and", ",", "Refactor", "FIND", "skip" }

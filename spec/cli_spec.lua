@@ -299,6 +299,7 @@ describe("victor-lua CLI", function()
   end)
 
   it("completes commands and options in bash (completion/victor-lua.bash)", function()
+    if proc.exec then pending("VL_EXEC: the completion script runs the binary itself (no binfmt_misc here)") return end
     local function complete(words, cword)
       local script = "source completion/victor-lua.bash; COMP_WORDS=(" .. words .. "); COMP_CWORD=" .. cword
         .. "; _victor_lua; echo \"${COMPREPLY[*]}\""

@@ -56,7 +56,7 @@ return { name = "mine", version = "1", rules = {
   it("writes each decided byte before the input ends", function()
     -- the writer sends a text and a partial tag, then waits 5 s before the rest; the
     -- decided bytes must come out while it waits
-    local cmd = "( printf 'hello <thi'; sleep 5; printf 'nk>x</think>!' ) | " .. proc.bin .. " filter | " ..
+    local cmd = "( printf 'hello <thi'; sleep 5; printf 'nk>x</think>!' ) | " .. proc.run_bin .. " filter | " ..
       "{ t0=$(date +%s); head -c 6; echo; echo $(( $(date +%s) - t0 )); cat >/dev/null; }"
     local out = proc.run("sh -c " .. q(cmd))
     local got, secs = out:match("^(.-)\n(%d+)\n$")

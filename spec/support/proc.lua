@@ -3,6 +3,9 @@ local M = {}
 
 M.build = os.getenv("VL_BUILD") or "build"
 M.bin = M.build .. "/victor-lua"
+-- VL_EXEC: the command that runs the binary under test (qemu-aarch64 under make test-arm64)
+M.exec = os.getenv("VL_EXEC")
+M.run_bin = M.exec and M.exec .. " " .. M.bin or M.bin
 
 local function slurp(path)
   local f = io.open(path, "rb")
@@ -55,7 +58,7 @@ end
 function M.vl(args, input, env)
   local words = {}
   for i, a in ipairs(args) do words[i] = M.q(a) end
-  return M.run((env and "env " .. env .. " " or "") .. M.bin .. " " .. table.concat(words, " "), input)
+  return M.run((env and "env " .. env .. " " or "") .. M.run_bin .. " " .. table.concat(words, " "), input)
 end
 
 --- Assert that each case { argv, message } exits with status 2, writes nothing to
