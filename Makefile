@@ -199,7 +199,7 @@ test-tsan: deps
 	@$(MAKE) --no-print-directory BUILD=build/tsan CC=clang CXX=clang++ \
 	  TS_GOPT=-O0 OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=thread" \
 	  SAN_LD="-fsanitize=thread -fopenmp" build/tsan/tests/test_threads
-	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build/tsan/tests/test_threads
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1" build/tsan/tests/test_threads
 
 examples: $(EMBED)
 $(EMBED): examples/embed/embed_host.c core/victor_lua.h $(LIB) | $(BUILD)/examples

@@ -64,6 +64,24 @@ function M.reset()
   active = nil
 end
 
+-- A package.loaders searcher over package.path that refuses bytecode files.
+local function text_searcher(pkg, open, load)
+  return function(name)
+    local path, msg = pkg.searchpath(name, pkg.path)
+    if not path then return msg end
+    local f = open(path, "rb")
+    if not f then return "\n\tcannot open '" .. path .. "'" end
+    local src = f:read("*a") or ""
+    f:close()
+    if src:byte(1) == 27 then
+      error(("module '%s': '%s' is bytecode, refused (sandboxed: source text only)"):format(name, path), 0)
+    end
+    local fn, err = load(src, "@" .. path, "t")
+    if not fn then error(("error loading module '%s' from file '%s':\n\t%s"):format(name, path, err), 0) end
+    return fn, path
+  end
+end
+
 --- Remove what a sandboxed script must not reach: files, processes, the FFI, debug,
 --- loading of code other than modules, and C modules. Modules that need those
 --- (the rule loader) are loaded first so they keep their own references.
@@ -71,6 +89,7 @@ function M.lockdown()
   require "victor.rules"
   require "victor.signature"
   local G = _G
+  local open, load = G.io.open, G.load
   local os_ = G.os
   G.os = { clock = os_.clock, time = os_.time, date = os_.date, difftime = os_.difftime, getenv = os_.getenv }
   G.io, G.debug = nil, nil
@@ -82,8 +101,9 @@ function M.lockdown()
     pkg.loaded[name] = nil
     pkg.preload[name] = nil
   end
-  -- keep the preload and Lua-path searchers, drop the C ones
-  pkg.loaders[3], pkg.loaders[4] = nil, nil
+  -- keep the preload searcher; the Lua-path one loads source text only (a bytecode file
+  -- could corrupt memory: LuaJIT does not verify bytecode); drop the C ones
+  pkg.loaders[2], pkg.loaders[3], pkg.loaders[4] = text_searcher(pkg, open, load), nil, nil
   return true
 end
 
