@@ -107,6 +107,7 @@ help:
 	@echo "  make deps      install Debian packages (scripts/install-deps.sh; skips what is present)"
 	@echo "  make test-c    rebuild with ASan+UBSan under $(BUILD)/asan and run the specs"
 	@echo "  make test-mem  run the specs under valgrind (errors and leaks fail)"
+	@echo "  make soak      stream SOAK_GB=1 GB through the streaming kernels; fails if RSS grows"
 	@echo "  make test-tsan spec/c/test_threads.c under ThreadSanitizer (clang, build/tsan)"
 	@echo "  make bench     run bench/*.lua; results in $(BUILD)/bench/"
 	@echo "  make bench-report  charts of those results (gnuplot) into docs/bench/"
@@ -201,6 +202,12 @@ test-tsan: deps
 	  SAN_LD="-fsanitize=thread -fopenmp" build/tsan/tests/test_threads
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1" build/tsan/tests/test_threads
 
+# Soak (not part of `make test`): SOAK_GB (default 1) through the stream filter, dedup stream
+# and JSON repair stream; fails when RSS grows (scripts/soak.lua).
+.PHONY: soak
+soak: all
+	LUA_PATH="./lua/?.lua;$(BUILD)/gen/lua/?.lua;;" LUA_CPATH="$(BUILD)/lib/?.so;;" $(LUAJIT) scripts/soak.lua
+
 examples: $(EMBED)
 $(EMBED): examples/embed/embed_host.c core/victor_lua.h $(LIB) | $(BUILD)/examples
 	$(CC) $(VL_CFLAGS) $(SAN_LD) -o $@ $< $(LIB) $(LJ_STATIC) -Wl,-E -lm -ldl $(KERNEL_LIBS)
@@ -257,7 +264,7 @@ conformance: all
 lint: deps
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c99 \
 	  --suppress=missingIncludeSystem -Icore core/*.c examples/embed/*.c
-	luacheck -q lua spec bench examples scripts/bundle-lua.lua
+	luacheck -q lua spec bench examples scripts/bundle-lua.lua scripts/soak.lua
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]: the layout of the README's install section.
 LUADIR ?= $(PREFIX)/share/lua/5.1
