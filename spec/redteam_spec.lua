@@ -160,6 +160,24 @@ describe("red team: hostile job scripts under sandbox mode", function()
     assert.equal("text ran\n", out)
   end)
 
+  it("the kernels' own file access is refused (read, list, save)", function()
+    local sim = [[local c = require("victor.core.similarity") local m = c.from_table({{1, 0}, {0, 1}}, 2) ]]
+    raises("j_hsave", sim .. [[return c.hnsw_build(m, 16, 200, 1):save("]] .. dir .. [[/w.bin")]],
+      "victor.similarity.HNSW:save: file access is not allowed in sandbox mode")
+    raises("j_npysave", sim .. [[return m:save_npy("]] .. dir .. [[/w.npy")]],
+      "victor.similarity.Matrix:save_npy: file access is not allowed in sandbox mode")
+    raises("j_npyload", sim .. [[return c.load_npy("/etc/passwd", 0)]],
+      "victor.core.similarity.load_npy: file access is not allowed in sandbox mode")
+    raises("j_hload", sim .. [[return c.hnsw_load("/etc/passwd")]],
+      "victor.core.similarity.hnsw_load: file access is not allowed in sandbox mode")
+    raises("j_wread", [[return require("victor.core.walk").read("/etc/passwd", 4096)]],
+      "victor.core.walk.read: file access is not allowed in sandbox mode")
+    raises("j_wfiles", [[return require("victor.core.walk").files({"/etc"})]],
+      "victor.core.walk.files: file access is not allowed in sandbox mode")
+    local f = io.open(dir .. "/w.bin", "rb")
+    assert.is_nil(f)
+  end)
+
   it("a huge allocation is an out-of-memory error under --memory, not a crash", function()
     raises("j_huge", [[local t = {} for i = 1, 1e9 do t[i] = ("x"):rep(64) .. i end]], "out of memory",
       "--memory 33554432")

@@ -82,6 +82,36 @@ local function text_searcher(pkg, open, load)
   end
 end
 
+-- C entry points that open files by name (module, metatable or nil, names): refused in a
+-- sandboxed runtime, which has no io either.
+local FILE_ENTRY_POINTS = {
+  { "victor.core.similarity", nil, { "load_npy", "hnsw_load" } },
+  { "victor.core.similarity", "victor.similarity.Matrix", { "save_npy" } },
+  { "victor.core.similarity", "victor.similarity.HNSW", { "save" } },
+  { "victor.core.walk", nil, { "files", "read" } },
+  { "victor.core.secrets", "victor.secrets.Scanner", { "scan_files" } },
+  { "victor.core.indexer", "victor.indexer.Index", { "add" } },
+}
+
+local function refuse_file_access(registry)
+  for _, e in ipairs(FILE_ENTRY_POINTS) do
+    local ok, mod = pcall(require, e[1])
+    local t = ok and type(mod) == "table" and mod or nil
+    if t and e[2] then
+      local mt = registry[e[2]]
+      t = type(mt) == "table" and type(mt.__index) == "table" and mt.__index or nil
+    end
+    if t then
+      for _, name in ipairs(e[3]) do
+        local what = (e[2] and e[2] .. ":" or e[1] .. ".") .. name
+        if t[name] ~= nil then
+          t[name] = function() error(what .. ": file access is not allowed in sandbox mode", 2) end
+        end
+      end
+    end
+  end
+end
+
 --- Remove what a sandboxed script must not reach: files, processes, the FFI, debug,
 --- loading of code other than modules, and C modules. Modules that need those
 --- (the rule loader) are loaded first so they keep their own references.
@@ -90,6 +120,7 @@ function M.lockdown()
   require "victor.signature"
   local G = _G
   local open, load = G.io.open, G.load
+  refuse_file_access(G.debug.getregistry())
   local os_ = G.os
   G.os = { clock = os_.clock, time = os_.time, date = os_.date, difftime = os_.difftime, getenv = os_.getenv }
   G.io, G.debug = nil, nil
