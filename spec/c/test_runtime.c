@@ -50,14 +50,16 @@ static void *failing_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 }
 
 /* Kernel calls for the allocation-failure sweep: a module defined through the API
- * (package.loaded.amod) whose functions each drive one kernel and return a string. */
+ * (package.loaded.amod) whose functions each drive one kernel and return a string.
+ * signature.of, not of_json: lua-cjson's decode leaks its malloc'ed buffer (32 bytes +
+ * the input) when a Lua allocation fails mid-decode (a lua-cjson limitation). */
 static const char amod_src[] =
     "package.loaded.amod = (function()\n"
     "local M = {}\n"
     "local text = (\"alpha beta gamma delta\\n\"):rep(6) .. \"unique line here\\n\" .. (\"alpha beta gamma delta\\n\"):rep(6)\n"
     "function M.dedup() local r = require(\"victor.dedup\").dedup(text) return type(r) == \"string\" and r or tostring(r) end\n"
     "function M.json_repair() return require(\"victor.json_repair\").repair('{\"a\":1,, b:[1,2, \"x') end\n"
-    "function M.signature() return require(\"victor.signature\").of_json(\"t\", '{\"b\":1,\"a\":[1,2]}') end\n"
+    "function M.signature() return require(\"victor.signature\").of(\"t\", {b = 1, a = {1, 2}}) end\n"
     "function M.stream_filter()\n"
     "  local f = require(\"victor.stream_filter\").new()\n"
     "  local a, b = f:feed(\"hello <think>secret\")\n"
