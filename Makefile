@@ -74,6 +74,7 @@ LJ_LIBS := $(shell pkg-config --libs luajit 2>/dev/null)
 CMOD := $(BUILD)/lib/victor.so
 EMBED := $(BUILD)/examples/embed-host
 TEST_RUNTIME := $(BUILD)/tests/test_runtime
+TEST_THREADS := $(BUILD)/tests/test_threads
 # core/graph.c: OpenMP loops (-fopenmp; libgomp ships with gcc), so every link takes -fopenmp.
 $(OBJ)/graph.o: override VL_CFLAGS += -fopenmp
 $(OBJ)/similarity.o: override VL_CFLAGS += -fopenmp
@@ -95,13 +96,13 @@ ifneq ($(filter x86_64-% i386-% i486-% i586-% i686-%,$(VL_TARGET)),)
 $(OBJ)/similarity_avx2.o: override VL_CFLAGS += -mavx2 -mfma -mf16c
 $(OBJ)/secrets_avx2.o: override VL_CFLAGS += -mavx2 -mpopcnt
 endif
-$(BIN) $(CMOD) $(TEST_RUNTIME) $(EMBED) $(SOLIB): SAN_LD += -fopenmp
+$(BIN) $(CMOD) $(TEST_RUNTIME) $(TEST_THREADS) $(EMBED) $(SOLIB): SAN_LD += -fopenmp
 # victor.so must never be unloaded (lua_close dlcloses C modules): libgomp's idle worker threads would crash.
 $(CMOD): SAN_LD += -Wl,-z,nodelete
 
 .PHONY: all deps demo test test-c test-mem bench fuzz lint install uninstall examples help clean
 
-all: $(BIN) $(CMOD) $(EMBED) $(TEST_RUNTIME) $(SOLIB) $(MAN)
+all: $(BIN) $(CMOD) $(EMBED) $(TEST_RUNTIME) $(TEST_THREADS) $(SOLIB) $(MAN)
 
 help:
 	@echo "victor-lua targets:"
@@ -111,6 +112,8 @@ help:
 	@echo "  make deps      install Debian packages (scripts/install-deps.sh; skips what is present)"
 	@echo "  make test-c    rebuild with ASan+UBSan under $(BUILD)/asan and run the specs"
 	@echo "  make test-mem  run the specs under valgrind (errors and leaks fail)"
+	@echo "  make soak      stream SOAK_GB=1 GB through the streaming kernels; fails if RSS grows"
+	@echo "  make test-tsan spec/c/test_threads.c under ThreadSanitizer (clang, build/tsan)"
 	@echo "  make bench     run bench/*.lua; results in $(BUILD)/bench/"
 	@echo "  make bench-report  charts of those results (gnuplot) into docs/bench/"
 	@echo "  make fuzz      build libFuzzer targets and run each (FUZZ_SECONDS=60)"
@@ -193,6 +196,25 @@ $(TEST_RUNTIME): spec/c/test_runtime.c core/victor_lua.h $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(VL_CFLAGS) $(SAN_LD) -o $@ $< $(LIB) $(LJ_STATIC) -Wl,-E -lm -ldl $(KERNEL_LIBS)
 
+# 8 threads, each with its own runtime, over shared compiled objects (issue 11)
+$(TEST_THREADS): spec/c/test_threads.c core/victor_lua.h $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(VL_CFLAGS) -pthread $(SAN_LD) -o $@ $< $(LIB) $(LJ_STATIC) -Wl,-E -lm -ldl -lpthread $(KERNEL_LIBS)
+
+# The same under ThreadSanitizer (clang, build/tsan; not part of `make test`).
+.PHONY: test-tsan
+test-tsan: deps
+	@$(MAKE) --no-print-directory BUILD=build/tsan CC=clang CXX=clang++ \
+	  TS_GOPT=-O0 OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=thread" \
+	  SAN_LD="-fsanitize=thread -fopenmp" build/tsan/tests/test_threads
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1" build/tsan/tests/test_threads
+
+# Soak (not part of `make test`): SOAK_GB (default 1) through the stream filter, dedup stream
+# and JSON repair stream; fails when RSS grows (scripts/soak.lua).
+.PHONY: soak
+soak: all
+	LUA_PATH="./lua/?.lua;$(BUILD)/gen/lua/?.lua;;" LUA_CPATH="$(BUILD)/lib/?.so;;" $(LUAJIT) scripts/soak.lua
+
 examples: $(EMBED)
 $(EMBED): examples/embed/embed_host.c core/victor_lua.h $(LIB) | $(BUILD)/examples
 	$(CC) $(VL_CFLAGS) $(SAN_LD) -o $@ $< $(LIB) $(LJ_STATIC) -Wl,-E -lm -ldl $(KERNEL_LIBS)
@@ -249,7 +271,7 @@ conformance: all
 lint: deps
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c99 \
 	  --suppress=missingIncludeSystem -Icore core/*.c examples/embed/*.c
-	luacheck -q lua spec bench examples scripts/bundle-lua.lua
+	luacheck -q lua spec bench examples scripts/bundle-lua.lua scripts/soak.lua
 
 # arm64 (not part of `make test`): Debian's aarch64 cross compiler and arm64 libraries through
 # multiarch (scripts/cross-arm64.sh installs them, luajit:arm64 unpacked into the sysroot);
