@@ -152,23 +152,6 @@ static matcher *check_matcher(lua_State *L)
   return *ud;
 }
 
-typedef struct collect {
-  lua_State *L;
-  int k;
-} collect;
-
-static int on_match(void *ud, uint32_t id, uint64_t start, uint64_t end)
-{
-  collect *c = (collect *)ud;
-  lua_pushinteger(c->L, (lua_Integer)id + 1);
-  lua_rawseti(c->L, -2, ++c->k);
-  lua_pushnumber(c->L, (lua_Number)start + 1);
-  lua_rawseti(c->L, -2, ++c->k);
-  lua_pushnumber(c->L, (lua_Number)end);
-  lua_rawseti(c->L, -2, ++c->k);
-  return 0;
-}
-
 /* The (text, init) arguments at 2, 3: text, its length and the 0-based start. */
 static const char *text_init(lua_State *L, size_t *n, size_t *from)
 {
@@ -185,11 +168,11 @@ static int l_find_all(lua_State *L)
   matcher *m = check_matcher(L);
   size_t n, from;
   const char *p = text_init(L, &n, &from);
-  collect c;
+  vl_lua_collect c;
   lua_newtable(L);
   c.L = L;
   c.k = 0;
-  vl_ac_stream_find(m->one, p, n, from, on_match, &c);
+  vl_ac_stream_find(m->one, p, n, from, vl_lua_collect_match, &c);
   return 1;
 }
 
@@ -295,11 +278,11 @@ static int l_feed(lua_State *L)
   vl_ac_stream *st = check_stream(L);
   size_t n;
   const char *p = luaL_checklstring(L, 2, &n);
-  collect c;
+  vl_lua_collect c;
   lua_newtable(L);
   c.L = L;
   c.k = 0;
-  if (vl_ac_stream_feed(st, p, n, on_match, &c) != VL_OK) lua_pushnil(L);
+  if (vl_ac_stream_feed(st, p, n, vl_lua_collect_match, &c) != VL_OK) lua_pushnil(L);
   return 1;
 }
 
@@ -307,11 +290,11 @@ static int l_feed(lua_State *L)
 static int l_finish(lua_State *L)
 {
   vl_ac_stream *st = check_stream(L);
-  collect c;
+  vl_lua_collect c;
   lua_newtable(L);
   c.L = L;
   c.k = 0;
-  if (vl_ac_stream_finish(st, on_match, &c) != VL_OK) lua_pushnil(L);
+  if (vl_ac_stream_finish(st, vl_lua_collect_match, &c) != VL_OK) lua_pushnil(L);
   return 1;
 }
 

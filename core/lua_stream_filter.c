@@ -339,23 +339,6 @@ static int l_measure(lua_State *L)
   return 3;
 }
 
-typedef struct collect {
-  lua_State *L;
-  int k;
-} collect;
-
-static int on_match(void *ud, uint32_t id, uint64_t start, uint64_t end)
-{
-  collect *c = (collect *)ud;
-  lua_pushnumber(c->L, (lua_Number)id + 1);
-  lua_rawseti(c->L, -2, ++c->k);
-  lua_pushnumber(c->L, (lua_Number)start + 1);
-  lua_rawseti(c->L, -2, ++c->k);
-  lua_pushnumber(c->L, (lua_Number)end);
-  lua_rawseti(c->L, -2, ++c->k);
-  return 0;
-}
-
 /* ac_matches(patterns, case_insensitive, text, chunk) -> {id, start, stop, ...}
  * (1-based, every match, standard semantics), fed in pieces of `chunk` bytes
  * (0: whole); nil, msg, code when the build fails. For the specs: the ac core
@@ -368,7 +351,7 @@ static int l_ac_matches(lua_State *L)
   const char *s;
   vl_ac_opts o;
   vl_ac_scan sc;
-  collect c;
+  vl_lua_collect c;
   void **x;
   vl_ac *ac;
   int st;
@@ -395,7 +378,7 @@ static int l_ac_matches(lua_State *L)
   c.k = 0;
   vl_ac_scan_init(&sc);
   if (chunk == 0) chunk = n ? n : 1;
-  for (i = 0; i < n; i += chunk) vl_ac_scan_all(ac, &sc, s + i, n - i < chunk ? n - i : chunk, on_match, &c);
+  for (i = 0; i < n; i += chunk) vl_ac_scan_all(ac, &sc, s + i, n - i < chunk ? n - i : chunk, vl_lua_collect_match, &c);
   return 1;
 }
 

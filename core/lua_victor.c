@@ -59,6 +59,18 @@ void vl_lua_class(lua_State *L, const char *name, const char *type_name, const l
   lua_pop(L, 1);
 }
 
+int vl_lua_collect_match(void *ud, uint32_t id, uint64_t start, uint64_t end)
+{
+  vl_lua_collect *c = (vl_lua_collect *)ud;
+  lua_pushnumber(c->L, (lua_Number)id + 1);
+  lua_rawseti(c->L, -2, ++c->k);
+  lua_pushnumber(c->L, (lua_Number)start + 1);
+  lua_rawseti(c->L, -2, ++c->k);
+  lua_pushnumber(c->L, (lua_Number)end);
+  lua_rawseti(c->L, -2, ++c->k);
+  return 0;
+}
+
 int vl_lua_fail(lua_State *L, int st)
 {
   lua_pushnil(L);

@@ -5,6 +5,8 @@
 #ifndef VL_LUA_VICTOR_H
 #define VL_LUA_VICTOR_H
 
+#include <stdint.h>
+
 #include <lauxlib.h>
 #include <lua.h>
 
@@ -41,6 +43,16 @@ void *vl_lua_newscratch(lua_State *L, size_t size, const char *mt);
  * scratch userdata that owns a binding's temporary C memory. Leaves the stack as
  * it was. */
 void vl_lua_gc_metatable(lua_State *L, const char *name, lua_CFunction gc);
+
+/* An Aho-Corasick match callback (vl_ac_match_fn of core/ac.h) that appends each match to
+ * the table on top of L's stack as a flat 1-based triple: id + 1, start + 1, end (so a
+ * match covers start + 1 .. end inclusive). Pass a vl_lua_collect with k = the table's
+ * current length; it never stops the scan. */
+typedef struct vl_lua_collect {
+  lua_State *L;
+  int k;
+} vl_lua_collect;
+int vl_lua_collect_match(void *ud, uint32_t id, uint64_t start, uint64_t end);
 
 /* Kernel entry points: each returns its module table. */
 VL_LUA_EXPORT int luaopen_victor_core_signature(lua_State *L);

@@ -140,6 +140,29 @@ function M.json_out(out, value)
   end
 end
 
+--- A numeric option of parsed arguments `a` (argparse keeps them as strings): nil when
+--- absent, else the number, or nil and "--NAME must be WHAT, got 'S'" when `check` refuses it.
+---@param a table
+---@param name string the argparse key (underscores for dashes)
+---@param check fun(v: number): boolean
+---@param what string
+---@return number|nil
+---@return string? msg
+function M.num_opt(a, name, check, what)
+  local s = a[name]
+  if s == nil then return nil end
+  local v = tonumber(s)
+  if not v or not check(v) then
+    return nil, sfmt("--%s must be %s, got '%s'", (name:gsub("_", "-")), what, tostring(s))
+  end
+  return v
+end
+
+--- true for a non-negative integer below 2^31 (counts, sizes, job numbers).
+function M.is_count(v)
+  return v >= 0 and v == math.floor(v) and v < 2 ^ 31
+end
+
 --- true when standard error is a terminal (progress bars are drawn only then).
 ---@return boolean
 function M.stderr_is_tty()

@@ -16,7 +16,7 @@ local graph = require "victor.graph"
 
 local M = { name = "graph", summary = "PageRank, betweenness, components and paths of an edge-list graph" }
 
-local sfmt, tonumber, tostring, floor = string.format, tonumber, tostring, math.floor
+local sfmt, tostring = string.format, tostring
 
 M.DEFAULT_TOP = 20
 
@@ -60,18 +60,9 @@ local function parser()
   return p
 end
 
--- A numeric option: nil when absent, else the number or nil + message.
-local function num(a, name, check, what)
-  local s = a[name]
-  if s == nil then return nil end
-  local v = tonumber(s)
-  if not v or not check(v) then
-    return nil, sfmt("--%s must be %s, got '%s'", name:gsub("_", "-"), what, tostring(s))
-  end
-  return v
-end
+local num = cli.num_opt
 
-local function is_count(v) return v >= 0 and v == floor(v) and v < 2 ^ 31 end
+local is_count = cli.is_count
 
 local function print_ranked(g, scores, top, out, json)
   local n = g:nodes()

@@ -15,7 +15,7 @@ local indexer = require "victor.indexer"
 
 local M = { name = "index", summary = "index source files with tree-sitter: symbols, ctags, repo map" }
 
-local sfmt, tonumber, floor = string.format, tonumber, math.floor
+local sfmt, floor = string.format, math.floor
 
 local FORMATS = { jsonl = true, ctags = true, repomap = true }
 
@@ -58,13 +58,7 @@ end
 local stderr_is_tty = cli.stderr_is_tty
 
 local function count_opt(a, name)
-  local s = a[name]
-  if s == nil then return nil end
-  local v = tonumber(s)
-  if not v or v < 0 or v ~= floor(v) or v >= 2 ^ 31 then
-    return nil, sfmt("--%s must be a non-negative integer, got '%s'", name:gsub("_", "-"), s)
-  end
-  return v
+  return cli.num_opt(a, name, cli.is_count, "a non-negative integer")
 end
 
 function M.run(argv, out, err)
