@@ -29,24 +29,8 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
   [ "${VL_DEPS_DRY:-}" = 1 ] || { $SUDO dpkg --add-architecture arm64; $SUDO apt-get update -qq; }
 fi
 
-missing=""
-for p in $PKGS; do
-  st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-  case "$st" in
-    *" installed") ;;
-    *) missing="$missing $p" ;;
-  esac
-done
-if [ -n "$missing" ]; then
-  echo "cross-arm64: installing$missing"
-  [ "${VL_DEPS_DRY:-}" = 1 ] && exit 0
-  # shellcheck disable=SC2086
-  $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null || {
-    $SUDO apt-get update -qq
-    # shellcheck disable=SC2086
-    $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
-  }
-fi
+# shellcheck disable=SC2086
+sh "$(dirname "$0")/install-deps.sh" $PKGS
 
 mkdir -p "$SYSROOT"
 for p in $UNPACK; do

@@ -8,31 +8,8 @@
 # (scripts/install-deps.sh). Set VL_DEPS_DRY=1 to only print what is missing.
 set -eu
 
-SUDO=""
-if [ "$(id -u)" != 0 ]; then
-  command -v sudo >/dev/null 2>&1 || { echo "cross-windows: need root (or sudo)" >&2; exit 2; }
-  SUDO=sudo
-fi
-export DEBIAN_FRONTEND=noninteractive
-
 PKGS="mingw-w64 wine64"
 
-missing=""
-for p in $PKGS; do
-  st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-  case "$st" in
-    *" installed") ;;
-    *) missing="$missing $p" ;;
-  esac
-done
-if [ -n "$missing" ]; then
-  echo "cross-windows: installing$missing"
-  [ "${VL_DEPS_DRY:-}" = 1 ] && exit 0
-  # shellcheck disable=SC2086
-  $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null || {
-    $SUDO apt-get update -qq
-    # shellcheck disable=SC2086
-    $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
-  }
-fi
+# shellcheck disable=SC2086
+sh "$(dirname "$0")/install-deps.sh" $PKGS
 echo "cross-windows: ready"

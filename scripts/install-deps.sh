@@ -3,9 +3,12 @@
 #
 # Idempotent: packages already installed are skipped, so a re-run costs one dpkg query.
 # Run as root (or with sudo available). Set VL_DEPS_DRY=1 to only print what is missing.
+# With package names as arguments it installs those instead of the default list (the
+# cross scripts, scripts/cross-arm64.sh and scripts/cross-windows.sh, use it that way).
 set -eu
 
-PKGS="build-essential pkg-config luajit libluajit-5.1-dev libxxhash-dev xxhash
+PKGS="$*"
+[ -n "$PKGS" ] || PKGS="build-essential pkg-config luajit libluajit-5.1-dev libxxhash-dev xxhash
 libpcre2-dev libtomlplusplus-dev libsimde-dev lua-busted lua-cjson lua-argparse lua-check
 clang libclang-rt-dev libomp-dev cppcheck valgrind luarocks curl ca-certificates neovim"
 
