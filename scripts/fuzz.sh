@@ -27,6 +27,16 @@
 #   fuzz_indexer   the tree-sitter indexer (core/indexer.c + the vendored runtime and every
 #                  grammar; byte 0 picks the language): symbols inside the input and the
 #                  arena, index round trip, damaged index loads fail cleanly
+#   fuzz_npy       the .npy loader (core/similarity.c): clean errors, shape within the file,
+#                  finite values, save/load round trip
+#   fuzz_hnsw      the HNSW index file loader (core/hnsw.c; byte 0 can fix the checksum so
+#                  damaged structures reach the checks) and searches on what it accepts
+#   fuzz_thinking  victor.thinking's loop detector: streamed (random chunkings) == scan(),
+#                  spans in range, native == fallback
+#   fuzz_classify  the classifier, the response sanitizer and literal matchers (pattern
+#                  engine): invariants, native == fallback
+#   fuzz_edges     graph.parse (edge-list loader) and every graph algorithm on its result:
+#                  PageRank sums to 1, components partition, native == fallback
 #
 # tree-sitter: `make` fetches the grammars and builds their parser.c objects (gcc, no
 # instrumentation: generated tables) under $BUILD/obj/ts; the runtime (lib.c) and the
@@ -64,8 +74,10 @@ self="$PWD/scripts/fuzz.sh"
 BUILD=${BUILD:-build}
 CC=${FUZZ_CC:-clang}
 out="$BUILD/fuzz"
-all_targets=(fuzz_canon fuzz_dedup fuzz_stream_filter fuzz_ac fuzz_graph fuzz_json_repair fuzz_rules fuzz_sig_json fuzz_dedup_lua
-             fuzz_similarity fuzz_walk fuzz_indexer fuzz_secrets)
+# the pure-C targets link their kernel's objects only; the others embed the runtime
+c_targets=(fuzz_canon fuzz_dedup fuzz_stream_filter fuzz_ac fuzz_graph fuzz_json_repair fuzz_similarity fuzz_walk
+           fuzz_indexer fuzz_secrets fuzz_npy fuzz_hnsw)
+all_targets=("${c_targets[@]}" fuzz_rules fuzz_sig_json fuzz_dedup_lua fuzz_thinking fuzz_classify fuzz_edges)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
 die() { echo "fuzz.sh: $*" >&2; exit 2; }
@@ -81,7 +93,7 @@ read -ra lj_cflags_a <<<"$lj_cflags"
 cflags=(-std=c99 -D_POSIX_C_SOURCE=200809L -g -O1 -DVL_DEDUP_KEY_PIECE=48 -DVL_DEDUP_HASH_AHEAD=40
         "-fsanitize=address,undefined" -fno-sanitize-recover=undefined -fno-omit-frame-pointer
         -Icore "-I$BUILD/gen" "-I$BUILD/vendor/tree-sitter/vendor/tree-sitter/lib/include"
-        "${lj_cflags_a[@]}" -Wall -Wextra -Wno-unknown-pragmas)
+        "${lj_cflags_a[@]}" -Wall -Wextra -Wno-unknown-pragmas -Wno-psabi)
 mkdir -p "$out/obj" || die "cannot create $out"
 
 # The Lua bundle: the Makefile knows how to (re)generate it from lua/ and rules/.
@@ -179,14 +191,14 @@ build_target() { # NAME
     fuzz_secrets) deps=("${sec_objs[@]}") ;;
     fuzz_walk) deps=("${walk_objs[@]}") ;;
     fuzz_indexer) deps=("${ix_objs[@]}") ;;
+    fuzz_npy) deps=("${sim_objs[@]}") ;;
+    fuzz_hnsw) deps=("$out/obj/hnsw.o" "${sim_objs[@]}") ;;
     *) deps=("${core_objs[@]}") ;;
   esac
   local newest=0 d
   for d in "$src" "${deps[@]}" "$self"; do [ "$d" -nt "$bin" ] && newest=1; done
   [ -x "$bin" ] && [ $newest = 0 ] && return 0
-  if [ "$t" = fuzz_canon ] || [ "$t" = fuzz_dedup ] || [ "$t" = fuzz_stream_filter ] || [ "$t" = fuzz_ac ] \
-     || [ "$t" = fuzz_graph ] || [ "$t" = fuzz_json_repair ] || [ "$t" = fuzz_similarity ] || [ "$t" = fuzz_walk ] \
-     || [ "$t" = fuzz_indexer ] || [ "$t" = fuzz_secrets ]; then
+  if [[ " ${c_targets[*]} " == *" $t "* ]]; then
     "$CC" "${cflags[@]}" -fsanitize=fuzzer -o "$bin" "$src" "${deps[@]}" -lm $pcre2_libs
   else
     # -Wl,-E: C modules loaded at run time (cjson.so) resolve lua_* in the binary.

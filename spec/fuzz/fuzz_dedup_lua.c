@@ -32,9 +32,9 @@ static unsigned long runs;
 static const char helper_src[] =
   "package.preload['fuzz.dedup'] = function()\n"
   "  local dd = require 'victor.dedup'\n"
-  "  local char, tonumber, floor, concat = string.char, tonumber, math.floor, table.concat\n"
+  "  local tonumber, floor, concat = tonumber, math.floor, table.concat\n"
   "  local M = {}\n"
-  "  local function unhex(h) return (h:gsub('..', function(x) return char(tonumber(x, 16)) end)) end\n"
+  "  " FUZZ_LUA_UNHEX
   "  local function span(s) return s.start .. ',' .. s.stop .. ',' .. s.line end\n"
   "  local function streamed(t, opts, seed)\n"
   "    local s, parts, pos = dd.stream(opts), {}, 1\n"
@@ -82,76 +82,12 @@ static const char helper_src[] =
 
 static fuzz_pair fp = {"fuzz_dedup_lua", "fuzz.dedup", NULL, NULL, 0, 0};
 
-static void free_runtimes(void)
-{
-  fuzz_pair_close(&fp);
-}
-
-static void setup(void)
-{
-  const char *args[2] = {"", "0"};
-  fuzz_pair_open(&fp, helper_src, MEMORY_LIMIT);
-  /* load the modules before the memory baseline is taken */
-  vl_runtime_call(fp.native, "fuzz.dedup", "run", 2, args, NULL, NULL);
-  vl_runtime_call(fp.fallback, "fuzz.dedup", "run", 2, args, NULL, NULL);
-  fuzz_pair_baseline(&fp);
-  atexit(free_runtimes);
-}
-
-/* run in rt; returns a malloc'ed copy of the result (its length in *len). */
-static char *run(vl_runtime *rt, const char *hex, const char *ctl, size_t *len, const char *which)
-{
-  const char *args[2];
-  const char *res = NULL;
-  char *copy;
-  int rc;
-  args[0] = hex;
-  args[1] = ctl;
-  *len = 0;
-  rc = vl_runtime_call(rt, "fuzz.dedup", "run", 2, args, &res, len);
-  if (rc != VL_OK || !res) {
-    fprintf(stderr, "fuzz_dedup_lua: FINDING: %s run failed: rc %d (%s): %s\n", which, rc, vl_strerror(rc),
-            vl_runtime_errmsg(rt));
-    abort();
-  }
-  copy = malloc(*len + 1);
-  if (!copy) abort();
-  memcpy(copy, res, *len);
-  return copy;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-  static const char digits[] = "0123456789abcdef";
-  char ctl[8], *hex, *a, *b;
-  size_t i, n, la, lb;
-  if (size < 1 || size > 4096) return 0;
-  if (!fp.native) setup();
-  n = size - 1;
-  hex = malloc(2 * n + 1);
-  if (!hex) return 0;
-  for (i = 0; i < n; i++) {
-    hex[2 * i] = digits[data[1 + i] >> 4];
-    hex[2 * i + 1] = digits[data[1 + i] & 15];
-  }
-  hex[2 * n] = '\0';
-  snprintf(ctl, sizeof ctl, "%u", (unsigned)data[0]);
-  a = run(fp.native, hex, ctl, &la, "native");
-  b = run(fp.fallback, hex, ctl, &lb, "fallback");
-  if (la != lb || memcmp(a, b, la) != 0) {
-    size_t k = 0;
-    while (k < la && k < lb && a[k] == b[k]) k++;
-    fprintf(stderr,
-            "fuzz_dedup_lua: FINDING: native and fallback disagree (ctl %s, %zu bytes of text), first at byte %zu:\n"
-            "  native:   %.120s\n  fallback: %.120s\n",
-            ctl, n, k, a + (k > 20 ? k - 20 : 0), b + (k > 20 ? k - 20 : 0));
-    abort();
-  }
-  free(a);
-  free(b);
-  free(hex);
+  if (!fp.native) fuzz_pair_setup(&fp, helper_src, MEMORY_LIMIT, "0");
+  fuzz_pair_compare(&fp, data, size, 4096, 0);
   fuzz_pair_check_memory(&fp, &runs, GROWTH_SLACK);
   return 0;
 }
