@@ -59,8 +59,9 @@
 # minimal) are replayed; each must run clean. Move a reproducer there once it is
 # understood, and keep it after the fix.
 #
-# Prints one line per target (executions, coverage, result) and exits 1 if any
-# target found a crash, leak, timeout or OOM, 2 if the build failed.
+# Prints one line per target (executions, coverage, result), writes "passed failed"
+# (targets) to $BUILD/fuzz/test-counts, and exits 1 if any target found a crash,
+# leak, timeout or OOM, 2 if the build failed.
 # Environment: FUZZ_CC (default clang), BUILD (default build). Targets run one
 # after another (the corpora and timings stay comparable on a small machine).
 set -uo pipefail
@@ -289,6 +290,11 @@ for t in "${targets[@]}"; do
     echo "----"
   fi
 done
+
+# one line "passed failed" (a target with no finding passes) for .ci/run's total
+npass=0
+for l in "${summary[@]}"; do case "$l" in *" ok") npass=$((npass + 1)) ;; esac; done
+echo "$npass $(( ${#summary[@]} - npass ))" >"$out/test-counts"
 
 echo
 echo "== fuzz summary (${secs}s per target)"
