@@ -32,7 +32,7 @@ override VL_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC $(OPT) $(WARN) -I
 # Kernels: pure C (kernel.c) plus binding (lua_kernel.c).
 KERNELS := signature dedup stream_filter graph json_repair similarity walk patterns indexer secrets
 # core/ac.c: the Aho-Corasick core shared by kernels (no binding of its own).
-KERNEL_SRC := core/status.c core/ac.c $(KERNELS:%=core/%.c) $(KERNELS:%=core/lua_%.c) core/lua_victor.c
+KERNEL_SRC := core/status.c core/ac.c core/vl_platform.c $(KERNELS:%=core/%.c) $(KERNELS:%=core/lua_%.c) core/lua_victor.c
 KERNEL_SRC += core/similarity_avx2.c core/hnsw.c core/secrets_avx2.c
 RUNTIME_SRC := core/runtime.c
 LUA_SRC := $(shell find lua -name '*.lua' | LC_ALL=C sort)
@@ -295,8 +295,10 @@ test-arm64: cross-arm64
 
 # Windows (not part of `make test`): the pure-C kernels cross-compiled with mingw-w64 into
 # build/windows/libvictor_core.a, and spec/c/test_kat.c (their known answers) into test_kat.exe,
-# which `make test-windows` runs under wine64 (scripts/cross-windows.sh installs both). Left out:
-# walk (dirent/lstat), secrets (PCRE2), indexer (tree-sitter, POSIX stat), the Lua bindings.
+# which `make test-windows` runs under wine64 (scripts/cross-windows.sh installs both). walk and
+# indexer reach the OS only through core/vl_platform.c (its Win32 half there); the tree-sitter
+# runtime, every grammar and the generated queries are built as on Linux (third-party flags).
+# Left out: secrets (PCRE2: no mingw build in Debian), the Lua bindings and the runtime (LuaJIT).
 # xxHash and SIMDe are header-only: only those two are linked into an include dir (the mingw
 # compiler must not see the rest of /usr/include). similarity.c gets core/win32/vl_compat.h
 # (posix_memalign -> _aligned_malloc). OpenMP: mingw's libgomp, linked statically.
@@ -304,11 +306,13 @@ WIN_BUILD := build/windows
 WIN_CC := x86_64-w64-mingw32-gcc
 WIN_AR := x86_64-w64-mingw32-ar
 WINE ?= $(firstword $(shell command -v wine64 2>/dev/null) /usr/lib/wine/wine64)
-WIN_KERNELS := status ac signature dedup stream_filter json_repair graph similarity similarity_avx2 hnsw patterns
-WIN_OBJ := $(WIN_KERNELS:%=$(WIN_BUILD)/obj/%.o)
+WIN_KERNELS := status ac signature dedup stream_filter json_repair graph similarity similarity_avx2 hnsw patterns \
+               vl_platform walk indexer
+WIN_TS_OBJ := $(TS_OBJ:$(OBJ)/ts/%=$(WIN_BUILD)/obj/ts/%)
+WIN_OBJ := $(WIN_KERNELS:%=$(WIN_BUILD)/obj/%.o) $(WIN_TS_OBJ)
 WIN_LIB := $(WIN_BUILD)/libvictor_core.a
 WIN_CFLAGS := -std=c99 $(OPT) $(WARN) -fopenmp -Icore -isystem $(WIN_BUILD)/include
-KAT_OBJ := $(WIN_KERNELS:%=$(OBJ)/%.o)
+KAT_OBJ := $(WIN_KERNELS:%=$(OBJ)/%.o) $(TS_OBJ)
 .PHONY: cross-windows test-windows test-kat
 cross-windows:
 	@sh scripts/cross-windows.sh
@@ -325,6 +329,26 @@ $(WIN_BUILD)/obj/%.o: core/%.c $(HDRS) core/win32/vl_compat.h $(WIN_BUILD)/inclu
 	$(WIN_CC) $(WIN_CFLAGS) -c -o $@ $<
 $(WIN_BUILD)/obj/similarity.o: WIN_CFLAGS += -include core/win32/vl_compat.h
 $(WIN_BUILD)/obj/similarity_avx2.o: WIN_CFLAGS += -mavx2 -mfma -mf16c
+$(WIN_BUILD)/obj/indexer.o: WIN_CFLAGS += -I$(TS_RT)/include
+$(WIN_BUILD)/obj/indexer.o: $(VENDOR)/.stamp
+
+# tree-sitter for Windows: the same sources and flags as the Linux build, less -fPIC
+WIN_TS_BASE := $(filter-out -fPIC,$(TS_BASE))
+$(WIN_BUILD)/obj/ts/runtime.o: $(VENDOR)/.stamp
+	@mkdir -p $(@D)
+	$(WIN_CC) $(WIN_TS_BASE) $(OPT) -I$(TS_RT)/include -I$(TS_RT)/src -c $(TS_RT)/src/lib.c -o $@
+define WIN_TS_GRAMMAR_RULES
+$$(WIN_BUILD)/obj/ts/$(1)_parser.o: $$(VENDOR)/.stamp
+	@mkdir -p $$(@D)
+	$$(WIN_CC) $$(WIN_TS_BASE) $$(TS_GOPT) -g0 -I$(call ts_src,$(1)) -c $(call ts_src,$(1))/parser.c -o $$@
+$$(WIN_BUILD)/obj/ts/$(1)_scanner.o: $$(VENDOR)/.stamp
+	@mkdir -p $$(@D)
+	$$(WIN_CC) $$(WIN_TS_BASE) $$(OPT) -I$(call ts_src,$(1)) -c $(call ts_src,$(1))/scanner.c -o $$@
+endef
+$(foreach l,$(TS_LANGS),$(eval $(call WIN_TS_GRAMMAR_RULES,$(l))))
+$(WIN_BUILD)/obj/ts/queries.o: $(BUILD)/gen/vl_ts_queries.c $(WIN_BUILD)/include/.stamp
+	@mkdir -p $(@D)
+	$(WIN_CC) $(WIN_CFLAGS) -c -o $@ $<
 
 $(WIN_LIB): $(WIN_OBJ)
 	rm -f $@

@@ -3,16 +3,10 @@
  * index (indexer.h). Queries come from build/gen/vl_ts_queries.c, generated from
  * the queries folder and the grammars' tags.scm by scripts/gen-queries.lua.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <regex.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <tree_sitter/api.h>
 
@@ -24,6 +18,7 @@
 #endif
 
 #include "indexer.h"
+#include "vl_platform.h"
 #include "vl_status.h"
 
 #define VL_STR_(x) #x
@@ -98,8 +93,7 @@ typedef struct pred {
   const char **strs; /* eq: 1 string (or NULL with capture2), any-of: nstr */
   uint32_t nstr;
   int capture2;      /* #eq? @a @b; -1 otherwise */
-  regex_t re;
-  int has_re;
+  vl_plat_re *re;     /* #match?, #not-match? */
 } pred;
 
 typedef struct pattern {
@@ -156,7 +150,7 @@ static void free_query(lang_query *lq)
   if (lq->pats) {
     for (i = 0; i < lq->npat; i++) {
       for (j = 0; j < lq->pats[i].npred; j++) {
-        if (lq->pats[i].preds[j].has_re) regfree(&lq->pats[i].preds[j].re);
+        vl_plat_re_free(lq->pats[i].preds[j].re);
         free(lq->pats[i].preds[j].strs);
       }
       free(lq->pats[i].preds);
@@ -208,14 +202,13 @@ static int load_predicates(lang_query *lq, uint32_t p)
         pr.strs[k] = ts_query_string_value_for_id(lq->q, st[i + 2 + k].value_id, &len);
       }
       if (pr.op == PRED_MATCH || pr.op == PRED_NOT_MATCH) {
-        if (regcomp(&pr.re, pr.strs[0], REG_EXTENDED | REG_NOSUB) != 0) { free(pr.strs); goto disable; }
-        pr.has_re = 1;
+        if (!(pr.re = vl_plat_re_new(pr.strs[0]))) { free(pr.strs); goto disable; }
       }
     }
     {
       pred *np = (pred *)realloc(pt->preds, (pt->npred + 1) * sizeof *np);
       if (!np) {
-        if (pr.has_re) regfree(&pr.re);
+        vl_plat_re_free(pr.re);
         free(pr.strs);
         return VL_ENOMEM;
       }
@@ -447,7 +440,7 @@ static bool pred_ok(const lang_query *lq, const TSQueryMatch *m, const char *src
         size_t n = e - s < sizeof buf - 1 ? e - s : sizeof buf - 1;
         memcpy(buf, src + s, n);
         buf[n] = '\0';
-        r = regexec(&p->re, buf, 0, NULL, 0) == 0;
+        r = vl_plat_re_search(p->re, buf);
         if (r != (p->op == PRED_MATCH)) return false;
       }
       }
@@ -538,16 +531,14 @@ static int case_kind(int lang, int kind, const char *s, size_t n)
 }
 
 typedef struct deadline {
-  struct timespec end;
+  uint64_t end_ns; /* vl_plat_monotonic_ns() */
   bool expired;
 } deadline;
 
 static bool past(deadline *d)
 {
-  struct timespec now;
   /* tree-sitter calls this every 100 parse operations: check the clock each time (vDSO) */
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  if (now.tv_sec > d->end.tv_sec || (now.tv_sec == d->end.tv_sec && now.tv_nsec >= d->end.tv_nsec)) {
+  if (vl_plat_monotonic_ns() >= d->end_ns) {
     d->expired = true;
     return true;
   }
@@ -737,14 +728,11 @@ int vl_indexer_extract(const vl_indexer *ix, vl_ix_worker *w, int lang, const ch
   if (!lq->q) return VL_EINVAL;
   if (!ts_parser_set_language(w->parser, lq->lang)) return VL_EINVAL;
   memset(&d, 0, sizeof d);
-  clock_gettime(CLOCK_MONOTONIC, &d.end);
+  d.end_ns = vl_plat_monotonic_ns();
   if (lim->timeout_us) {
-    d.end.tv_sec += (time_t)(lim->timeout_us / 1000000u);
-    d.end.tv_nsec += (long)(lim->timeout_us % 1000000u) * 1000L;
-    if (d.end.tv_nsec >= 1000000000L) {
-      d.end.tv_sec++;
-      d.end.tv_nsec -= 1000000000L;
-    }
+    /* saturating: a timeout of centuries never expires */
+    uint64_t add = lim->timeout_us > (UINT64_MAX - d.end_ns) / 1000u ? UINT64_MAX - d.end_ns : lim->timeout_us * 1000u;
+    d.end_ns += add;
   }
   po.payload = &d;
   po.progress_callback = lim->timeout_us ? on_progress : NULL;
@@ -838,33 +826,32 @@ int vl_indexer_extract(const vl_indexer *ix, vl_ix_worker *w, int lang, const ch
 
 static int read_file(const char *path, size_t max_bytes, char **buf, size_t *len, int *skip)
 {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  struct stat sb;
+  vl_plat_fd fd = vl_plat_open(path);
+  vl_plat_info sb;
   char *p;
   size_t got = 0;
   *buf = NULL;
   *len = 0;
-  if (fd < 0) { *skip = VL_IX_SKIP_UNREADABLE; return VL_EIO; }
-  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-    close(fd);
+  if (fd == VL_PLAT_NOFD) { *skip = VL_IX_SKIP_UNREADABLE; return VL_EIO; }
+  if (vl_plat_fstat(fd, &sb) != 0 || sb.type != VL_PLAT_FILE || sb.size >= SIZE_MAX) {
+    vl_plat_close(fd);
     *skip = VL_IX_SKIP_UNREADABLE;
     return VL_EIO;
   }
-  if (max_bytes && (uint64_t)sb.st_size > max_bytes) {
-    close(fd);
-    *len = (size_t)sb.st_size;
+  if (max_bytes && sb.size > max_bytes) {
+    vl_plat_close(fd);
+    *len = (size_t)sb.size;
     *skip = VL_IX_SKIP_TOO_LARGE;
     return VL_ELIMIT;
   }
-  p = (char *)malloc((size_t)sb.st_size + 1);
-  if (!p) { close(fd); *skip = VL_IX_SKIP_NOMEM; return VL_ENOMEM; }
-  while (got < (size_t)sb.st_size) {
-    ssize_t r = read(fd, p + got, (size_t)sb.st_size - got);
-    if (r < 0 && errno == EINTR) continue;
+  p = (char *)malloc((size_t)sb.size + 1);
+  if (!p) { vl_plat_close(fd); *skip = VL_IX_SKIP_NOMEM; return VL_ENOMEM; }
+  while (got < (size_t)sb.size) {
+    ptrdiff_t r = vl_plat_read(fd, p + got, (size_t)sb.size - got);
     if (r <= 0) break;
     got += (size_t)r;
   }
-  close(fd);
+  vl_plat_close(fd);
   p[got] = '\0';
   *buf = p;
   *len = got;

@@ -4,15 +4,12 @@
  */
 #include "walk.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <unistd.h>
+
+#include "vl_platform.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -288,8 +285,8 @@ typedef struct walker {
   char path[PATH_CAP]; /* output path of the current directory */
   size_t plen;
   size_t rel;          /* offset in path where the root-relative part starts */
-  dev_t dev[VL_WALK_MAX_DEPTH + 1];
-  ino_t ino[VL_WALK_MAX_DEPTH + 1];
+  uint64_t dev[VL_WALK_MAX_DEPTH + 1]; /* identities of the directories being walked */
+  uint64_t ino[VL_WALK_MAX_DEPTH + 1];
   char *err;
   size_t errlen;
 } walker;
@@ -387,35 +384,35 @@ static int visit(walker *w, const char *name, int depth)
   const char *full = w->path;
   const char *rel = w->path + w->rel;
   size_t rlen = end - w->rel;
-  struct stat sb;
+  vl_plat_info sb;
   int st = VL_OK;
-  if (lstat(full, &sb) != 0) {
+  if (vl_plat_stat(full, 0, &sb) != 0) {
     st = add_entry(w, full, 0, "unreadable");
     goto done;
   }
-  if (S_ISLNK(sb.st_mode)) {
+  if (sb.type == VL_PLAT_LINK) {
     if (!w->o->follow_symlinks) {
       if (!ignored(w, rel, rlen, 0)) st = add_entry(w, full, 0, "symlink");
       goto done;
     }
-    if (stat(full, &sb) != 0) {
+    if (vl_plat_stat(full, 1, &sb) != 0) {
       if (!ignored(w, rel, rlen, 0)) st = add_entry(w, full, 0, "broken symlink");
       goto done;
     }
   }
-  if (S_ISDIR(sb.st_mode)) {
+  if (sb.type == VL_PLAT_DIR) {
     if (ignored(w, rel, rlen, 1)) goto done;
     if (depth + 1 > VL_WALK_MAX_DEPTH) {
       st = add_entry(w, full, 0, "too deep");
       goto done;
     }
     for (int k = 0; k <= depth; k++)
-      if (w->dev[k] == sb.st_dev && w->ino[k] == sb.st_ino) {
+      if (w->dev[k] == sb.dev && w->ino[k] == sb.ino) {
         st = add_entry(w, full, 0, "symlink loop");
         goto done;
       }
-    w->dev[depth + 1] = sb.st_dev;
-    w->ino[depth + 1] = sb.st_ino;
+    w->dev[depth + 1] = sb.dev;
+    w->ino[depth + 1] = sb.ino;
     size_t saved = w->plen;
     w->plen = end;
     st = walk_dir(w, depth + 1);
@@ -429,12 +426,12 @@ static int visit(walker *w, const char *name, int depth)
       keep = rule_match(&w->includes->r[i], rel, rlen, 0);
     if (!keep) goto done;
   }
-  if (!S_ISREG(sb.st_mode))
+  if (sb.type != VL_PLAT_FILE)
     st = add_entry(w, full, 0, "not a regular file");
-  else if (w->o->max_file_bytes && (uint64_t)sb.st_size > w->o->max_file_bytes)
-    st = add_entry(w, full, (uint64_t)sb.st_size, "too large");
+  else if (w->o->max_file_bytes && sb.size > w->o->max_file_bytes)
+    st = add_entry(w, full, sb.size, "too large");
   else
-    st = add_entry(w, full, (uint64_t)sb.st_size, NULL);
+    st = add_entry(w, full, sb.size, NULL);
 done:
   w->path[w->plen] = 0;
   return st;
@@ -443,15 +440,13 @@ done:
 static int walk_dir(walker *w, int depth)
 {
   const char *dpath = w->plen ? w->path : ".";
-  DIR *d = opendir(dpath);
+  vl_plat_dir *d = vl_plat_opendir(dpath);
   if (!d) return add_entry(w, w->plen ? w->path : ".", 0, "unreadable");
   char **names = NULL;
   size_t n = 0, cap = 0;
   int st = VL_OK;
-  struct dirent *de;
-  while ((de = readdir(d)) != NULL) {
-    const char *nm = de->d_name;
-    if (nm[0] == '.' && (nm[1] == 0 || (nm[1] == '.' && nm[2] == 0))) continue;
+  const char *nm;
+  while ((nm = vl_plat_readdir(d)) != NULL) {
     if (n == cap) {
       size_t ncap = cap ? cap * 2 : 32;
       char **nn = realloc(names, ncap * sizeof *nn);
@@ -468,7 +463,7 @@ static int walk_dir(walker *w, int depth)
     }
     n++;
   }
-  closedir(d);
+  vl_plat_closedir(d);
   if (st == VL_OK) {
     qsort(names, n, sizeof *names, cmp_str);
     size_t keep = w->nsets;
@@ -496,19 +491,19 @@ static int walk_root(walker *w, const char *root)
   int dot = rl == 1 && root[0] == '.';
   memcpy(w->path, root, rl);
   w->path[rl] = 0;
-  struct stat sb;
-  if (stat(w->path, &sb) != 0) {
+  vl_plat_info sb;
+  if (vl_plat_stat(w->path, 1, &sb) != 0) {
     if (w->errlen) snprintf(w->err, w->errlen, "cannot open '%s': %s", w->path, strerror(errno));
     return VL_EIO;
   }
-  if (!S_ISDIR(sb.st_mode)) {
-    if (!S_ISREG(sb.st_mode)) return add_entry(w, w->path, 0, "not a regular file");
-    if (w->o->max_file_bytes && (uint64_t)sb.st_size > w->o->max_file_bytes)
-      return add_entry(w, w->path, (uint64_t)sb.st_size, "too large");
-    return add_entry(w, w->path, (uint64_t)sb.st_size, NULL);
+  if (sb.type != VL_PLAT_DIR) {
+    if (sb.type != VL_PLAT_FILE) return add_entry(w, w->path, 0, "not a regular file");
+    if (w->o->max_file_bytes && sb.size > w->o->max_file_bytes)
+      return add_entry(w, w->path, sb.size, "too large");
+    return add_entry(w, w->path, sb.size, NULL);
   }
-  w->dev[0] = sb.st_dev;
-  w->ino[0] = sb.st_ino;
+  w->dev[0] = sb.dev;
+  w->ino[0] = sb.ino;
   size_t keep = w->nsets;
   int st = VL_OK;
   if (dot) {
@@ -548,14 +543,14 @@ static void sniff(vl_walk_list *l, int jobs)
   for (long i = 0; i < n; i++) {
     vl_walk_entry *e = &l->v[i];
     if (e->skip) continue;
-    int fd = open(e->path, O_RDONLY | O_NOCTTY);
-    if (fd < 0) {
+    vl_plat_fd fd = vl_plat_open(e->path);
+    if (fd == VL_PLAT_NOFD) {
       e->skip = "unreadable";
       continue;
     }
     char buf[VL_WALK_SNIFF_BYTES];
-    ssize_t got = read(fd, buf, sizeof buf);
-    close(fd);
+    ptrdiff_t got = vl_plat_read(fd, buf, sizeof buf);
+    vl_plat_close(fd);
     if (got < 0)
       e->skip = "unreadable";
     else if (vl_walk_is_binary(buf, (size_t)got))
@@ -638,21 +633,19 @@ int vl_walk_read(const char *path, size_t max_bytes, char **buf, size_t *len)
 {
   *buf = NULL;
   *len = 0;
-  int fd = open(path, O_RDONLY | O_NOCTTY);
-  if (fd < 0) return VL_EIO;
-  struct stat sb;
-  if (fstat(fd, &sb) != 0) {
-    int saved = errno;
-    close(fd);
-    errno = saved;
+  vl_plat_fd fd = vl_plat_open(path);
+  if (fd == VL_PLAT_NOFD) return VL_EIO;
+  vl_plat_info sb;
+  if (vl_plat_fstat(fd, &sb) != 0) {
+    vl_plat_close(fd);
     return VL_EIO;
   }
-  if (S_ISDIR(sb.st_mode)) {
-    close(fd);
+  if (sb.type == VL_PLAT_DIR) {
+    vl_plat_close(fd);
     errno = EISDIR;
     return VL_EIO;
   }
-  size_t cap = sb.st_size > 0 ? (size_t)sb.st_size + 1 : 4096;
+  size_t cap = sb.size > 0 ? (size_t)sb.size + 1 : 4096;
   if (max_bytes && cap > max_bytes + 1) cap = max_bytes + 1;
   char *b = malloc(cap + 1);
   size_t n = 0;
@@ -669,9 +662,8 @@ int vl_walk_read(const char *path, size_t max_bytes, char **buf, size_t *len)
       b = nb;
       cap = ncap;
     }
-    ssize_t got = read(fd, b + n, cap - n);
+    ptrdiff_t got = vl_plat_read(fd, b + n, cap - n);
     if (got < 0) {
-      if (errno == EINTR) continue;
       st = VL_EIO;
     } else if (got == 0) {
       break;
@@ -679,9 +671,7 @@ int vl_walk_read(const char *path, size_t max_bytes, char **buf, size_t *len)
       n += (size_t)got;
     }
   }
-  int saved = errno;
-  close(fd);
-  errno = saved;
+  vl_plat_close(fd);
   if (st == VL_OK && max_bytes && n > max_bytes) st = VL_ELIMIT;
   if (st != VL_OK) {
     free(b);

@@ -157,7 +157,7 @@ done
 o=$(obj "$BUILD/gen/vl_ts_queries.c") || die "compiling the queries failed"
 ts_objs+=("$o")
 core_objs+=("${ts_objs[@]}")
-ix_objs=("$out/obj/indexer.o" "$out/obj/status.o" "${ts_objs[@]}")
+ix_objs=("$out/obj/indexer.o" "$out/obj/vl_platform.o" "$out/obj/status.o" "${ts_objs[@]}")
 # core/toml_json.cpp (toml++, header-only): the one C++ unit, in every runtime target
 CXX=${FUZZ_CXX:-clang++}
 tj="$out/obj/toml_json.o"
@@ -176,7 +176,7 @@ jr_objs=("$out/obj/json_repair.o" "$out/obj/status.o")
 sim_objs=("$out/obj/similarity.o" "$out/obj/similarity_avx2.o" "$out/obj/status.o")
 sec_objs=("$out/obj/secrets.o" "$out/obj/secrets_avx2.o" "$out/obj/ac.o" "$out/obj/status.o")
 pcre2_libs=$(pkg-config --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)
-walk_objs=("$out/obj/walk.o" "$out/obj/status.o")
+walk_objs=("$out/obj/walk.o" "$out/obj/vl_platform.o" "$out/obj/status.o")
 
 build_target() { # NAME
   local t=$1 bin="$out/$1" src="spec/fuzz/$1.c" deps

@@ -1,22 +1,39 @@
-/* test_kat.c: known-answer tests of the pure-C kernels through their C APIs (no Lua, no
- * POSIX): signature, dedup, Aho-Corasick, stream filter, json_repair, graph, similarity,
- * HNSW. Portable C99: it builds natively (build/tests/test_kat) and with mingw-w64
- * (build/windows/test_kat.exe, run under wine64 by `make test-windows`). The expected
- * values are those of the specs named at each case (spec/<kernel>_spec.lua).
+/* test_kat.c: known-answer tests of the pure-C kernels through their C APIs (no Lua):
+ * signature, dedup, Aho-Corasick, stream filter, json_repair, graph, similarity, HNSW,
+ * the platform layer's regex engines, the file walker over a tree it writes, and the
+ * indexer (tree-sitter) over files of that tree. Portable C99 (the only OS calls are
+ * mkdir/rmdir for the temporary tree): it builds natively (build/tests/test_kat) and
+ * with mingw-w64 (build/windows/test_kat.exe, run under wine64 by `make test-windows`).
+ * The expected values are those of the specs named at each case (spec/<kernel>_spec.lua).
  * Prints one line per failure and the summary "test_kat: N passed, M failed". */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#ifdef _WIN32
+#include <direct.h>
+#define kat_mkdir(p) _mkdir(p)
+#define kat_rmdir(p) _rmdir(p)
+#else
+#include <sys/stat.h>
+#include <unistd.h>
+#define kat_mkdir(p) mkdir(p, 0700)
+#define kat_rmdir(p) rmdir(p)
+#endif
 
 #include "ac.h"
 #include "dedup.h"
 #include "graph.h"
 #include "hnsw.h"
+#include "indexer.h"
 #include "json_repair.h"
 #include "signature.h"
 #include "similarity.h"
 #include "stream_filter.h"
+#include "vl_platform.h"
+#include "walk.h"
 
 static int passed, failed;
 
@@ -329,6 +346,247 @@ static void test_hnsw(void) {
   vl_sim_free(m.data);
 }
 
+/* The query predicates' regexes (queries/ruby.scm, the JavaScript and Ruby tags.scm) and
+ * a few more, against subjects; the platform regex (regex.h natively, the portable engine
+ * on Windows) and the portable engine give the same answers, those of glibc's regexec. */
+static void test_regex(void) {
+  static const struct {
+    const char *re, *s;
+    int want;
+  } v[] = {
+      {"^(require)$", "require", 1},
+      {"^(require)$", "required", 0},
+      {"^(require)$", "xrequire", 0},
+      {"^require(_relative)?$", "require_relative", 1},
+      {"^require(_relative)?$", "require", 1},
+      {"^require(_relative)?$", "require_relativ", 0},
+      {"^(lambda|load|require|require_relative|__FILE__|__LINE__)$", "__LINE__", 1},
+      {"^(lambda|load|require|require_relative|__FILE__|__LINE__)$", "loader", 0},
+      {"^(lambda|load|require|require_relative|__FILE__|__LINE__)$", "", 0},
+      {"^[A-Z][A-Z0-9_]*$", "MAX_ITEMS", 1},
+      {"^[A-Z][A-Z0-9_]*$", "Max", 0},
+      {"[[:digit:]]{2,3}", "a1b22c", 1},
+      {"[[:digit:]]{2,3}", "a1b2c", 0},
+      {"^_+[^_]", "__init", 1},
+      {"(ab|a)*c$", "abaabc", 1},
+      {"(ab|a)*c$", "abaab", 0},
+      {"x.y", "x\ny", 1},
+      {"()", "", 1},
+      {"a|", "zzz", 1},
+      {"^$", "", 1},
+  };
+  static const char *const bad[] = {"(", "a)", "[a", "*a", "a**", "\\1", "\\w", "[[:nope:]]", "a{2,1}"};
+  char what[160];
+  size_t i;
+  for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+    vl_plat_re *r = vl_plat_re_new(v[i].re);
+    vl_plat_ere *e = vl_plat_ere_new(v[i].re);
+    snprintf(what, sizeof what, "regex: /%s/ on \"%s\"", v[i].re, v[i].s);
+    check(r && vl_plat_re_search(r, v[i].s) == v[i].want, what, "platform regex");
+    check(e && vl_plat_ere_search(e, v[i].s) == v[i].want, what, "portable engine");
+    vl_plat_re_free(r);
+    vl_plat_ere_free(e);
+  }
+  for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    vl_plat_ere *e = vl_plat_ere_new(bad[i]);
+    snprintf(what, sizeof what, "regex: /%s/ does not compile in the portable engine", bad[i]);
+    check(e == NULL, what, NULL);
+    vl_plat_ere_free(e);
+  }
+}
+
+/* ---- a temporary tree for the walker and the indexer ---- */
+
+static const char sample_c[] =
+    "#include <stdio.h>\n#define MAX_ITEMS 16\n#define SQUARE(x) ((x) * (x))\n\n"
+    "struct point { int x; int y; };\ntypedef struct point point_t;\nenum color { RED, GREEN };\n"
+    "static int counter = 0;\n\nstatic int helper(int v) { return SQUARE(v); }\n\n"
+    "int *make(point_t *p)\n{\n  printf(\"%d\\n\", helper(p->x));\n  return NULL;\n}\n";
+static const char sample_py[] =
+    "import os\nfrom foo.bar import baz\nMAX = 10\ncounter = 0\nclass Greeter(Base):\n"
+    "    greeting = \"hi\"\n    def greet(self, name):\n        return helper(name)\n"
+    "    class Inner:\n        def deep(self): pass\ndef helper(x):\n    return os.path.join(x)\n";
+static const char sample_rb[] =
+    "require \"json\"\n\nMAX = 3\n\nmodule Shapes\n  class Circle < Base\n    def area\n"
+    "      compute(radius)\n    end\n\n    def self.unit\n      new(1)\n    end\n  end\nend\n\n"
+    "def compute(r)\n  r * r\nend\n";
+
+/* relative path, content (NULL: a directory), length (0: strlen) */
+static const struct {
+  const char *rel, *text;
+  size_t len;
+} tree[] = {
+    {"build", NULL, 0},
+    {"src", NULL, 0},
+    {"src/sub", NULL, 0},
+    {".gitignore", "*.log\n!keep.log\nbuild/\n", 0},
+    {"src/.gitignore", "*.tmp\n", 0},
+    {"a.c", sample_c, 0},
+    {"b.log", "x\n", 0},
+    {"keep.log", "x\n", 0},
+    {"bin.dat", "ab\0cd", 5},
+    {"build/out.o", "x\n", 0},
+    {"src/main.py", sample_py, 0},
+    {"src/x.tmp", "x\n", 0},
+    {"src/sub/deep.rb", sample_rb, 0},
+};
+#define NTREE (sizeof tree / sizeof tree[0])
+
+static char kat_root[512];
+
+static void tree_path(char *out, size_t cap, const char *rel) {
+  snprintf(out, cap, "%s/%s", kat_root, rel);
+}
+
+static int tree_make(void) {
+  const char *base = getenv("TMPDIR");
+  char p[600];
+  size_t i;
+  int k;
+  if (!base || !*base) base = getenv("TEMP");
+  if (!base || !*base) base = getenv("TMP");
+#ifdef _WIN32
+  if (!base || !*base) base = ".";
+#else
+  if (!base || !*base) base = "/tmp";
+#endif
+  for (k = 0;; k++) {
+    snprintf(kat_root, sizeof kat_root, "%s/vl_kat_%lx_%d", base, (unsigned long)time(NULL) ^ (unsigned long)(uintptr_t)&k, k);
+    if (kat_mkdir(kat_root) == 0) break;
+    if (k == 20) return -1;
+  }
+  for (i = 0; i < NTREE; i++) {
+    FILE *f;
+    tree_path(p, sizeof p, tree[i].rel);
+    if (!tree[i].text) {
+      if (kat_mkdir(p) != 0) return -1;
+      continue;
+    }
+    f = fopen(p, "wb");
+    if (!f) return -1;
+    fwrite(tree[i].text, 1, tree[i].len ? tree[i].len : strlen(tree[i].text), f);
+    if (fclose(f) != 0) return -1;
+  }
+  return 0;
+}
+
+static void tree_remove(void) {
+  char p[600];
+  size_t i;
+  for (i = NTREE; i-- > 0;) {
+    tree_path(p, sizeof p, tree[i].rel);
+    if (tree[i].text) remove(p);
+  }
+  for (i = NTREE; i-- > 0;) {
+    tree_path(p, sizeof p, tree[i].rel);
+    if (!tree[i].text) kat_rmdir(p);
+  }
+  kat_rmdir(kat_root);
+}
+
+/* spec/walk_spec.lua ("a tree"): gitignore patterns, a negation, a directory rule, a
+ * nested .gitignore, dot-files, the binary sniff; paths in bytewise order. */
+static void test_walk(void) {
+  const char *roots[1];
+  vl_walk_opts o;
+  vl_walk_list *l = NULL;
+  char err[256], got[1024], want[64];
+  size_t i, n = 0, rl = strlen(kat_root);
+  memset(&o, 0, sizeof o);
+  o.gitignore = 1;
+  o.jobs = 2;
+  roots[0] = kat_root;
+  check(vl_walk(roots, 1, &o, &l, err, sizeof err) == VL_OK, "walk: a tree", err);
+  got[0] = 0;
+  for (i = 0; l && i < vl_walk_count(l); i++) {
+    const vl_walk_entry *e = vl_walk_at(l, i);
+    size_t at = strlen(got);
+    int under = strncmp(e->path, kat_root, rl) == 0 && e->path[rl] == '/';
+    snprintf(got + at, sizeof got - at, "%s%s%s%s", at ? "," : "", under ? e->path + rl + 1 : e->path,
+             e->skip ? ":" : "", e->skip ? e->skip : "");
+    if (e->skip == NULL && strcmp(e->path + rl + 1, "a.c") == 0) n = (size_t)e->size;
+  }
+  check_bytes("walk: kept and skipped paths, in order",
+              "a.c,bin.dat:binary,keep.log,src/main.py,src/sub/deep.rb", got, strlen(got));
+  snprintf(want, sizeof want, "%u", (unsigned)strlen(sample_c));
+  snprintf(got, sizeof got, "%u", (unsigned)n);
+  check_bytes("walk: size of a.c", want, got, strlen(got));
+  vl_walk_free(l);
+  roots[0] = "vl_kat_no_such_dir";
+  check(vl_walk(roots, 1, &o, &l, err, sizeof err) == VL_EIO && l == NULL, "walk: a missing root is VL_EIO", NULL);
+  check_bytes("walk: a missing root's message", "cannot open 'vl_kat_no_such_dir': No such file or directory", err,
+              strlen(err));
+}
+
+/* "kind name line:col[ scope]" of the definitions, then "kind name" of the references */
+static void ix_lists(const vl_ix_file *f, char *defs, char *refs, size_t cap) {
+  uint32_t i;
+  defs[0] = refs[0] = 0;
+  for (i = 0; i < f->nsym; i++) {
+    const vl_ix_symbol *s = &f->sym[i];
+    char *out = s->kind < VL_IX_REF_FIRST ? defs : refs;
+    size_t at = strlen(out);
+    if (s->kind < VL_IX_REF_FIRST)
+      snprintf(out + at, cap - at, "%s%s %.*s %u:%u%s%.*s", at ? ", " : "", vl_indexer_kind_name(s->kind),
+               (int)s->name_len, f->str + s->name, (unsigned)s->line, (unsigned)s->col, s->scope_len ? " " : "",
+               (int)s->scope_len, f->str + s->scope);
+    else
+      snprintf(out + at, cap - at, "%s%s %.*s", at ? "," : "", vl_indexer_kind_name(s->kind), (int)s->name_len,
+               f->str + s->name);
+  }
+}
+
+/* spec/indexer_spec.lua: the C and Python fixtures' definitions and references, and Ruby's
+ * (its queries use #match? and #not-match?), read from the tree by vl_indexer_add. */
+static void test_indexer(void) {
+  static const char *const rel[3] = {"a.c", "src/main.py", "src/sub/deep.rb"};
+  static const int langs[3] = {VL_IX_C, VL_IX_PYTHON, VL_IX_RUBY};
+  static const char *const want_defs[3] = {
+      "macro MAX_ITEMS 2:9, macro SQUARE 3:9, struct point 5:8, field x 5:20 point, field y 5:27 point, "
+      "type point_t 6:22, enum color 7:6, constant RED 7:14 color, constant GREEN 7:19 color, "
+      "variable counter 8:12, function helper 10:12, function make 12:6",
+      "constant MAX 3:1, variable counter 4:1, class Greeter 5:7, field greeting 6:5 Greeter, "
+      "method greet 7:9 Greeter, class Inner 9:11 Greeter, method deep 10:13 Greeter.Inner, function helper 11:5",
+      "constant MAX 3:1, module Shapes 5:8, class Circle 6:9 Shapes, method area 7:9 Shapes.Circle, "
+      "method unit 11:14 Shapes.Circle, method compute 17:5",
+  };
+  static const char *const want_refs[3] = {
+      "import <stdio.h>,typeref point,call SQUARE,typeref point_t,call printf,call helper",
+      "import os,import foo.bar,typeref Base,call helper,call join",
+      "call require,import json,typeref Base,call compute,call new",
+  };
+  char paths[3][600], defs[2048], refs[1024], what[64];
+  const char *pp[3];
+  vl_indexer *ix = NULL;
+  vl_ix_index idx;
+  vl_ix_limits lim;
+  int err_lang = -1, k;
+  uint32_t err_off = 0;
+  memset(&idx, 0, sizeof idx);
+  memset(&lim, 0, sizeof lim);
+  lim.timeout_us = 10000000u;
+  for (k = 0; k < 3; k++) {
+    tree_path(paths[k], sizeof paths[k], rel[k]);
+    pp[k] = paths[k];
+  }
+  check(vl_indexer_new(&ix) == VL_OK, "indexer: new", NULL);
+  if (!ix) return;
+  check(vl_indexer_add(ix, &idx, 3, pp, langs, NULL, &lim, 2, &err_lang, &err_off) == VL_OK && idx.n == 3,
+        "indexer: add three files", NULL);
+  for (k = 0; k < 3 && (size_t)k < idx.n; k++) {
+    const vl_ix_file *f = &idx.files[k];
+    snprintf(what, sizeof what, "indexer: %s parses cleanly", rel[k]);
+    check(f->skip == VL_IX_SKIP_NONE && !f->has_error && strcmp(f->path, paths[k]) == 0, what, NULL);
+    ix_lists(f, defs, refs, sizeof refs);
+    snprintf(what, sizeof what, "indexer: %s definitions", rel[k]);
+    check_bytes(what, want_defs[k], defs, strlen(defs));
+    snprintf(what, sizeof what, "indexer: %s references", rel[k]);
+    check_bytes(what, want_refs[k], refs, strlen(refs));
+  }
+  vl_ix_index_free(&idx);
+  vl_indexer_free(ix);
+}
+
 int main(void) {
   test_signature();
   test_dedup();
@@ -338,6 +596,14 @@ int main(void) {
   test_graph();
   test_similarity();
   test_hnsw();
+  test_regex();
+  if (tree_make() != 0) {
+    check(0, "a temporary tree", kat_root);
+  } else {
+    test_walk();
+    test_indexer();
+  }
+  tree_remove();
   printf("test_kat: %d passed, %d failed\n", passed, failed);
   return failed == 0 && passed > 0 ? 0 : 1;
 }
