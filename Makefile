@@ -80,11 +80,12 @@ $(OBJ)/graph.o: override VL_CFLAGS += -fopenmp
 $(OBJ)/similarity.o: override VL_CFLAGS += -fopenmp
 $(OBJ)/walk.o: override VL_CFLAGS += -fopenmp
 $(OBJ)/hnsw.o: override VL_CFLAGS += -fopenmp
-$(OBJ)/indexer.o: override VL_CFLAGS += -fopenmp -I$(TS_RT)/include
 $(OBJ)/indexer.o: $(VENDOR)/.stamp
 # core/secrets.c: PCRE2 (libpcre2-dev) and OpenMP over files.
 PCRE2_CFLAGS := $(shell pkg-config --cflags libpcre2-8 2>/dev/null)
 PCRE2_LIBS := $(shell pkg-config --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)
+# core/indexer.c: PCRE2 for the query predicates #match? / #not-match?.
+$(OBJ)/indexer.o: override VL_CFLAGS += -fopenmp -I$(TS_RT)/include $(PCRE2_CFLAGS)
 # core/toml_json.cpp: the one C++ unit (toml++ header-only, for rules import-gitleaks).
 CXX ?= c++
 KERNEL_LIBS := $(PCRE2_LIBS) -lstdc++
@@ -366,7 +367,7 @@ test-windows: cross-windows
 all: $(BUILD)/tests/test_kat
 $(BUILD)/tests/test_kat: spec/c/test_kat.c $(KAT_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(VL_CFLAGS) $(SAN_LD) -fopenmp -o $@ $< $(KAT_OBJ) -lm
+	$(CC) $(VL_CFLAGS) $(SAN_LD) -fopenmp -o $@ $< $(KAT_OBJ) $(PCRE2_LIBS) -lm
 
 test-kat: $(BUILD)/tests/test_kat
 	$(BUILD)/tests/test_kat

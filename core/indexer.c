@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <tree_sitter/api.h>
 
 #define XXH_INLINE_ALL
@@ -93,7 +95,7 @@ typedef struct pred {
   const char **strs; /* eq: 1 string (or NULL with capture2), any-of: nstr */
   uint32_t nstr;
   int capture2;      /* #eq? @a @b; -1 otherwise */
-  vl_plat_re *re;     /* #match?, #not-match? */
+  pcre2_code *re;     /* #match?, #not-match?: PCRE2, searched anywhere in the capture */
 } pred;
 
 typedef struct pattern {
@@ -150,7 +152,7 @@ static void free_query(lang_query *lq)
   if (lq->pats) {
     for (i = 0; i < lq->npat; i++) {
       for (j = 0; j < lq->pats[i].npred; j++) {
-        vl_plat_re_free(lq->pats[i].preds[j].re);
+        pcre2_code_free(lq->pats[i].preds[j].re);
         free(lq->pats[i].preds[j].strs);
       }
       free(lq->pats[i].preds);
@@ -202,13 +204,16 @@ static int load_predicates(lang_query *lq, uint32_t p)
         pr.strs[k] = ts_query_string_value_for_id(lq->q, st[i + 2 + k].value_id, &len);
       }
       if (pr.op == PRED_MATCH || pr.op == PRED_NOT_MATCH) {
-        if (!(pr.re = vl_plat_re_new(pr.strs[0]))) { free(pr.strs); goto disable; }
+        int ecode;
+        PCRE2_SIZE eoff;
+        pr.re = pcre2_compile((PCRE2_SPTR)pr.strs[0], PCRE2_ZERO_TERMINATED, 0, &ecode, &eoff, NULL);
+        if (!pr.re) { free(pr.strs); goto disable; }
       }
     }
     {
       pred *np = (pred *)realloc(pt->preds, (pt->npred + 1) * sizeof *np);
       if (!np) {
-        vl_plat_re_free(pr.re);
+        pcre2_code_free(pr.re);
         free(pr.strs);
         return VL_ENOMEM;
       }
@@ -399,6 +404,19 @@ static bool text_eq(const char *src, TSNode a, const char *s)
   return ae - as == n && memcmp(src + as, s, n) == 0;
 }
 
+/* #match? / #not-match?: PCRE2 searched anywhere in the capture's first 255 bytes
+ * (the patterns come from the query files we ship; no UTF check, bytes as given). A
+ * match-data allocation failure counts as no match. */
+static bool re_search(const pcre2_code *re, const char *s, size_t n)
+{
+  pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+  int rc;
+  if (!md) return false;
+  rc = pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, md, NULL);
+  pcre2_match_data_free(md);
+  return rc >= 0;
+}
+
 static bool pred_ok(const lang_query *lq, const TSQueryMatch *m, const char *src)
 {
   const pattern *pt = &lq->pats[m->pattern_index];
@@ -440,7 +458,7 @@ static bool pred_ok(const lang_query *lq, const TSQueryMatch *m, const char *src
         size_t n = e - s < sizeof buf - 1 ? e - s : sizeof buf - 1;
         memcpy(buf, src + s, n);
         buf[n] = '\0';
-        r = vl_plat_re_search(p->re, buf);
+        r = re_search(p->re, buf, n);
         if (r != (p->op == PRED_MATCH)) return false;
       }
       }

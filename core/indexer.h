@@ -15,7 +15,7 @@
  * or @reference.<k> capture (ts_query_cursor_next_match keeps them paired). Capture
  * kinds map to VL_IX_* kinds; definition.class/type are refined by the node type
  * (struct_specifier -> struct, enum_item -> enum, ...). Predicates #eq?, #not-eq?,
- * #match?, #not-match? (POSIX extended regexes), #any-of? are evaluated; #is-not? local
+ * #match?, #not-match? (PCRE2 regexes, searched in the capture), #any-of? are evaluated; #is-not? local
  * patterns (need scope analysis) are disabled; other directives (#strip!,
  * #select-adjacent!) only affect @doc and are ignored. Two symbols on the same name
  * range are one: a definition beats a reference, then the more specific kind wins

@@ -66,28 +66,6 @@ void vl_plat_close(vl_plat_fd fd);              /* VL_PLAT_NOFD is a no-op; keep
 /* A monotonic clock in nanoseconds (CLOCK_MONOTONIC; Win32: QueryPerformanceCounter). */
 uint64_t vl_plat_monotonic_ns(void);
 
-/* Regular expressions for tree-sitter query predicates: POSIX extended syntax,
- * search semantics (a match anywhere in s), no sub-matches. POSIX: regcomp/regexec
- * (REG_EXTENDED | REG_NOSUB). Win32 has no regex.h: the portable engine below.
- * vl_plat_re_new returns NULL when the pattern does not compile (or on ENOMEM). */
-typedef struct vl_plat_re vl_plat_re;
-vl_plat_re *vl_plat_re_new(const char *pattern);
-int vl_plat_re_search(const vl_plat_re *re, const char *s); /* 1: matches, 0: not */
-void vl_plat_re_free(vl_plat_re *re);
-
-/* The portable engine (built everywhere, so Linux tests it against regex.h): a
- * backtracking matcher of the ERE subset: literals, '.', bracket expressions with
- * ranges, negation and [:class:] names, '^', '$', groups, '|', '*', '+', '?',
- * {m}, {m,}, {m,n} (m, n <= 255), '\' before a punctuation byte. Anything else
- * (back-references, GNU escapes like \w, a quantifier with nothing before it, an
- * unbalanced bracket or parenthesis) does not compile. Bytes, not characters;
- * matching gives up (no match) after VL_PLAT_ERE_STEPS steps. */
-#define VL_PLAT_ERE_STEPS 1000000L
-typedef struct vl_plat_ere vl_plat_ere;
-vl_plat_ere *vl_plat_ere_new(const char *pattern);
-int vl_plat_ere_search(const vl_plat_ere *re, const char *s);
-void vl_plat_ere_free(vl_plat_ere *re);
-
 #ifdef __cplusplus
 }
 #endif

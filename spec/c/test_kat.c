@@ -1,6 +1,6 @@
 /* test_kat.c: known-answer tests of the pure-C kernels through their C APIs (no Lua):
  * signature, dedup, Aho-Corasick, stream filter, json_repair, graph, similarity, HNSW,
- * the platform layer's regex engines, the file walker over a tree it writes, and the
+ * the file walker over a tree it writes, and the
  * indexer (tree-sitter) over files of that tree. Portable C99 (the only OS calls are
  * mkdir/rmdir for the temporary tree): it builds natively (build/tests/test_kat) and
  * with mingw-w64 (build/windows/test_kat.exe, run under wine64 by `make test-windows`).
@@ -346,55 +346,6 @@ static void test_hnsw(void) {
   vl_sim_free(m.data);
 }
 
-/* The query predicates' regexes (queries/ruby.scm, the JavaScript and Ruby tags.scm) and
- * a few more, against subjects; the platform regex (regex.h natively, the portable engine
- * on Windows) and the portable engine give the same answers, those of glibc's regexec. */
-static void test_regex(void) {
-  static const struct {
-    const char *re, *s;
-    int want;
-  } v[] = {
-      {"^(require)$", "require", 1},
-      {"^(require)$", "required", 0},
-      {"^(require)$", "xrequire", 0},
-      {"^require(_relative)?$", "require_relative", 1},
-      {"^require(_relative)?$", "require", 1},
-      {"^require(_relative)?$", "require_relativ", 0},
-      {"^(lambda|load|require|require_relative|__FILE__|__LINE__)$", "__LINE__", 1},
-      {"^(lambda|load|require|require_relative|__FILE__|__LINE__)$", "loader", 0},
-      {"^(lambda|load|require|require_relative|__FILE__|__LINE__)$", "", 0},
-      {"^[A-Z][A-Z0-9_]*$", "MAX_ITEMS", 1},
-      {"^[A-Z][A-Z0-9_]*$", "Max", 0},
-      {"[[:digit:]]{2,3}", "a1b22c", 1},
-      {"[[:digit:]]{2,3}", "a1b2c", 0},
-      {"^_+[^_]", "__init", 1},
-      {"(ab|a)*c$", "abaabc", 1},
-      {"(ab|a)*c$", "abaab", 0},
-      {"x.y", "x\ny", 1},
-      {"()", "", 1},
-      {"a|", "zzz", 1},
-      {"^$", "", 1},
-  };
-  static const char *const bad[] = {"(", "a)", "[a", "*a", "a**", "\\1", "\\w", "[[:nope:]]", "a{2,1}"};
-  char what[160];
-  size_t i;
-  for (i = 0; i < sizeof v / sizeof v[0]; i++) {
-    vl_plat_re *r = vl_plat_re_new(v[i].re);
-    vl_plat_ere *e = vl_plat_ere_new(v[i].re);
-    snprintf(what, sizeof what, "regex: /%s/ on \"%s\"", v[i].re, v[i].s);
-    check(r && vl_plat_re_search(r, v[i].s) == v[i].want, what, "platform regex");
-    check(e && vl_plat_ere_search(e, v[i].s) == v[i].want, what, "portable engine");
-    vl_plat_re_free(r);
-    vl_plat_ere_free(e);
-  }
-  for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    vl_plat_ere *e = vl_plat_ere_new(bad[i]);
-    snprintf(what, sizeof what, "regex: /%s/ does not compile in the portable engine", bad[i]);
-    check(e == NULL, what, NULL);
-    vl_plat_ere_free(e);
-  }
-}
-
 /* ---- a temporary tree for the walker and the indexer ---- */
 
 static const char sample_c[] =
@@ -596,7 +547,6 @@ int main(void) {
   test_graph();
   test_similarity();
   test_hnsw();
-  test_regex();
   if (tree_make() != 0) {
     check(0, "a temporary tree", kat_root);
   } else {
