@@ -4,9 +4,7 @@
  */
 #include "vl_platform.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
