@@ -85,6 +85,9 @@ die() { echo "fuzz.sh: $*" >&2; exit 2; }
 
 command -v "$CC" >/dev/null 2>&1 || die "$CC not found (apt-get install clang libclang-rt-dev)"
 command -v pkg-config >/dev/null 2>&1 || die "pkg-config not found"
+# LeakSanitizer matches spec/fuzz/lsan.supp by function name: without a symbolizer every
+# LuaJIT-internal false leak would be reported as a finding.
+command -v llvm-symbolizer >/dev/null 2>&1 || die "llvm-symbolizer not found (apt-get install llvm)"
 lj_cflags=$(pkg-config --cflags luajit) || die "pkg-config cannot find luajit"
 lj_static="$(pkg-config --variable=libdir luajit)/libluajit-5.1.a"
 [ -f "$lj_static" ] || die "LuaJIT static library not found: $lj_static"

@@ -10,7 +10,7 @@ set -eu
 PKGS="$*"
 [ -n "$PKGS" ] || PKGS="build-essential pkg-config luajit libluajit-5.1-dev libxxhash-dev xxhash
 libpcre2-dev libtomlplusplus-dev libsimde-dev lua-busted lua-cjson lua-argparse lua-check
-clang libclang-rt-dev libomp-dev cppcheck valgrind luarocks curl ca-certificates neovim"
+clang libclang-rt-dev llvm libomp-dev cppcheck valgrind luarocks curl ca-certificates neovim"
 
 missing=""
 for p in $PKGS; do
