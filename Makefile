@@ -310,9 +310,20 @@ WIN_LIB := $(WIN_BUILD)/libvictor_core.a
 WIN_CFLAGS := -std=c99 $(OPT) $(WARN) -fopenmp -Icore -isystem $(WIN_BUILD)/include
 KAT_OBJ := $(WIN_KERNELS:%=$(OBJ)/%.o)
 .PHONY: cross-windows test-windows test-kat
+# secrets: PCRE2 (8-bit, JIT), cross-built with LuaJIT and lua-cjson from Debian's source
+# tarballs by scripts/fetch-win-deps.sh into $(WIN_DEPS) (pinned in scripts/win-deps.lock).
+WIN_DEPS := $(WIN_BUILD)/deps
+WIN_SECRETS := secrets secrets_avx2
+WIN_OBJ += $(WIN_SECRETS:%=$(WIN_BUILD)/obj/%.o)
+KAT_OBJ += $(WIN_SECRETS:%=$(OBJ)/%.o)
 cross-windows:
 	@sh scripts/cross-windows.sh
+	@$(MAKE) --no-print-directory $(WIN_DEPS)/.stamp
 	@$(MAKE) --no-print-directory $(WIN_LIB) $(WIN_BUILD)/test_kat.exe
+
+# PCRE2, LuaJIT and lua-cjson from Debian's source tarballs (pinned SHA256), cross-built once
+$(WIN_DEPS)/.stamp: scripts/win-deps.lock scripts/fetch-win-deps.sh
+	bash scripts/fetch-win-deps.sh $(WIN_DEPS) $(TS_CACHE)
 
 $(WIN_BUILD)/include/.stamp:
 	@mkdir -p $(@D)
@@ -325,13 +336,16 @@ $(WIN_BUILD)/obj/%.o: core/%.c $(HDRS) core/win32/vl_compat.h $(WIN_BUILD)/inclu
 	$(WIN_CC) $(WIN_CFLAGS) -c -o $@ $<
 $(WIN_BUILD)/obj/similarity.o: WIN_CFLAGS += -include core/win32/vl_compat.h
 $(WIN_BUILD)/obj/similarity_avx2.o: WIN_CFLAGS += -mavx2 -mfma -mf16c
+$(WIN_BUILD)/obj/secrets.o: WIN_CFLAGS += -DPCRE2_STATIC -isystem $(WIN_DEPS)/include
+$(WIN_BUILD)/obj/secrets.o: $(WIN_DEPS)/.stamp
+$(WIN_BUILD)/obj/secrets_avx2.o: WIN_CFLAGS += -mavx2 -mpopcnt
 
 $(WIN_LIB): $(WIN_OBJ)
 	rm -f $@
 	$(WIN_AR) rcs $@ $^
 
 $(WIN_BUILD)/test_kat.exe: spec/c/test_kat.c $(WIN_LIB)
-	$(WIN_CC) $(WIN_CFLAGS) -static -o $@ $< $(WIN_LIB) -lm
+	$(WIN_CC) $(WIN_CFLAGS) -static -o $@ $< $(WIN_LIB) $(WIN_DEPS)/lib/libpcre2-8.a -lm
 
 test-windows: cross-windows
 	@mkdir -p $(WIN_BUILD)/wineprefix
@@ -342,7 +356,7 @@ test-windows: cross-windows
 all: $(BUILD)/tests/test_kat
 $(BUILD)/tests/test_kat: spec/c/test_kat.c $(KAT_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(VL_CFLAGS) $(SAN_LD) -fopenmp -o $@ $< $(KAT_OBJ) -lm
+	$(CC) $(VL_CFLAGS) $(SAN_LD) -fopenmp -o $@ $< $(KAT_OBJ) -lm $(PCRE2_LIBS)
 
 test-kat: $(BUILD)/tests/test_kat
 	$(BUILD)/tests/test_kat
