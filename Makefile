@@ -316,6 +316,9 @@ WIN_DEPS := $(WIN_BUILD)/deps
 WIN_SECRETS := secrets secrets_avx2
 WIN_OBJ += $(WIN_SECRETS:%=$(WIN_BUILD)/obj/%.o)
 KAT_OBJ += $(WIN_SECRETS:%=$(OBJ)/%.o)
+$(WIN_BUILD)/obj/secrets.o: WIN_CFLAGS += -DPCRE2_STATIC -isystem $(WIN_DEPS)/include
+$(WIN_BUILD)/obj/secrets.o: $(WIN_DEPS)/.stamp
+$(WIN_BUILD)/obj/secrets_avx2.o: WIN_CFLAGS += -mavx2 -mpopcnt
 cross-windows:
 	@sh scripts/cross-windows.sh
 	@$(MAKE) --no-print-directory $(WIN_DEPS)/.stamp
@@ -336,9 +339,6 @@ $(WIN_BUILD)/obj/%.o: core/%.c $(HDRS) core/win32/vl_compat.h $(WIN_BUILD)/inclu
 	$(WIN_CC) $(WIN_CFLAGS) -c -o $@ $<
 $(WIN_BUILD)/obj/similarity.o: WIN_CFLAGS += -include core/win32/vl_compat.h
 $(WIN_BUILD)/obj/similarity_avx2.o: WIN_CFLAGS += -mavx2 -mfma -mf16c
-$(WIN_BUILD)/obj/secrets.o: WIN_CFLAGS += -DPCRE2_STATIC -isystem $(WIN_DEPS)/include
-$(WIN_BUILD)/obj/secrets.o: $(WIN_DEPS)/.stamp
-$(WIN_BUILD)/obj/secrets_avx2.o: WIN_CFLAGS += -mavx2 -mpopcnt
 
 $(WIN_LIB): $(WIN_OBJ)
 	rm -f $@
