@@ -124,6 +124,8 @@ help:
 	@echo "  make cross-windows  build the pure-C kernels and test_kat.exe with mingw-w64 in build/windows"
 	@echo "  make test-windows   run test_kat.exe (known answers) under wine64"
 	@echo "  make test-kat     the same known answers natively (build/tests/test_kat)"
+	@echo "  make windows-exe  build/windows/victor-lua.exe (static LuaJIT, PCRE2, lua-cjson from Debian sources)"
+	@echo "  make test-windows-exe  jobs of victor-lua.exe under wine64 == those of $(BIN)"
 	@echo "  make install   install into PREFIX=$(PREFIX)"
 
 deps:
