@@ -125,6 +125,8 @@ help:
 	@echo "  make cross-windows  build the pure-C kernels and test_kat.exe with mingw-w64 in build/windows"
 	@echo "  make test-windows   run test_kat.exe (known answers) under wine64"
 	@echo "  make test-kat     the same known answers natively (build/tests/test_kat)"
+	@echo "  make windows-exe  build/windows/victor-lua.exe (static LuaJIT, PCRE2, lua-cjson from Debian sources)"
+	@echo "  make test-windows-exe  jobs of victor-lua.exe under wine64 == those of $(BIN)"
 	@echo "  make install   install into PREFIX=$(PREFIX)"
 
 deps:
@@ -288,7 +290,8 @@ cross-arm64: deps
 	@PKG_CONFIG_LIBDIR=$(ARM64_PC) $(MAKE) --no-print-directory BUILD=$(ARM64_BUILD) TS_CACHE=$(TS_CACHE) \
 	  CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ \
 	  $(ARM64_BUILD)/victor-lua $(ARM64_BUILD)/lib/victor.so $(ARM64_BUILD)/libvictor_lua.a \
-	  $(ARM64_BUILD)/tests/test_runtime $(ARM64_BUILD)/examples/embed-host
+	  $(ARM64_BUILD)/tests/test_runtime $(ARM64_BUILD)/tests/test_threads $(ARM64_BUILD)/tests/test_kat \
+	  $(ARM64_BUILD)/examples/embed-host
 
 test-arm64: cross-arm64
 	@$(MAKE) --no-print-directory all
@@ -315,9 +318,23 @@ WIN_LIB := $(WIN_BUILD)/libvictor_core.a
 WIN_CFLAGS := -std=c99 $(OPT) $(WARN) -fopenmp -Icore -isystem $(WIN_BUILD)/include
 KAT_OBJ := $(WIN_KERNELS:%=$(OBJ)/%.o) $(TS_OBJ)
 .PHONY: cross-windows test-windows test-kat
+# secrets: PCRE2 (8-bit, JIT), cross-built with LuaJIT and lua-cjson from Debian's source
+# tarballs by scripts/fetch-win-deps.sh into $(WIN_DEPS) (pinned in scripts/win-deps.lock).
+WIN_DEPS := $(WIN_BUILD)/deps
+WIN_SECRETS := secrets secrets_avx2
+WIN_OBJ += $(WIN_SECRETS:%=$(WIN_BUILD)/obj/%.o)
+KAT_OBJ += $(WIN_SECRETS:%=$(OBJ)/%.o)
+$(WIN_BUILD)/obj/secrets.o: WIN_CFLAGS += -DPCRE2_STATIC -isystem $(WIN_DEPS)/include
+$(WIN_BUILD)/obj/secrets.o: $(WIN_DEPS)/.stamp
+$(WIN_BUILD)/obj/secrets_avx2.o: WIN_CFLAGS += -mavx2 -mpopcnt
 cross-windows:
 	@sh scripts/cross-windows.sh
-	@$(MAKE) --no-print-directory $(WIN_LIB) $(WIN_BUILD)/test_kat.exe
+	@$(MAKE) --no-print-directory $(WIN_DEPS)/.stamp
+	@$(MAKE) --no-print-directory $(WIN_LIB) $(WIN_BUILD)/test_kat.exe $(WIN_EXE)
+
+# PCRE2, LuaJIT and lua-cjson from Debian's source tarballs (pinned SHA256), cross-built once
+$(WIN_DEPS)/.stamp: scripts/win-deps.lock scripts/fetch-win-deps.sh
+	bash scripts/fetch-win-deps.sh $(WIN_DEPS) $(TS_CACHE)
 
 $(WIN_BUILD)/include/.stamp:
 	@mkdir -p $(@D)
@@ -330,8 +347,8 @@ $(WIN_BUILD)/obj/%.o: core/%.c $(HDRS) core/win32/vl_compat.h $(WIN_BUILD)/inclu
 	$(WIN_CC) $(WIN_CFLAGS) -c -o $@ $<
 $(WIN_BUILD)/obj/similarity.o: WIN_CFLAGS += -include core/win32/vl_compat.h
 $(WIN_BUILD)/obj/similarity_avx2.o: WIN_CFLAGS += -mavx2 -mfma -mf16c
-$(WIN_BUILD)/obj/indexer.o: WIN_CFLAGS += -I$(TS_RT)/include
-$(WIN_BUILD)/obj/indexer.o: $(VENDOR)/.stamp
+$(WIN_BUILD)/obj/indexer.o: WIN_CFLAGS += -I$(TS_RT)/include -DPCRE2_STATIC -isystem $(WIN_DEPS)/include
+$(WIN_BUILD)/obj/indexer.o: $(VENDOR)/.stamp $(WIN_DEPS)/.stamp
 
 # tree-sitter for Windows: the same sources and flags as the Linux build, less -fPIC
 WIN_TS_BASE := $(filter-out -fPIC,$(TS_BASE))
@@ -356,12 +373,54 @@ $(WIN_LIB): $(WIN_OBJ)
 	$(WIN_AR) rcs $@ $^
 
 $(WIN_BUILD)/test_kat.exe: spec/c/test_kat.c $(WIN_LIB)
-	$(WIN_CC) $(WIN_CFLAGS) -static -o $@ $< $(WIN_LIB) -lm
+	$(WIN_CC) $(WIN_CFLAGS) -static -o $@ $< $(WIN_LIB) $(WIN_DEPS)/lib/libpcre2-8.a -lm
+
+# victor-lua.exe: the runtime, the Lua bindings, main.c and the Lua bundle (plus argparse, which
+# Linux finds on package.path) over libvictor_core.a, linked statically against the cross-built
+# LuaJIT, lua-cjson (preloaded: -DVL_STATIC_CJSON) and PCRE2; toml_json.cpp with mingw's g++.
+# Needs walk and indexer in libvictor_core.a (core/vl_platform.h): once WIN_KERNELS has them,
+# `make cross-windows` builds it and `make test-windows` also runs `make test-windows-exe` (jobs
+# under wine64, their output compared with build/victor-lua's: scripts/test-windows-exe.sh).
+WIN_CXX := x86_64-w64-mingw32-g++
+WIN_EXE := $(WIN_BUILD)/victor-lua.exe
+ARGPARSE_LUA ?= /usr/share/lua/5.1/argparse.lua
+WIN_RT := main runtime lua_victor $(KERNELS:%=lua_%)
+WIN_RT_OBJ := $(WIN_RT:%=$(WIN_BUILD)/obj/%.o) $(WIN_BUILD)/obj/bundle.o $(WIN_BUILD)/obj/toml_json.o
+WIN_DEP_LIBS := $(addprefix $(WIN_DEPS)/lib/,libluajit-5.1.a libcjson.a libpcre2-8.a)
+$(WIN_RT:%=$(WIN_BUILD)/obj/%.o): WIN_CFLAGS += -isystem $(WIN_DEPS)/include/luajit-2.1
+$(WIN_RT:%=$(WIN_BUILD)/obj/%.o): $(WIN_DEPS)/.stamp
+$(WIN_BUILD)/obj/runtime.o: WIN_CFLAGS += -DVL_STATIC_CJSON
+.PHONY: windows-exe test-windows-exe
+windows-exe: cross-windows
+	@$(MAKE) --no-print-directory $(WIN_EXE)
+
+$(WIN_BUILD)/gen/bundle.c: $(LUA_SRC) $(PACKS) scripts/bundle-lua.lua $(ARGPARSE_LUA)
+	@mkdir -p $(@D)
+	$(LUAJIT) scripts/bundle-lua.lua $@ $(@D)/default_packs.lua --packs $(PACKS) \
+	  --modules $(LUA_SRC) argparse=$(ARGPARSE_LUA)
+$(WIN_BUILD)/obj/bundle.o: $(WIN_BUILD)/gen/bundle.c core/bundle.h
+	$(WIN_CC) $(WIN_CFLAGS) -c -o $@ $<
+$(WIN_BUILD)/include/toml++:
+	@mkdir -p $(@D)
+	ln -sfn /usr/include/toml++ $@
+$(WIN_BUILD)/obj/toml_json.o: core/toml_json.cpp core/toml_json.h core/vl_status.h | $(WIN_BUILD)/include/toml++
+	@mkdir -p $(@D)
+	$(WIN_CXX) -std=c++17 $(OPT) -Wall -Wextra $(if $(filter true,$(CI)),-Werror) -fno-exceptions -fno-rtti \
+	  -Icore -isystem $(WIN_BUILD)/include -c $< -o $@
+$(WIN_EXE): $(WIN_RT_OBJ) $(WIN_LIB)
+	$(WIN_CXX) -static -fopenmp -o $@ $(WIN_RT_OBJ) $(WIN_LIB) $(WIN_DEP_LIBS) -lm
+
+test-windows-exe: windows-exe all
+	@bash scripts/test-windows-exe.sh $(BIN) $(WIN_EXE)
 
 test-windows: cross-windows
 	@mkdir -p $(WIN_BUILD)/wineprefix
+	@rm -f $(WIN_BUILD)/test-counts
 	@out=$$(WINEDEBUG=-all WINEPREFIX=$(CURDIR)/$(WIN_BUILD)/wineprefix $(WINE) $(WIN_BUILD)/test_kat.exe | tr -d '\r'); \
-	  echo "$$out"; echo "$$out" | grep -Eq '^test_kat: [1-9][0-9]* passed, 0 failed$$'
+	  echo "$$out"; echo "$$out" | sed -n 's/^test_kat: \([0-9]*\) passed, \([0-9]*\) failed$$/\1 \2/p' \
+	    >> $(WIN_BUILD)/test-counts; \
+	  echo "$$out" | grep -Eq '^test_kat: [1-9][0-9]* passed, 0 failed$$'
+	@$(MAKE) --no-print-directory test-windows-exe
 
 # the same known answers natively, from the objects of `make all` (spec/kat_spec.lua runs it)
 all: $(BUILD)/tests/test_kat

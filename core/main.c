@@ -11,6 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#ifdef _WIN32
+#include <fcntl.h>
+#include <io.h>
+#endif
 
 #include "victor_lua.h"
 
@@ -85,6 +89,13 @@ int main(int argc, char **argv)
   vl_runtime *rt;
   int i, rc, status = 0, ran = 0;
 
+#ifdef _WIN32
+  /* Bytes in, bytes out, as on POSIX: text mode would turn \n into \r\n on output, \r\n
+   * into \n on input (shifting the byte offsets the commands report) and stop at ^Z. */
+  _setmode(_fileno(stdin), _O_BINARY);
+  _setmode(_fileno(stdout), _O_BINARY);
+  _setmode(_fileno(stderr), _O_BINARY);
+#endif
   vl_config_init(&cfg);
   cfg.progname = argv[0];
   rc = vl_runtime_new(&cfg, &rt);

@@ -25,6 +25,13 @@
  * provided in one piece; a failure there is then a clean VL_ENOMEM. */
 #define ARENA_SIZE 32768
 
+#ifdef VL_STATIC_CJSON
+/* make cross-windows: lua-cjson is linked in (no C modules load into the static
+ * Windows executable), preloaded as on Linux it is found on package.cpath. */
+int luaopen_cjson(lua_State *L);
+int luaopen_cjson_safe(lua_State *L);
+#endif
+
 #define REG_REQUIRE "victor.runtime.require"
 #define REG_RESULT "victor.runtime.result"
 
@@ -258,6 +265,12 @@ static int init_state(lua_State *L)
     lua_pushcclosure(L, bundle_loader, 1);
     lua_setfield(L, -2, e->module);
   }
+#ifdef VL_STATIC_CJSON
+  lua_pushcfunction(L, luaopen_cjson);
+  lua_setfield(L, -2, "cjson");
+  lua_pushcfunction(L, luaopen_cjson_safe);
+  lua_setfield(L, -2, "cjson.safe");
+#endif
   lua_pop(L, 2);
   prepend_path(L, "path", rt->lua_path);
   prepend_path(L, "cpath", rt->lua_cpath);

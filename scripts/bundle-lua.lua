@@ -2,7 +2,8 @@
 -- a C table (core/bundle.h) so victor-lua needs no Lua search path.
 --
 -- usage: luajit scripts/bundle-lua.lua OUT.c PACKS.lua [--packs RULE.lua...] [--modules MOD.lua...]
---   MOD.lua paths look like lua/victor/x/y.lua and become module "victor.x.y".
+--   MOD.lua paths look like lua/victor/x/y.lua and become module "victor.x.y"; NAME=PATH
+--   bundles PATH as module NAME (make cross-windows: argparse, which Linux finds on package.path).
 --   RULE.lua files are embedded as source text in a generated module
 --   "victor.default_packs" (also written to PACKS.lua for runs without the binary).
 local out_c, packs_lua = arg[1], arg[2]
@@ -44,9 +45,14 @@ local function add(module, path)
   entries[#entries + 1] = { module = module, name = "@" .. path, data = string.dump(fn) }
 end
 for _, p in ipairs(modules) do
-  local m = p:match("^lua/(.+)%.lua$")
-  if not m then io.stderr:write("bundle-lua: not under lua/: ", p, "\n"); os.exit(2) end
-  add((m:gsub("/init$", ""):gsub("/", ".")), p)
+  local name, file = p:match("^([%w_.]+)=(.+)$")  -- NAME=PATH: a module from outside lua/
+  if name then
+    add(name, file)
+  else
+    local m = p:match("^lua/(.+)%.lua$")
+    if not m then io.stderr:write("bundle-lua: not under lua/: ", p, "\n"); os.exit(2) end
+    add((m:gsub("/init$", ""):gsub("/", ".")), p)
+  end
 end
 add("victor.default_packs", packs_lua)
 

@@ -10,6 +10,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 lock="$here/grammars.lock"
+# shellcheck source=scripts/fetch-url.sh
+. "$here/fetch-url.sh"
 vendor=${1:?usage: fetch-grammars.sh VENDOR_DIR [CACHE_DIR]}
 cache=${2:-${VL_TARBALL_CACHE:-$vendor/../tgz-cache}}
 registry=${NPM_REGISTRY:-https://registry.npmjs.org}
@@ -20,23 +22,7 @@ while read -r dir pkg ver sum; do
   base=${pkg##*/}
   tgz="$cache/$base-$ver.tgz"
   if [ ! -f "$tgz" ] || ! echo "$sum  $tgz" | sha256sum --quiet -c - >/dev/null 2>&1; then
-    url="$registry/$pkg/-/$base-$ver.tgz"
-    echo "fetch: $url" >&2
-    if ! curl -fsSL --retry 3 -o "$tgz.part" "$url" 2>"$tgz.err"; then
-      # A TLS-intercepting proxy whose CA this system lacks: the transport cannot be
-      # verified, but the SHA256 pinned in grammars.lock is checked below either way.
-      if grep -qiE 'certificate|SSL' "$tgz.err"; then
-        echo "fetch: TLS verification failed ($(head -c 120 "$tgz.err")); fetching unverified," \
-          "the pinned SHA256 decides" >&2
-        curl -fsSL --retry 3 --insecure -o "$tgz.part" "$url"
-      else
-        cat "$tgz.err" >&2
-        rm -f "$tgz.err"
-        exit 1
-      fi
-    fi
-    rm -f "$tgz.err"
-    mv "$tgz.part" "$tgz"
+    vl_fetch "$registry/$pkg/-/$base-$ver.tgz" "$tgz" || exit 1
   fi
   if ! echo "$sum  $tgz" | sha256sum --quiet -c - >/dev/null 2>&1; then
     echo "fetch-grammars: checksum mismatch for $pkg@$ver ($tgz)" >&2

@@ -175,8 +175,14 @@ local function read_head(path)
 end
 
 local function shell_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+local WINDOWS = package.config:sub(1, 1) == "\\"
 local function is_dir(path)
-  local r = os.execute("test -d " .. shell_quote(path))
+  local r
+  if WINDOWS then  -- cmd.exe: "dir\*" exists for a directory only
+    r = os.execute('if exist "' .. path:gsub("/", "\\") .. '\\*" (exit 0) else (exit 1)')
+  else
+    r = os.execute("test -d " .. shell_quote(path))
+  end
   return r == 0 or r == true
 end
 
@@ -208,7 +214,14 @@ local function write_atomic(path, data)
     return nil, werr
   end
   local rok, rerr = os_rename(tmp, path)
-  if not rok then return nil, rerr end
+  if not rok and WINDOWS then  -- Windows' rename does not replace an existing file
+    os_remove(path)
+    rok, rerr = os_rename(tmp, path)
+  end
+  if not rok then
+    os_remove(tmp)
+    return nil, rerr
+  end
   return true
 end
 

@@ -29,6 +29,7 @@
 #include "hnsw.h"
 #include "indexer.h"
 #include "json_repair.h"
+#include "secrets.h"
 #include "signature.h"
 #include "similarity.h"
 #include "stream_filter.h"
@@ -308,6 +309,122 @@ static void test_similarity(void) {
   vl_sim_free(q.data);
 }
 
+/* spec/secrets_spec.lua ("reports file, line, byte column ...", "derives keywords ... or runs a
+ * rule without any over the whole input", "applies allow regexes, stopwords"): a keyword rule
+ * with a secret group and a stopword, and a keyword-less rule run over the whole input. The
+ * findings (0-based byte offsets, 1-based line and byte column, XXH3-64 fingerprints) are those
+ * of victor.secrets natively; every keyword method, the interpreter, the naive path and
+ * scan_files give them too. */
+static int kat_secrets_same(const vl_secrets_result *a, const vl_secrets_result *b) {
+  if (a->n != b->n) return 0;
+  for (size_t i = 0; i < a->n; i++) {
+    const vl_secrets_finding *x = &a->items[i], *y = &b->items[i];
+    if (x->rule != y->rule || x->start != y->start || x->end != y->end || x->sstart != y->sstart ||
+        x->send != y->send || x->line != y->line || x->col != y->col)
+      return 0;
+  }
+  return 1;
+}
+
+static void kat_secrets(void) {
+  static const char text[] = "a\nbb\n  \xc3\xa9 = 'tok_abc123def456'\n"
+                             "TOK_zzzzzzzzzzzz 555-123 tok_deadbeef0000\n"
+                             "call 800-555-0199 tok_q1w2e3r4t5y6\n";
+  static const struct {
+    uint32_t rule;
+    uint64_t start, end;
+    uint32_t line, col;
+    uint64_t fp;
+  } want[] = {
+    { 0, 13, 29, 3, 9, 0xde572dd7da79bc4cULL },  /* tok_abc123def456 after "  é = '" (8 bytes) */
+    { 1, 48, 55, 4, 18, 0xb39bfb4360539884ULL }, /* 555-123 (TOK_ is a keyword hit, no match) */
+    { 1, 78, 85, 5, 6, 0x1a6521ebb00b14ccULL },  /* 800-555, then -0199 does not match */
+    { 0, 91, 107, 5, 19, 0x79965a0ffc35c470ULL }, /* tok_deadbeef0000 before it: stopword */
+  };
+  const char *kw[] = { "tok_" }, *stop[] = { "dead" };
+  size_t kwl[] = { 4 }, stopl[] = { 4 };
+#define KAT_RE_TOKEN "\\b(tok_[a-z0-9]{12})\\b"
+#define KAT_RE_DIGITS "[0-9]{3}-[0-9]{3}"
+  vl_secrets_rule rules[2] = {
+    { .id = "kat-token", .regex = KAT_RE_TOKEN, .regex_len = sizeof KAT_RE_TOKEN - 1, .keywords = kw,
+      .keyword_lens = kwl, .nkeywords = 1, .secret_group = 1, .stopwords = stop, .stopword_lens = stopl,
+      .nstopwords = 1, .window = VL_SECRETS_DEFAULT_WINDOW },
+    { .id = "kat-digits", .regex = KAT_RE_DIGITS, .regex_len = sizeof KAT_RE_DIGITS - 1,
+      .window = VL_SECRETS_DEFAULT_WINDOW },
+  };
+  vl_secrets *s = NULL;
+  vl_secrets_result res, other;
+  vl_secrets_opts variants[3];
+  const char *file = "kat_secrets.tmp";
+  FILE *fp;
+  int ok;
+  check(vl_secrets_compile(rules, 2, NULL, &s, NULL) == VL_OK && s != NULL, "secrets: compile", NULL);
+  if (!s) return;
+  check_bytes("secrets: PCRE2 version", "10.42 2022-12-11", vl_secrets_pcre2_version(),
+              strlen(vl_secrets_pcre2_version()));
+  check(vl_secrets_jit(s) == 1, "secrets: PCRE2 JIT in use", NULL);
+  check(vl_secrets_nrules(s) == 2 && vl_secrets_nwhole(s) == 1 && vl_secrets_nkeywords(s) == 1,
+        "secrets: 2 rules, 1 keyword, 1 whole-input rule", NULL);
+  check_bytes("secrets: rule id", "kat-digits", vl_secrets_rule_id(s, 1), strlen(vl_secrets_rule_id(s, 1)));
+  memset(&res, 0, sizeof res);
+  memset(&other, 0, sizeof other);
+  ok = vl_secrets_scan(s, "src/x.py", text, sizeof text - 1, 0, &res) == VL_OK;
+  check(ok && res.n == 4 && res.nlimited == 0, "secrets: 4 findings", NULL);
+  for (size_t i = 0; ok && i < res.n && i < 4; i++) {
+    const vl_secrets_finding *f = &res.items[i];
+    char what[64], detail[160];
+    int good = f->rule == want[i].rule && f->start == want[i].start && f->end == want[i].end &&
+               f->sstart == want[i].start && f->send == want[i].end && f->line == want[i].line &&
+               f->col == want[i].col && f->fingerprint == want[i].fp;
+    snprintf(what, sizeof what, "secrets: finding %u", (unsigned)i + 1);
+    snprintf(detail, sizeof detail, "rule %u [%llu, %llu) line %u col %u fp %016llx", (unsigned)f->rule,
+             (unsigned long long)f->sstart, (unsigned long long)f->send, (unsigned)f->line, (unsigned)f->col,
+             (unsigned long long)f->fingerprint);
+    check(good, what, good ? NULL : detail);
+  }
+  check(vl_secrets_scan(s, "src/x.py", text, sizeof text - 1, 1, &other) == VL_OK && kat_secrets_same(&res, &other),
+        "secrets: naive path == windows", NULL);
+  memset(variants, 0, sizeof variants);
+  variants[0].no_jit = 1;
+  variants[1].use_ac = 1;
+  variants[2].no_simd = 1;
+  for (int v = 0; v < 3; v++) {
+    vl_secrets *t = NULL;
+    static const char *const names[] = { "secrets: interpreter (no JIT) == JIT",
+                                         "secrets: Aho-Corasick keywords == trigram filter",
+                                         "secrets: scalar trigram == SIMD prefilter" };
+    ok = vl_secrets_compile(rules, 2, &variants[v], &t, NULL) == VL_OK &&
+         vl_secrets_scan(t, "src/x.py", text, sizeof text - 1, 0, &other) == VL_OK;
+    check(ok && kat_secrets_same(&res, &other), names[v], NULL);
+    vl_secrets_free(t);
+  }
+  /* scan_files: the same text read back from a file, 2 jobs */
+  fp = fopen(file, "wb");
+  ok = fp != NULL && fwrite(text, 1, sizeof text - 1, fp) == sizeof text - 1;
+  if (fp) ok = fclose(fp) == 0 && ok;
+  if (ok) {
+    vl_secrets_result fres[2];
+    const char *files[2];
+    files[0] = file;
+    files[1] = "kat_secrets.missing";
+    memset(fres, 0, sizeof fres);
+    ok = vl_secrets_scan_files(s, files, 2, 0, 2, fres) == VL_OK;
+    check(ok && fres[0].status == VL_OK && fres[0].bytes == sizeof text - 1 && kat_secrets_same(&res, &fres[0]),
+          "secrets: scan_files == scan", NULL);
+    check(ok && fres[1].status == VL_EIO && fres[1].n == 0, "secrets: scan_files: a missing file is EIO", NULL);
+    vl_secrets_result_free(&fres[0]);
+    vl_secrets_result_free(&fres[1]);
+  } else {
+    check(0, "secrets: write the scan_files input", file);
+  }
+  remove(file);
+  check_close("secrets: entropy of abcd", 2.0, vl_secrets_entropy("abcd", 4), 1e-12);
+  check_close("secrets: entropy of aabb", 1.0, vl_secrets_entropy("aabb", 4), 1e-12);
+  vl_secrets_result_free(&res);
+  vl_secrets_result_free(&other);
+  vl_secrets_free(s);
+}
+
 /* HNSW over 64 random rows: every row finds itself first (score 1), and with ef >= n
  * the top-5 equals the exact reference. */
 static void test_hnsw(void) {
@@ -546,6 +663,7 @@ int main(void) {
   test_json_repair();
   test_graph();
   test_similarity();
+  kat_secrets();
   test_hnsw();
   if (tree_make() != 0) {
     check(0, "a temporary tree", kat_root);
