@@ -3,8 +3,7 @@
 local proc = require "support.proc"
 local q = proc.q
 
-local run_prefix = proc.exec and proc.exec .. " " or ""  -- qemu-aarch64 under make test-arm64
-local host = run_prefix .. proc.build .. "/examples/embed-host"
+local host = proc.target(proc.build .. "/examples/embed-host")  -- qemu-aarch64 under make test-arm64
 local job = "--path " .. q("examples/embed/?.lua") .. " "
 
 local tmpfile = proc.tmpfile
@@ -14,7 +13,7 @@ local call = '{"name":"read_file","arguments":{"path":"/a"}}\n'
 describe("embedding API", function()
   it("passes the C-level checks (allocation failure at every point, limits, errors)", function()
     if os.getenv("VL_VALGRIND") then pending("too slow under valgrind") return end
-    local out, err, st = proc.run(run_prefix .. proc.build .. "/tests/test_runtime")
+    local out, err, st = proc.run(proc.target(proc.build .. "/tests/test_runtime"))
     assert.equal(0, st, out .. err)
     assert.truthy(out:find("\n(%d+) passed, 0 failed\n$"), out)
   end)

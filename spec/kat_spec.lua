@@ -4,7 +4,7 @@ local proc = require "support.proc"
 
 describe("pure-C kernels (C API)", function()
   it("pass their known-answer tests", function()
-    local out, err, st = proc.run(proc.build .. "/tests/test_kat")
+    local out, err, st = proc.run(proc.target(proc.build .. "/tests/test_kat"))
     assert.equal(0, st, out .. err)
     assert.truthy(out:find("\ntest_kat: (%d+) passed, 0 failed\n$"), out)
   end)

@@ -74,7 +74,7 @@ describe("red team: hostile rule packs", function()
 end)
 
 describe("red team: hostile job scripts under sandbox mode", function()
-  local host = proc.build .. "/examples/embed-host"
+  local host = proc.target(proc.build .. "/examples/embed-host")
   local dir
 
   setup(function()

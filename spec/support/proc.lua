@@ -7,6 +7,11 @@ M.bin = M.build .. "/victor-lua"
 M.exec = os.getenv("VL_EXEC")
 M.run_bin = M.exec and M.exec .. " " .. M.bin or M.bin
 
+--- The command line that runs a program built for the target (VL_EXEC before it, if set).
+function M.target(path)
+  return M.exec and M.exec .. " " .. path or path
+end
+
 local function slurp(path)
   local f = io.open(path, "rb")
   if not f then return "" end
