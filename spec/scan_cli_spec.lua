@@ -56,6 +56,20 @@ describe("victor-lua scan", function()
     assert.equal((vl({ "scan", "--jobs", "1", dir })), (vl({ "scan", "--jobs", "2", dir })))
   end)
 
+  it("writes the same JSON and SARIF bytes on every run, keys sorted", function()
+    -- each run is a new process: LuaJIT seeds its string hashes anew, so a table's key order
+    -- (what cjson.encode follows) differs between runs; the output must not
+    for _, fmt in ipairs({ "json", "sarif" }) do
+      local first = vl({ "scan", "--format", fmt, dir })
+      for _ = 1, 4 do assert.equal(first, (vl({ "scan", "--format", fmt, dir }))) end
+      assert.truthy(first:find(fmt == "json" and '"findings":[{' or '"runs":[{', 1, true), first)
+    end
+    local cli = require "victor.cli"
+    assert.equal('{"a":[2,3],"b":{"x":null,"y":"\\n"},"c":{},"d":1.5}',
+      cli.json_encode({ d = 1.5, c = {}, b = { y = "\n", x = cjson.null }, a = { 2, 3 } }))
+    assert.equal('{"1":true,"z":false}', cli.json_encode({ z = false, [1] = true }))
+  end)
+
   it("writes JSON, and a baseline of its fingerprints silences them", function()
     local out, _, st = vl({ "scan", "--format", "json", dir })
     assert.equal(1, st)

@@ -9,6 +9,7 @@ local native = require "victor.native"
 local M = {}
 
 local pcall, require, tostring, sfmt = pcall, require, tostring, string.format
+local each_next = next -- LuaJIT #827: never `in pairs(`
 
 --- Built-in commands, in the order `help` lists them.
 M.COMMANDS = { "help", "version", "rules", "sig", "dedup", "filter", "loops", "graph", "repair", "similar", "index",
@@ -127,16 +128,67 @@ function M.open_input(path, cmd, err)
   return fh
 end
 
+local function key_less(a, b)
+  local ta, tb = type(a), type(b)
+  if ta ~= tb then return ta == "number" end
+  return a < b
+end
+
+local function encode_into(v, buf, cjson, depth)
+  if type(v) ~= "table" or depth > 1000 then
+    buf[#buf + 1] = cjson.encode(v) -- scalars (and cjson's own error past its depth limit)
+    return
+  end
+  local keys, n = {}, 0
+  for k in each_next, v do
+    n = n + 1
+    keys[n] = k
+  end
+  local len = #v
+  if n == 0 then
+    buf[#buf + 1] = "{}"
+  elseif len == n then
+    buf[#buf + 1] = "["
+    for i = 1, len do
+      if i > 1 then buf[#buf + 1] = "," end
+      encode_into(v[i], buf, cjson, depth + 1)
+    end
+    buf[#buf + 1] = "]"
+  else
+    table.sort(keys, key_less)
+    buf[#buf + 1] = "{"
+    for i = 1, n do
+      local k = keys[i]
+      if i > 1 then buf[#buf + 1] = "," end
+      buf[#buf + 1] = cjson.encode(tostring(k))
+      buf[#buf + 1] = ":"
+      encode_into(v[k], buf, cjson, depth + 1)
+    end
+    buf[#buf + 1] = "}"
+  end
+end
+
+--- JSON text of a value, deterministic: lua-cjson's encoding (strings, numbers, arrays of
+--- sequences, `{}` for an empty table), but object keys in sorted order (numbers before
+--- strings) where cjson follows the table's iteration order, which varies from run to run.
+---@param value any
+---@return string
+function M.json_encode(value)
+  local buf = {}
+  encode_into(value, buf, require "cjson", 0)
+  return table.concat(buf)
+end
+
 --- Write a value as one JSON document and a newline (the `--json` of the commands
---- that print tables). Arrays given as Lua sequences; an empty table prints `[]`.
+--- that print tables), keys sorted (json_encode). Arrays given as Lua sequences; an
+--- empty table prints `[]`.
 ---@param out fun(s: string)
 ---@param value any
 function M.json_out(out, value)
-  local cjson = require "cjson"
   if type(value) == "table" and next(value) == nil then
     out("[]\n")
   else
-    out(cjson.encode(value) .. "\n")
+    out(M.json_encode(value) .. "\n")
   end
 end
 

@@ -255,7 +255,6 @@ function M.run(argv, out, err)
     end
     out(tconcat(lines))
   else
-    local cjson = require "cjson"
     local doc
     if a.format == "json" then
       local list = {}
@@ -269,8 +268,8 @@ function M.run(argv, out, err)
     else
       doc = sarif(findings, scanner, require("victor.native").version())
     end
-    -- lua-cjson 2.1.0 encodes an empty table as {}: these two are arrays
-    local json = cjson.encode(doc):gsub('"findings":{}', '"findings":[]'):gsub('"results":{}', '"results":[]')
+    -- an empty table encodes as {}: these two are arrays (keys sorted: the same bytes every run)
+    local json = cli.json_encode(doc):gsub('"findings":{}', '"findings":[]'):gsub('"results":{}', '"results":[]')
     out(json .. "\n")
   end
   if errors > 0 then return 2 end
