@@ -122,6 +122,7 @@ help:
 	@echo "  make lint      cppcheck on core/, luacheck on lua/ spec/ bench/"
 	@echo "  make cross-arm64  build victor-lua, victor.so, libvictor_lua.a for aarch64 in build/arm64"
 	@echo "  make test-arm64   run the specs on those under qemu-aarch64 (scripts/test-arm64.sh)"
+	@echo "  make bench-arm64  NEON paths vs their references, vector benchmarks under qemu (relative figures)"
 	@echo "  make cross-windows  build the pure-C kernels and test_kat.exe with mingw-w64 in build/windows"
 	@echo "  make test-windows   run test_kat.exe (known answers) under wine64"
 	@echo "  make test-kat     the same known answers natively (build/tests/test_kat)"
@@ -296,6 +297,11 @@ cross-arm64: deps
 test-arm64: cross-arm64
 	@$(MAKE) --no-print-directory all
 	@bash scripts/test-arm64.sh $(ARM64_BUILD)
+
+# the NEON paths against their references and the vector benchmarks, relative figures only
+.PHONY: bench-arm64
+bench-arm64: cross-arm64
+	@bash scripts/test-arm64.sh $(ARM64_BUILD) --bench
 
 # Windows (not part of `make test`): the pure-C kernels cross-compiled with mingw-w64 into
 # build/windows/libvictor_core.a, and spec/c/test_kat.c (their known answers) into test_kat.exe,

@@ -9,6 +9,7 @@
 # BUILD/qemu-bin puts a `luajit` on PATH that runs the arm64 one, so the specs' subprocesses
 # run arm64 too; VL_EXEC makes them run BUILD/victor-lua through qemu. VL_CROSS=arm64 marks
 # the specs that need the build host's own tools (make install, luarocks, nginx, nvim) pending.
+# With --bench as the second argument it runs the benchmarks instead (see below).
 set -euo pipefail
 build=${1:-build/arm64}
 root=$(pwd)
@@ -34,6 +35,24 @@ LUA_PATH="./lua/?.lua;./$build/gen/lua/?.lua;;" LUA_CPATH="./$build/lib/?.so;;" 
   local s = require "victor.similarity"
   print("test-arm64: victor.similarity backend " .. s.backend .. ", simd " .. s.simd()
     .. " (supported: " .. table.concat(s.simd_supported(), " ") .. ")")'
+
+# test-arm64.sh BUILD --bench (make bench-arm64): bench/simd_check.lua (the NEON paths against
+# their references), then the similarity, dedup and stream-filter benchmarks on small data, all
+# under qemu: relative figures only (native vs fallback, SIMD vs scalar), never absolute times.
+if [ "${2:-}" = --bench ]; then
+  mkdir -p "$build/bench"
+  # the harness would re-run the interpreter (arg[-1], the bare arm64 luajit) per case: no isolation
+  export LUA_PATH="./lua/?.lua;./bench/?.lua;./$build/gen/lua/?.lua;;" LUA_CPATH="./$build/lib/?.so;;" VL_BENCH_ISOLATE=0
+  rc=0
+  "$bin/luajit" bench/simd_check.lua || rc=1
+  # the 10K x 384 and 384-d cases, native and fallback (--case is a substring)
+  for c in dot. cosine. topk. normalize.nat normalize.fal; do
+    VL_BENCH_CLOCK=cpu "$bin/luajit" bench/similarity_bench.lua "$build/bench" --case "$c" || rc=1
+  done
+  VL_DEDUP_MB=4 VL_DEDUP_LINES=200000 VL_DEDUP_NEAR_N=400 "$bin/luajit" bench/dedup_bench.lua "$build/bench" || rc=1
+  VL_STREAM_MB=2 "$bin/luajit" bench/stream_bench.lua "$build/bench" || rc=1
+  exit $rc
+fi
 
 # spec/byteorder_spec.lua across architectures: x86_64 (build/) writes, the arm64 passes read
 # those files and write theirs, x86_64 reads them back.
