@@ -157,6 +157,24 @@ describe("victor.indexer.extract_symbols", function()
       if s.kind == "macro" then got[#got + 1] = s.name .. " " .. s.line end
     end
     assert.same({ "A 2", "B 4", "C 6" }, got)
+    -- where the #define token and its name land in different ERROR nodes, a line scan finds
+    -- them (only in a tree with errors; not in comments, strings or continued lines)
+    src = "typedef struct a_st A;\nDECLARE_FUNCS(A)\ntypedef struct b_st B;\nDECLARE_DUP(B)\n"
+      .. "DECLARE_ENCODE(B, B, B)\ntypedef struct c_st C;\n/* off */\nDEFINE_STACK(C, C, C)\n"
+      .. "#define sk_C_num(sk) sk_num(check_const_C(sk))\n"
+      .. "#define sk_C_value(sk, idx) ((C *)sk_value(check_const_C(sk), (idx)))\n"
+      .. "#define sk_C_new(cmp) ((STACK_OF(C) *)sk_new(check_C_compfunc(cmp)))\n"
+      .. "#define sk_C_new_null() ((STACK_OF(C) *)sk_new_null())\n"
+      .. "/* #define NOT_A 1\n#define NOT_B 2 */\n#define LONG_ONE \\\n#define NOT_C\n"
+      .. "const char *s = \"/*\";\n  #  define   D 1 // /*\n#define E 2\n"
+    got = {}
+    local syms, info = indexer.extract_symbols(src, "c")
+    assert.is_true(info.has_error)
+    for _, s in ipairs(syms) do
+      if s.kind == "macro" then got[#got + 1] = s.name .. " " .. s.line .. ":" .. s.column end
+    end
+    assert.same({ "sk_C_num 9:9", "sk_C_value 10:9", "sk_C_new 11:9", "sk_C_new_null 12:9", "LONG_ONE 15:9",
+      "D 18:15", "E 19:9" }, got)
     -- OpenGL: `typedef void (APIENTRYP NAME)(...)`, an unknown macro before the name
     local gl = "typedef void (APIENTRYP PFNGLFOOPROC) (GLenum op);\n"
     assert.same({ "type PFNGLFOOPROC 1:25" }, defs(assert(indexer.extract_symbols(gl, "c"))))
