@@ -11,7 +11,7 @@
 --
 -- Trees: every *.py under the stdlib (site-packages left out), and every *.h under
 -- /usr/include, each parsed with the C grammar or, when indexer.sniff_header finds C++ in
--- its first 8 KiB, the C++ one (VL_IX_C_LANG=c forces C for all, as before 2026-11-28);
+-- its first 8 KiB, the C++ one (VL_IX_C_LANG=c forces C for all, as the bench did before);
 -- the same sorted file list goes to ctags (-L), which parses every file as C.
 -- Cases (wall clock, page cache warm: one untimed pass first):
 --   cold 1 job / cold 2 jobs   index_codebase, no on-disk index (MB/s, files/s)
