@@ -6,10 +6,13 @@
 --     luajit bench/indexer_bench.lua build/bench
 -- Environment: VL_IX_PY (Python stdlib dir; default: the pyenv 3.11 stdlib when present,
 -- else /usr/lib/python3.11), VL_IX_C (default /usr/include; "0" skips the C tree),
+-- VL_IX_C_LANG (c: parse every header as C; default: sniffed), VL_IX_PY=0 skips the Python tree,
 -- VL_BENCH_RUNS (runs of each Python case, median taken; default 3; the C tree runs once).
 --
 -- Trees: every *.py under the stdlib (site-packages left out), and every *.h under
--- /usr/include parsed with the C grammar; the same sorted file list goes to ctags (-L).
+-- /usr/include, each parsed with the C grammar or, when indexer.sniff_header finds C++ in
+-- its first 8 KiB, the C++ one (VL_IX_C_LANG=c forces C for all, as the bench did before);
+-- the same sorted file list goes to ctags (-L), which parses every file as C.
 -- Cases (wall clock, page cache warm: one untimed pass first):
 --   cold 1 job / cold 2 jobs   index_codebase, no on-disk index (MB/s, files/s)
 --   floor                      the single-threaded loop: read a file, parse + query it
@@ -55,6 +58,8 @@ end)()
 local pyenv = "/root/.pyenv/versions/3.11.7/lib/python3.11"
 local PY = os.getenv("VL_IX_PY") or (exists(pyenv) and pyenv or "/usr/lib/python3.11")
 local CDIR = os.getenv("VL_IX_C") or "/usr/include"
+local CLANG = os.getenv("VL_IX_C_LANG") -- nil: headers sniffed (C or C++); "c": all C
+local NO_PY = os.getenv("VL_IX_PY") == "0" -- "0" skips the Python tree
 
 local function list(cmd)
   local p = assert(io.popen(cmd))
@@ -163,7 +168,8 @@ local function floor_loop(files, lang)
       local s = f:read("*a")
       f:close()
       if #s <= indexer.DEFAULT_MAX_FILE_BYTES then
-        n = n + (core.count(s, lang, 0, indexer.DEFAULT_TIMEOUT_MS, indexer.DEFAULT_MAX_SYMBOLS) or 0)
+        local l = lang or indexer.detect(p, s:sub(1, indexer.H_SNIFF_BYTES))
+        n = n + (core.count(s, l, 0, indexer.DEFAULT_TIMEOUT_MS, indexer.DEFAULT_MAX_SYMBOLS) or 0)
       end
     end
   end
@@ -220,7 +226,8 @@ local function tree(name, dir, findexpr, lang, ctags_lang, runs)
   local r = { name = name, files = nfiles, mb = mb, symbols = nsym, t1 = t1, t2 = t2, tf = tf, tc = tc, tw = tw,
     ctags_defs = #defs, agree = agree, agree_nf = agree_nf, misses = misses, reused = reused, list = files }
   results[#results + 1] = r
-  out(sfmt("\n%s: %d files, %.1f MB, %d symbols (%s grammar)", name, nfiles, mb, nsym, lang))
+  out(sfmt("\n%s: %d files, %.1f MB, %d symbols (%s grammar)", name, nfiles, mb, nsym,
+    lang or "C or C++ (sniffed)"))
   out("| case | wall (s) | MB/s | files/s | vs 1 job | CPU s (this process) |")
   out("|---|---:|---:|---:|---:|---:|")
   local function row(label, t, c)
@@ -249,8 +256,9 @@ out("# victor.indexer bench")
 out(sfmt("machine: %d cores (shared: other helpers may be building); wall clock, median of %d runs (C tree: 1)",
   tonumber(io.popen("nproc"):read("*l")) or 0, RUNS))
 
-local py = tree("python stdlib " .. PY, PY, "-name '*.py' -not -path '*/site-packages/*'", "python", "Python", RUNS)
-local cc = CDIR ~= "0" and tree("C headers " .. CDIR, CDIR, "-name '*.h'", "c", "C", 1)
+local py = not NO_PY and tree("python stdlib " .. PY, PY, "-name '*.py' -not -path '*/site-packages/*'", "python",
+  "Python", RUNS)
+local cc = CDIR ~= "0" and tree("C headers " .. CDIR, CDIR, "-name '*.h'", CLANG, "C", 1)
 
 -- peak RSS of a cold 2-job index of the Python tree in its own process
 local rss

@@ -356,7 +356,7 @@ typedef struct raw {
   uint32_t node_s, node_e;  /* definition/reference node bytes */
   uint32_t line, col, end_line, node_line;
   uint32_t pattern;
-  uint8_t kind, scope_only;
+  uint8_t kind, scope_only, recovered; /* recovered: a #define found by recover_defines */
 } raw;
 
 typedef struct build {
@@ -501,6 +501,7 @@ static int cmp_name(const void *a, const void *b)
   if (x->name_s != y->name_s) return x->name_s < y->name_s ? -1 : 1;
   if (x->name_e != y->name_e) return x->name_e < y->name_e ? -1 : 1;
   if (x->scope_only != y->scope_only) return x->scope_only ? 1 : -1;
+  if (x->recovered != y->recovered) return x->recovered ? -1 : 1;
   dx = x->kind < VL_IX_REF_FIRST;
   dy = y->kind < VL_IX_REF_FIRST;
   if (dx != dy) return dx ? -1 : 1;
@@ -720,6 +721,74 @@ static const char *buf_read(void *payload, uint32_t at, TSPoint pos, uint32_t *n
   return b->s + at;
 }
 
+static int ident_byte(unsigned char c)
+{
+  return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* C and C++, on a tree with errors only: every `#define NAME` directive that starts a line
+ * (outside comments and continued lines), as a macro definition. tree-sitter's error
+ * recovery leaves such lines without a preproc_def node when a macro call with no `;` comes
+ * before them (OpenSSL's `DECLARE_ASN1_FUNCTIONS(T)` lines): the `#define` token and the
+ * name end up in ERROR nodes, apart, or the name in a misparsed declaration. Where the query
+ * also captured the name (as a function, a type, ...), the macro wins (cmp_name ranks a
+ * recovered entry first; finish() drops the other). */
+static int recover_defines(build *b, const char *src, size_t len, uint32_t pat)
+{
+  size_t i = 0;
+  uint32_t row = 0;
+  int in_comment = 0, cont = 0;
+  while (i < len && i < UINT32_MAX) {
+    const char *nl = (const char *)memchr(src + i, '\n', len - i);
+    size_t ls = i, le = nl ? (size_t)(nl - src) : len, p = ls;
+    while (p < le && (src[p] == ' ' || src[p] == '\t')) p++;
+    if (!in_comment && !cont && p < le && src[p] == '#') {
+      p++;
+      while (p < le && (src[p] == ' ' || src[p] == '\t')) p++;
+      if (le - p > 6 && memcmp(src + p, "define", 6) == 0 && (src[p + 6] == ' ' || src[p + 6] == '\t')) {
+        size_t ns;
+        p += 6;
+        while (p < le && (src[p] == ' ' || src[p] == '\t')) p++;
+        ns = p;
+        while (p < le && ident_byte((unsigned char)src[p])) p++;
+        if (p > ns && !(src[ns] >= '0' && src[ns] <= '9')) {
+          raw r;
+          memset(&r, 0, sizeof r);
+          r.name_s = (uint32_t)ns;
+          r.name_e = (uint32_t)p;
+          r.node_s = (uint32_t)ls;
+          r.node_e = (uint32_t)le;
+          r.line = r.end_line = r.node_line = row + 1;
+          r.col = (uint32_t)(ns - ls) + 1;
+          r.pattern = pat;
+          r.kind = VL_IX_MACRO;
+          r.recovered = 1;
+          if (push_raw(b, &r) != VL_OK) return VL_ENOMEM;
+        }
+      }
+    }
+    /* the comment state at the end of the line (string and character literals skipped) */
+    for (p = ls; p < le; p++) {
+      if (in_comment) {
+        if (src[p] == '*' && p + 1 < le && src[p + 1] == '/') { in_comment = 0; p++; }
+      } else if (src[p] == '/' && p + 1 < le && src[p + 1] == '*') {
+        in_comment = 1;
+        p++;
+      } else if (src[p] == '/' && p + 1 < le && src[p + 1] == '/') {
+        break;
+      } else if (src[p] == '"' || src[p] == '\'') {
+        char q = src[p];
+        for (p++; p < le && src[p] != q; p++)
+          if (src[p] == '\\') p++;
+      }
+    }
+    cont = le > ls && (src[le - 1] == '\\' || (src[le - 1] == '\r' && le - ls > 1 && src[le - 2] == '\\'));
+    row++;
+    i = le + 1;
+  }
+  return VL_OK;
+}
+
 int vl_indexer_extract(const vl_indexer *ix, vl_ix_worker *w, int lang, const char *src,
                        size_t len, const vl_ix_limits *lim, vl_ix_file *out)
 {
@@ -825,6 +894,8 @@ int vl_indexer_extract(const vl_indexer *ix, vl_ix_worker *w, int lang, const ch
     if (push_raw(&b, &r) != VL_OK) { st = VL_ENOMEM; break; }
   }
   ts_tree_delete(tree);
+  if (st == VL_OK && out->has_error && (lang == VL_IX_C || lang == VL_IX_CPP))
+    st = recover_defines(&b, src ? src : "", len, lq->npat);
   if (st == VL_OK && d.expired) {
     free(b.r);
     free(b.str);

@@ -23,10 +23,20 @@
  * variable/field), then the earlier pattern. Variables inside a function or method are locals
  * and are dropped. Scope: symbols are sorted by (start asc,
  * end desc) and a stack of open container definitions gives "Outer.Inner"; a function
- * directly inside a class-like container is a method. Signature: the first line of the
+ * directly inside a class-like container is a method. C and C++ trees with errors also get
+ * every `#define NAME` that starts a line (outside comments and continued lines) as a macro,
+ * from a line scan: error recovery around a macro call with no `;` (OpenSSL's
+ * DECLARE_ASN1_FUNCTIONS(T) lines) leaves such directives in ERROR nodes, token and name
+ * apart; a recovered macro beats the query's symbol on the same name. Signature: the first line of the
  * definition node, trimmed, at most VL_IX_SIG_MAX bytes (cut on a UTF-8 boundary).
  * Lines and columns are 1-based; columns count bytes. Output is sorted by (start byte,
  * end byte desc, kind): deterministic for a given input.
+ *
+ * Language of a file (chosen by the caller: lua/victor/indexer.lua detect): a `.h` header
+ * is C unless its first 8 KiB hold C++ at the start of a line, outside comments and outside
+ * `#ifdef __cplusplus` / `defined(__cplusplus)` groups (a namespace, a template, `using`,
+ * a class with a base or body, an access label, an `#include <name>` without extension);
+ * then the C++ grammar parses it. `lang = "c"` or `"cpp"` forces one for every header.
  *
  * Limits. Inputs over max_bytes are skipped (VL_IX_SKIP_TOO_LARGE) before parsing; a
  * parse (then query) that runs longer than timeout_us in all is cancelled from the 0.25

@@ -36,3 +36,9 @@
 (field_declaration declarator: (_ declarator: (_ declarator: (_ declarator: (field_identifier) @name)))) @definition.field
 (field_declaration declarator: (function_declarator declarator: (parenthesized_declarator (_ declarator: (field_identifier) @name)))) @definition.field
 (declaration declarator: (_ declarator: (_ declarator: (identifier) @name))) @definition.variable
+; `#define NAME` inside an ERROR node (a parse that failed around a macro call with no `;`,
+; e.g. OpenSSL's `DECLARE_ASN1_FUNCTIONS(T)` lines): the directive loses its preproc_def node
+(ERROR "#define" @definition.macro . (identifier) @name)
+; `typedef void (APIENTRYP NAME)(...)` (OpenGL's headers): the unknown macro before the name
+; is an ERROR inside the parenthesized declarator; the name is the type_identifier after it
+(type_definition declarator: (function_declarator declarator: (parenthesized_declarator (type_identifier) @name))) @definition.type

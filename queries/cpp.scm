@@ -22,3 +22,20 @@
 (declaration declarator: (function_declarator declarator: (identifier) @name)) @definition.function
 ; `Type::method` defined outside its class: Type is a scope of the method
 (function_definition declarator: (function_declarator declarator: (qualified_identifier scope: (namespace_identifier) @name))) @scope
+; as in c.scm: pointer, array and reference declarators (nested up to three deep) of file-scope
+; variables, typedefs and class/struct members (`Init *A;`, `AAResults *AA = nullptr;`)
+(declaration declarator: (_ declarator: (identifier) @name)) @definition.variable
+(declaration declarator: (_ declarator: (_ declarator: (identifier) @name))) @definition.variable
+(declaration declarator: (init_declarator declarator: (reference_declarator (identifier) @name))) @definition.variable
+(field_declaration declarator: (_ declarator: (field_identifier) @name)) @definition.field
+(field_declaration declarator: (_ declarator: (_ declarator: (field_identifier) @name))) @definition.field
+(field_declaration declarator: (_ declarator: (_ declarator: (_ declarator: (field_identifier) @name)))) @definition.field
+(field_declaration declarator: (reference_declarator (field_identifier) @name)) @definition.field
+(type_definition declarator: (_ declarator: (type_identifier) @name)) @definition.type
+(type_definition declarator: (_ declarator: (_ declarator: (type_identifier) @name))) @definition.type
+(type_definition declarator: (function_declarator declarator: (parenthesized_declarator (_ declarator: (type_identifier) @name)))) @definition.type
+; `typedef void (APIENTRYP NAME)(...)`: the ERROR holds the macro, or (in some contexts) the name
+(type_definition declarator: (function_declarator declarator: (parenthesized_declarator (ERROR) . (type_identifier) @name))) @definition.type
+(type_definition declarator: (function_declarator declarator: (parenthesized_declarator (type_identifier) . (ERROR (identifier) @name)))) @definition.type
+(function_definition declarator: (_ declarator: (function_declarator declarator: (identifier) @name))) @definition.function
+(ERROR "#define" @definition.macro . (identifier) @name)

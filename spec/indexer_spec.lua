@@ -148,6 +148,44 @@ describe("victor.indexer.extract_symbols", function()
     assert.equal("import <stdio.h>,typeref point,call SQUARE,typeref point_t,call printf,call helper", r)
   end)
 
+  it("recovers C header definitions around macros it cannot expand", function()
+    -- OpenSSL: a macro call with no `;` leaves the #defines after it in ERROR nodes
+    local src = "DECLARE_ASN1_ITEM(T)\n#define A 0\nDECLARE_X(T, T)\n#define B(x) x\n"
+      .. "typedef struct s S;\n#define C 1\n"
+    local got = {}
+    for _, s in ipairs(assert(indexer.extract_symbols(src, "c"))) do
+      if s.kind == "macro" then got[#got + 1] = s.name .. " " .. s.line end
+    end
+    assert.same({ "A 2", "B 4", "C 6" }, got)
+    -- where the #define token and its name land in different ERROR nodes, a line scan finds
+    -- them (only in a tree with errors; not in comments, strings or continued lines)
+    src = "typedef struct a_st A;\nDECLARE_FUNCS(A)\ntypedef struct b_st B;\nDECLARE_DUP(B)\n"
+      .. "DECLARE_ENCODE(B, B, B)\ntypedef struct c_st C;\n/* off */\nDEFINE_STACK(C, C, C)\n"
+      .. "#define sk_C_num(sk) sk_num(check_const_C(sk))\n"
+      .. "#define sk_C_value(sk, idx) ((C *)sk_value(check_const_C(sk), (idx)))\n"
+      .. "#define sk_C_new(cmp) ((STACK_OF(C) *)sk_new(check_C_compfunc(cmp)))\n"
+      .. "#define sk_C_new_null() ((STACK_OF(C) *)sk_new_null())\n"
+      .. "/* #define NOT_A 1\n#define NOT_B 2 */\n#define LONG_ONE \\\n#define NOT_C\n"
+      .. "const char *s = \"/*\";\n  #  define   D 1 // /*\n#define E 2\n"
+    got = {}
+    local syms, info = indexer.extract_symbols(src, "c")
+    assert.is_true(info.has_error)
+    for _, s in ipairs(syms) do
+      if s.kind == "macro" then got[#got + 1] = s.name .. " " .. s.line .. ":" .. s.column end
+    end
+    assert.same({ "sk_C_num 9:9", "sk_C_value 10:9", "sk_C_new 11:9", "sk_C_new_null 12:9", "LONG_ONE 15:9",
+      "D 18:15", "E 19:9" }, got)
+    -- OpenGL: `typedef void (APIENTRYP NAME)(...)`, an unknown macro before the name
+    local gl = "typedef void (APIENTRYP PFNGLFOOPROC) (GLenum op);\n"
+    assert.same({ "type PFNGLFOOPROC 1:25" }, defs(assert(indexer.extract_symbols(gl, "c"))))
+    assert.same({ "type PFNGLFOOPROC 1:25" }, defs(assert(indexer.extract_symbols(gl, "cpp"))))
+    -- C++ members and variables behind pointer and reference declarators
+    local cxx = "class A {\n  Init *P;\n  Foo *Q = nullptr;\n  int &R;\n  int **S[2];\n};\nint *V;\nint **W;\n"
+      .. "typedef int *IP;\n"
+    assert.same({ "class A 1:7", "field P 2:9 A", "field Q 3:8 A", "field R 4:8 A", "field S 5:9 A",
+      "variable V 7:6", "variable W 8:7", "type IP 9:14" }, defs(assert(indexer.extract_symbols(cxx, "cpp"))))
+  end)
+
   it("caps signatures at SIG_MAX bytes on a UTF-8 boundary", function()
     local long = "def f(" .. string.rep("é", 200) .. "):\n    pass\n"
     local syms = assert(indexer.extract_symbols(long, "python"))
@@ -206,6 +244,38 @@ describe("victor.indexer.detect", function()
     assert.equal("python", indexer.detect("tool", "x = 1\n# vim: set ft=python :\n"))
     assert.equal("lua", indexer.detect("x.txt", "-- vim: ft=lua\n"))
     assert.is_nil(indexer.detect("tool", "just text\n"))
+  end)
+
+  it("tells a C++ header from a C one by its first bytes", function()
+    local C_HDR = "/* class Foo { namespace x { */\n// template <T>\n#ifndef X_H\n#define X_H\n"
+      .. "#ifdef __cplusplus\nextern \"C\" {\nnamespace glue {}\n#endif\n"
+      .. "#if defined(FOO) && defined(__cplusplus)\ntemplate <class T> T id(T);\n#elif 1\nint x;\n#endif\n"
+      .. "#if !defined __cplusplus\nint y;\n#else\nclass Z {};\n#endif\n"
+      .. "#ifdef __CORRECT_ISO_CPP_STRING_H_PROTO\nextern \"C++\" void *f(void *);\n#endif\n"
+      .. "#include <stddef.h>\nstruct s { int class_; };\nint f(void);\n#endif\n"
+    assert.equal("c", indexer.sniff_header(C_HDR))
+    assert.equal("c", indexer.detect("a/x.h", C_HDR))
+    assert.equal("c", indexer.detect("a/x.h"))
+    -- a modeline does not decide for a header (LLVM's C headers say C++)
+    assert.equal("c", indexer.detect("a/x.h", "/*===-- x.h --*- C++ -*-===*/\nint f(void);\n"))
+    local CXX = {
+      "namespace llvm {\nclass A;\n}\n", "  namespace {\n}\n", "template <typename T>\nstruct B {};\n",
+      "using namespace std;\n", "using Ptr = int *;\n", "class A : public B {\n};\n", "class A\n{\n};\n",
+      "class A final {\n};\n", "struct A {\npublic:\n int x;\n};\n", "#include <vector>\n",
+      "#if __cplusplus >= 201103L\nnamespace std _GLIBCXX_VISIBILITY(default)\n{\n}\n#endif\n",
+      "#ifdef __cplusplus\nextern \"C\" {\n#endif\n#ifdef __cplusplus\n}\n#endif\nclass X {};\n",
+    }
+    for _, h in ipairs(CXX) do
+      assert.equal("cpp", indexer.sniff_header(h), h)
+      assert.equal("cpp", indexer.detect("x.h", h), h)
+    end
+    -- only the header extension is sniffed
+    assert.equal("c", indexer.detect("x.c", CXX[1]))
+    -- what sniff_header reads: comments and the __cplusplus glue left out
+    assert.equal("c", indexer.sniff_header("/*\nnamespace a {\n*/\n// class B {\n"))
+    assert.equal("c", indexer.sniff_header("/* an unterminated comment\nnamespace a {\n"))
+    assert.equal("c", indexer.sniff_header("#if defined(X) || \\\n  defined(__cplusplus)\nnamespace a {}\n#endif\n"))
+    raises("bad argument #1 to 'sniff_header' (string expected, got nil)", indexer.sniff_header)
   end)
 end)
 
@@ -337,6 +407,24 @@ describe("victor.indexer.index_codebase", function()
     assert.equal(2, #res.files)
     assert.equal("c", res.files[1].language)
     assert.equal(DATA .. "/sample.py", res.files[2].path)
+  end)
+
+  it("parses a C++ .h with the C++ grammar; lang = c or cpp forces one for headers", function()
+    local d = tmpdir()
+    write(d .. "/c.h", "#ifdef __cplusplus\nextern \"C\" {\n#endif\nint f(void);\n")
+    write(d .. "/cxx.h", "namespace n {\nclass K { int *p; };\n}\n")
+    write(d .. "/k.c", "int g(void) { return 0; }\n")
+    local function langs(opts)
+      opts.index = false
+      local res = assert(indexer.index_codebase(d, opts))
+      local t = {}
+      for _, f in ipairs(res.files) do t[#t + 1] = f.path:match("[^/]+$") .. "=" .. f.language end
+      return table.concat(t, " ")
+    end
+    assert.equal("c.h=c cxx.h=cpp k.c=c", langs({}))
+    assert.equal("c.h=c cxx.h=c k.c=c", langs({ lang = "c" }))
+    assert.equal("c.h=cpp cxx.h=cpp", langs({ lang = "cpp" }))
+    rmrf(d)
   end)
 end)
 

@@ -92,20 +92,73 @@ local function modeline_lines(text)
   return concat(out, "\n") .. "\n"
 end
 
+--- Bytes of a `.h` file that `sniff_header` reads (its first 8 KiB).
+M.H_SNIFF_BYTES = 8192
+
+-- C++-only constructs at the start of a line (after blanks), outside comments and outside
+-- `#if...__cplusplus` groups (C headers keep their C++ wrappers there)
+local CXX_LINE = {
+  "^namespace[%s{]", "^namespace$", "^template%s*<", "^using%s+namespace%s", "^using%s+[%w_:]+%s*=",
+  "^class%s+[%w_]+%s*[:{]", "^class%s+[%w_]+%s+final[%s{:]", "^class%s+[%w_]+$",
+  "^public%s*:", "^private%s*:", "^protected%s*:", "^#%s*include%s*<[%w_/]+>",
+}
+
+--- The language of a `.h` header from its first bytes: "cpp" when a C++-only construct
+--- starts a line (a namespace, a template, `using namespace` or an alias, a class with a
+--- base or a body, an access label, or an `#include <name>` without an extension, as
+--- C++'s standard headers are named), else "c" (glibc's C headers hold `extern "C++"`
+--- overloads behind their own macros: not a signal). Comments are left out, and so is
+--- every branch of a conditional group from the `#ifdef __cplusplus`, `#ifndef
+--- __cplusplus` or `#if`/`#elif ... defined(__cplusplus)` on to its `#endif`, where C
+--- headers wrap their C++ glue (a version test such as `#if __cplusplus >= 201103L` is
+--- not skipped: it guards C++-only headers). Deterministic: it reads only `head`, which
+--- the indexer takes as the first `H_SNIFF_BYTES` of the file.
+---@param head string
+---@return string language "c" or "cpp"
+function M.sniff_header(head)
+  check_string(head, 1, "sniff_header")
+  local text = head:gsub("/%*.-%*/", function(c) return (c:gsub("[^\n]", "")) end)
+  text = text:gsub("/%*.*$", ""):gsub("//[^\n]*", ""):gsub("\\\n", " ")
+  local depth, skip = 0, 0 -- #if nesting; the depth whose group is skipped (0: none)
+  for line in text:gmatch("[^\n]+") do
+    line = line:match("^%s*(.-)%s*$")
+    local dir = line:match("^#%s*(%a+)")
+    local glue = dir and line:find("__cplusplus", 1, true)
+      and ((dir == "ifdef" or dir == "ifndef") or line:find("defined%s*%(?%s*__cplusplus"))
+    if dir == "if" or dir == "ifdef" or dir == "ifndef" then
+      depth = depth + 1
+      if skip == 0 and glue then skip = depth end
+    elseif dir == "elif" then
+      if skip == 0 and glue then skip = depth end
+    elseif dir == "endif" then
+      if skip == depth then skip = 0 end
+      if depth > 0 then depth = depth - 1 end
+    elseif skip == 0 then
+      for i = 1, #CXX_LINE do
+        if line:find(CXX_LINE[i]) then return "cpp" end
+      end
+    end
+  end
+  return "c"
+end
+
 --- The language of a file from its name, else its first bytes (shebang, then a
 --- Vim or Emacs modeline in `head`, which may also hold the last lines). nil when
---- unknown. A modeline wins over the extension.
+--- unknown. A modeline wins over the extension, except in a `.h` file: that is C, or
+--- C++ when `head` is given and `sniff_header(head)` finds C++ in it.
 ---@param path string
 ---@param head string|nil the first (and optionally last) KiB of the file
 ---@return string|nil language
 function M.detect(path, head)
   check_string(path, 1, "detect")
   if head ~= nil then check_string(head, 2, "detect") end
+  local base = path:match("([^/]*)$")
+  -- a header's modeline is no guide (LLVM's and NSPR's C headers say `-*- C++ -*-`)
+  if head and base:find("%.[hH]$") then return M.sniff_header(head) end
   if head then
     local m = modeline(modeline_lines(head))
     if m then return m end
   end
-  local base = path:match("([^/]*)$")
   if M.FILENAMES[base] then return M.FILENAMES[base] end
   local ext = base:match("%.([^%.]+)$")
   if ext and M.EXTENSIONS[ext:lower()] then return M.EXTENSIONS[ext:lower()] end
@@ -158,9 +211,14 @@ end
 
 -- ---- listing ----------------------------------------------------------------
 
-local function read_head(path)
+local function read_head(path, first)
   local f = io_open(path, "rb")
   if not f then return nil end
+  if first then -- the first `first` bytes only
+    local head = f:read(first) or ""
+    f:close()
+    return head
+  end
   local head = f:read(1024) or ""
   local size = f:seek("end")
   if size and size > 2048 then
@@ -282,6 +340,14 @@ function M.index_codebase(roots, opts)
     if not lang then
       local head = read_head(f.path)
       lang = head and M.detect(f.path, head)
+    elseif lang == "c" and f.path:find("%.[hH]$") then
+      -- a header: C or C++ (`lang` = "c" or "cpp" forces one: no sniffing)
+      if opts.lang == "c" or opts.lang == "cpp" then
+        lang = opts.lang
+      else
+        local head = read_head(f.path, M.H_SNIFF_BYTES)
+        lang = head and M.detect(f.path, head) or lang
+      end
     end
     if lang and (not opts.lang or lang == opts.lang) then
       paths[#paths + 1] = f.path
