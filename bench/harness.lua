@@ -446,6 +446,23 @@ function M.peak_rss_kb()
   return tonumber(kb)
 end
 
+--- The shell words that run this bench script again: the interpreter and its options
+--- (argv[-n..-1]), then the script (argv[0]). VL_BENCH_EXEC, when set, is the command
+--- used instead of the interpreter's path (make bench-arm64: the qemu-aarch64 wrapper,
+--- since the bare arm64 luajit cannot be executed on the host).
+---@param argv table the script's `arg`
+---@return string[]
+function M.self_words(argv)
+  local lo, words = 0, {}
+  while argv[lo - 1] ~= nil do lo = lo - 1 end
+  local exec = os_getenv("VL_BENCH_EXEC")
+  for i = lo, 0 do
+    if i == lo and exec and exec ~= "" then words[1] = exec
+    else words[#words + 1] = "'" .. tostring(argv[i]):gsub("'", "'\\''") .. "'" end
+  end
+  return words
+end
+
 --- Run this bench script again in a fresh process with one more environment
 --- assignment (e.g. "VL_DEDUP_RSS_MB=10"): the interpreter and options of `argv`
 --- (the script's `arg`), the script, no arguments. Returns its stdout and stderr.
@@ -453,10 +470,7 @@ end
 ---@param assignment string
 ---@return string
 function M.run_self(argv, assignment)
-  local lo, cmd = 0, {}
-  while argv[lo - 1] ~= nil do lo = lo - 1 end
-  for i = lo, 0 do cmd[#cmd + 1] = "'" .. tostring(argv[i]):gsub("'", "'\\''") .. "'" end
-  local p = io.popen(assignment .. " " .. table.concat(cmd, " ") .. " 2>&1")
+  local p = io.popen(assignment .. " " .. table.concat(M.self_words(argv), " ") .. " 2>&1")
   local out = p:read("*a")
   p:close()
   return out
@@ -674,10 +688,7 @@ end
 -- The command line that re-runs this bench script for one case: the interpreter
 -- and its options (arg[-n..-1]), the script (arg[0]), then --child.
 function Suite:child_command(name)
-  local argv, lo = self.argv, 0
-  while argv[lo - 1] ~= nil do lo = lo - 1 end
-  local parts = {}
-  for i = lo, 0 do parts[#parts + 1] = shell_quote(argv[i]) end
+  local parts = M.self_words(self.argv)
   parts[#parts + 1] = shell_quote(self.args.outdir or ".")
   parts[#parts + 1] = "--child " .. shell_quote(name)
   if self.args.iters then parts[#parts + 1] = "--iters " .. self.args.iters end
