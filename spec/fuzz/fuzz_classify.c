@@ -31,8 +31,6 @@
 #define MEMORY_LIMIT ((size_t)256 << 20)
 #define GROWTH_SLACK ((size_t)16 << 20)
 
-static unsigned long runs;
-
 static const char helper_src[] =
   "package.preload['fuzz.classify'] = function()\n"
   "  local cl, san, pat = require 'victor.classifier', require 'victor.sanitize', require 'victor.patterns'\n"
@@ -98,19 +96,8 @@ static const char helper_src[] =
   "    check_same(other, r, 1e-9)\n"
   "    return r\n"
   "  end\n"
-  "  function M.backend() return require('victor.native').is_available() and 'native' or 'fallback' end\n"
-  "  function M.collect() collectgarbage() collectgarbage() return true end\n"
-  "  return M\n"
-  "end\n";
+  FUZZ_LUA_MODULE_END;
 
 static fuzz_pair fp = {"fuzz_classify", "fuzz.classify", NULL, NULL, 0, 0};
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-  if (!fp.native) fuzz_pair_setup(&fp, helper_src, MEMORY_LIMIT, "0");
-  fuzz_pair_compare(&fp, data, size, 8192, 1);
-  fuzz_pair_check_memory(&fp, &runs, GROWTH_SLACK);
-  return 0;
-}
+FUZZ_PAIR_TARGET(fp, helper_src, MEMORY_LIMIT, 8192, 1, GROWTH_SLACK)

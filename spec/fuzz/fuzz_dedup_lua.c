@@ -26,8 +26,6 @@
 #define MEMORY_LIMIT ((size_t)256 << 20)
 #define GROWTH_SLACK ((size_t)16 << 20)
 
-static unsigned long runs;
-
 /* package.preload["fuzz.dedup"]: the calls compared, as one string. */
 static const char helper_src[] =
   "package.preload['fuzz.dedup'] = function()\n"
@@ -82,12 +80,4 @@ static const char helper_src[] =
 
 static fuzz_pair fp = {"fuzz_dedup_lua", "fuzz.dedup", NULL, NULL, 0, 0};
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-  if (!fp.native) fuzz_pair_setup(&fp, helper_src, MEMORY_LIMIT, "0");
-  fuzz_pair_compare(&fp, data, size, 4096, 0);
-  fuzz_pair_check_memory(&fp, &runs, GROWTH_SLACK);
-  return 0;
-}
+FUZZ_PAIR_TARGET(fp, helper_src, MEMORY_LIMIT, 4096, 0, GROWTH_SLACK)

@@ -27,8 +27,6 @@
 #define MEMORY_LIMIT ((size_t)256 << 20)
 #define GROWTH_SLACK ((size_t)16 << 20)
 
-static unsigned long runs;
-
 static const char helper_src[] =
   "package.preload['fuzz.edges'] = function()\n"
   "  local graph = require 'victor.graph'\n"
@@ -92,19 +90,8 @@ static const char helper_src[] =
   "    check_same(other, r, 1e-9)\n"
   "    return r\n"
   "  end\n"
-  "  function M.backend() return require('victor.native').is_available() and 'native' or 'fallback' end\n"
-  "  function M.collect() collectgarbage() collectgarbage() return true end\n"
-  "  return M\n"
-  "end\n";
+  FUZZ_LUA_MODULE_END;
 
 static fuzz_pair fp = {"fuzz_edges", "fuzz.edges", NULL, NULL, 0, 0};
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-  if (!fp.native) fuzz_pair_setup(&fp, helper_src, MEMORY_LIMIT, "0");
-  fuzz_pair_compare(&fp, data, size, 4096, 1);
-  fuzz_pair_check_memory(&fp, &runs, GROWTH_SLACK);
-  return 0;
-}
+FUZZ_PAIR_TARGET(fp, helper_src, MEMORY_LIMIT, 4096, 1, GROWTH_SLACK)

@@ -226,4 +226,26 @@ static void fuzz_pair_setup(fuzz_pair *fp, const char *helper_src, size_t memory
   atexit(fuzz_pair_free_at_exit);
 }
 
+
+/* The end of a comparing helper module: backend() (which the setup checks), collect()
+ * (the full GC of fuzz_pair_check_memory), and the module returned. */
+#define FUZZ_LUA_MODULE_END \
+  "  function M.backend() return require('victor.native').is_available() and 'native' or 'fallback' end\n" \
+  "  function M.collect() collectgarbage() collectgarbage() return true end\n" \
+  "  return M\n" \
+  "end\n"
+
+/* LLVMFuzzerTestOneInput of a comparing target: both runtimes set up on the first input,
+ * then fuzz_pair_compare on inputs of 1..max_size bytes and the memory check (slack). */
+#define FUZZ_PAIR_TARGET(fp, helper, memory_limit, max_size, tolerant, slack) \
+  int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size); \
+  int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) \
+  { \
+    static unsigned long runs; \
+    if (!(fp).native) fuzz_pair_setup(&(fp), (helper), (memory_limit), "0"); \
+    fuzz_pair_compare(&(fp), data, size, (max_size), (tolerant)); \
+    fuzz_pair_check_memory(&(fp), &runs, (slack)); \
+    return 0; \
+  }
+
 #endif
