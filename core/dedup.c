@@ -18,6 +18,14 @@
 
 typedef unsigned char u8;
 
+/* Small functions of the per-line and per-16-byte loops, inlined whatever the
+ * compiler's estimate. */
+#if defined(__GNUC__) || defined(__clang__)
+#define DD_INLINE static inline __attribute__((always_inline))
+#else
+#define DD_INLINE static inline
+#endif
+
 /* Byte length of a White_Space code point at s[i] (well-formed UTF-8), else 0.
  * With no_lf, "\n" is not counted (horizontal space for the normaliser). */
 static size_t ws_len(const u8 *s, size_t i, size_t n, int no_lf)
@@ -90,18 +98,20 @@ static inline void norm_step(const u8 *s, norm_state *ns, char *out, size_t *o)
 }
 
 /* 16 ASCII bytes as normalize_block writes them: ASCII spaces as ' ', 'A'..'Z'
- * lowered; *ws gets the mask of the spaces. */
-static inline simde__m128i norm16(simde__m128i v, unsigned *ws)
+ * lowered; *ws gets the mask of the spaces (a lane holding a byte >= 0x80 gives
+ * some byte and bit: the caller ignores it). 'A'..'Z' are the bytes b with
+ * b + 63 below -102 as signed bytes; a space, once the letters are lowered, becomes
+ * ' ' as the larger of itself and ' ' (every other byte stays: max with 0). */
+DD_INLINE simde__m128i norm16(simde__m128i v, unsigned *ws)
 {
-  simde__m128i wsv = simde_mm_or_si128(
+  const simde__m128i wsv = simde_mm_or_si128(
       simde_mm_cmpeq_epi8(v, simde_mm_set1_epi8(' ')),
       simde_mm_and_si128(simde_mm_cmpgt_epi8(v, simde_mm_set1_epi8(8)),
-                         simde_mm_cmplt_epi8(v, simde_mm_set1_epi8(14))));
-  simde__m128i up = simde_mm_and_si128(simde_mm_cmpgt_epi8(v, simde_mm_set1_epi8('A' - 1)),
-                                       simde_mm_cmplt_epi8(v, simde_mm_set1_epi8('Z' + 1)));
+                         simde_mm_cmpgt_epi8(simde_mm_set1_epi8(14), v)));
+  const simde__m128i up = simde_mm_cmpgt_epi8(simde_mm_set1_epi8(-102), simde_mm_add_epi8(v, simde_mm_set1_epi8(63)));
   *ws = (unsigned)simde_mm_movemask_epi8(wsv);
   v = simde_mm_add_epi8(v, simde_mm_and_si128(up, simde_mm_set1_epi8(32)));
-  return simde_mm_or_si128(simde_mm_andnot_si128(wsv, v), simde_mm_and_si128(wsv, simde_mm_set1_epi8(' ')));
+  return simde_mm_max_epu8(v, simde_mm_and_si128(wsv, simde_mm_set1_epi8(' ')));
 }
 
 /* Normalise from ns->i up to about cap input bytes (to ns->end at most; a code
@@ -111,52 +121,83 @@ static size_t norm_piece(const u8 *s, norm_state *ns, char *out, size_t cap)
 {
   const size_t stop = ns->end - ns->i > cap ? ns->i + cap : ns->end;
   size_t i, o = 0;
+  unsigned sp;
   while (ns->i < stop && !ns->any) norm_step(s, ns, out, &o);  /* leading space */
-  /* 16 bytes at a time while they are ASCII: a space after a space is dropped and
-   * each run of kept bytes is written with one 16-byte store at out[o], o <= i - i0
-   * + j for the run at byte j (i0: the first byte of the piece): the store ends before
-   * i + 32 <= stop, inside out's stop - i0 bytes (and each run is read from s again:
-   * no load waits on a store). */
-  for (i = ns->i; i + 32 <= stop;) {
+  /* 16 bytes at a time: the ASCII bytes before the first byte >= 0x80 (lim of them)
+   * are normalised at once and stored with one 16-byte store at out[o]; the output
+   * is valid up to the first space that follows a space (`drop`), where the run of
+   * spaces is skipped and the next 16 are read from there. A byte >= 0x80 first
+   * takes one norm_step. o <= i - i0 (i0: the first byte of the piece) throughout,
+   * so the store ends before i + 16 <= stop, inside out's stop - i0 bytes (i + 32
+   * for the two stores of the 32-byte loop). */
+  sp = (unsigned)ns->sp;
+  for (i = ns->i; i + 32 <= stop;) {  /* the same, 32 bytes (two vectors) at a time */
+    simde__m128i v0 = simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + i));
+    simde__m128i v1 = simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + i + 16));
+    uint32_t hi = (uint32_t)simde_mm_movemask_epi8(v0) | ((uint32_t)simde_mm_movemask_epi8(v1) << 16);
+    uint32_t ws, drop, lim = 32, valid = 0xFFFFFFFFu;
+    unsigned w0, w1;
+    if (hi) {
+      if (hi & 1u) {
+        ns->i = i;
+        ns->sp = (int)sp;
+        norm_step(s, ns, out, &o);
+        i = ns->i;
+        sp = (unsigned)ns->sp;
+        continue;
+      }
+      lim = (uint32_t)vl_ctz32(hi);
+      valid = (1u << lim) - 1u;
+    }
+    v0 = norm16(v0, &w0);
+    v1 = norm16(v1, &w1);
+    ws = ((uint32_t)w0 | ((uint32_t)w1 << 16)) & valid;
+    drop = ws & ((ws << 1) | sp);
+    simde_mm_storeu_si128((simde__m128i *)(void *)(out + o), v0);
+    simde_mm_storeu_si128((simde__m128i *)(void *)(out + o + 16), v1);
+    if (!drop) {
+      o += lim;
+      i += lim;
+      sp = (ws >> (lim - 1)) & 1u;
+    } else {
+      uint32_t j = (uint32_t)vl_ctz32(drop);
+      o += j;
+      i += j + (uint32_t)vl_ctz64(~((uint64_t)ws >> j));
+      sp = 1;
+    }
+  }
+  for (; i + 16 <= stop;) {
     simde__m128i v = simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + i));
-    unsigned ws, drop, keep;
-    if (simde_mm_movemask_epi8(v)) {  /* a byte >= 0x80: this stretch one step at a time */
-      ns->i = i;
-      while (ns->i < i + 16) norm_step(s, ns, out, &o);
-      i = ns->i;
-      continue;
+    unsigned hi = (unsigned)simde_mm_movemask_epi8(v), ws, drop, lim = 16, valid = 0xFFFFu;
+    if (hi) {
+      if (hi & 1u) {  /* a byte >= 0x80 (a code point, or invalid UTF-8) */
+        ns->i = i;
+        ns->sp = (int)sp;
+        norm_step(s, ns, out, &o);
+        i = ns->i;
+        sp = (unsigned)ns->sp;
+        continue;
+      }
+      lim = (unsigned)vl_ctz32(hi);
+      valid = (1u << lim) - 1u;
     }
     v = norm16(v, &ws);
-    drop = ws & ((ws << 1) | (unsigned)ns->sp);
+    ws &= valid;
+    drop = ws & ((ws << 1) | sp);
+    simde_mm_storeu_si128((simde__m128i *)(void *)(out + o), v);
     if (!drop) {
-      simde_mm_storeu_si128((simde__m128i *)(void *)(out + o), v);
-      o += 16;
+      o += lim;
+      i += lim;
+      sp = (ws >> (lim - 1)) & 1u;
     } else {
-      for (keep = ~drop & 0xFFFFu; keep;) {
-        unsigned j = (unsigned)vl_ctz32(keep), r = (unsigned)vl_ctz32(~(keep >> j)), w;
-        simde__m128i run = j ? norm16(simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + i + j)), &w) : v;
-        simde_mm_storeu_si128((simde__m128i *)(void *)(out + o), run);
-        o += r;
-        keep &= ~(((1u << r) - 1u) << j);
-      }
-    }
-    ns->sp = (int)(ws >> 15);
-    i += 16;
-  }
-  if (i + 16 <= stop) {  /* one more 16 when they are ASCII and need no packing */
-    unsigned ws;
-    simde__m128i v = simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + i));
-    if (!simde_mm_movemask_epi8(v)) {
-      v = norm16(v, &ws);
-      if (!(ws & ((ws << 1) | (unsigned)ns->sp))) {
-        simde_mm_storeu_si128((simde__m128i *)(void *)(out + o), v);  /* o + 16 <= i + 16 - i0 */
-        o += 16;
-        i += 16;
-        ns->sp = (int)(ws >> 15);
-      }
+      unsigned j = (unsigned)vl_ctz32(drop);
+      o += j;
+      i += j + (unsigned)vl_ctz32(~(ws >> j));
+      sp = 1;
     }
   }
   ns->i = i;
+  ns->sp = (int)sp;
   while (ns->i < stop) norm_step(s, ns, out, &o);
   return o;
 }
@@ -241,11 +282,8 @@ typedef struct key_hasher {
   char *buf;       /* KEY_PIECE bytes of scratch */
 } key_hasher;
 
-static void hash_ahead(key_hasher *kh, const u8 *s, size_t bstart, size_t pos)
+static void hash_ahead_now(key_hasher *kh, const u8 *s, size_t bstart, size_t pos)
 {
-  u8 c = s[pos];
-  if (kh->start == bstart ? pos - kh->ns.i < HASH_AHEAD : pos - bstart < HASH_AHEAD) return;
-  if (c <= ' ' || c >= 0x80 || c == '.' || c == ',' || c == ';' || c == ':') return;
   if (kh->start != bstart) {
     kh->start = bstart;
     kh->ns.i = bstart;
@@ -259,6 +297,16 @@ static void hash_ahead(key_hasher *kh, const u8 *s, size_t bstart, size_t pos)
     XXH3_64bits_update(&kh->st, kh->buf, o);
     kh->len += o;
   }
+}
+
+/* Called at each line start pos > bstart of the open block (the test inlined: it is
+ * made once per line). */
+DD_INLINE void hash_ahead(key_hasher *kh, const u8 *s, size_t bstart, size_t pos)
+{
+  u8 c = s[pos];
+  if (kh->start == bstart ? pos - kh->ns.i < HASH_AHEAD : pos - bstart < HASH_AHEAD) return;
+  if (c <= ' ' || c >= 0x80 || c == '.' || c == ',' || c == ';' || c == ':') return;
+  hash_ahead_now(kh, s, bstart, pos);
 }
 
 /* XXH3-64 and length of the key of the block s[a..b), finishing what hash_ahead began. */
@@ -459,13 +507,13 @@ static uint64_t delim_window(const u8 *s, size_t n, size_t base, u8 delim)
 {
   uint64_t m = 0;
   if (base + 64 <= n) {
-    simde__m128i d = simde_mm_set1_epi8((char)delim);
-    int k;
-    if (base + 64 + DELIM_PREFETCH <= n) VL_PREFETCH(s + base + DELIM_PREFETCH);
-    for (k = 0; k < 4; k++) {
-      simde__m128i v = simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + base + 16 * k));
-      m |= (uint64_t)(unsigned)simde_mm_movemask_epi8(simde_mm_cmpeq_epi8(v, d)) << (16 * k);
-    }
+    const simde__m128i d = simde_mm_set1_epi8((char)delim);
+    const u8 *p = s + base;
+    if (base + 64 + DELIM_PREFETCH <= n) VL_PREFETCH(p + DELIM_PREFETCH);
+#define DELIM16(k) ((uint64_t)(unsigned)simde_mm_movemask_epi8(simde_mm_cmpeq_epi8( \
+    simde_mm_loadu_si128((const simde__m128i *)(const void *)(p + 16 * (k))), d)) << (16 * (k)))
+    m = DELIM16(0) | DELIM16(1) | DELIM16(2) | DELIM16(3);
+#undef DELIM16
   } else {
     size_t j;
     for (j = base; j < n; j++)
@@ -483,8 +531,9 @@ static void delim_init(delim_iter *it, const u8 *s, size_t n, u8 delim)
   it->mask = n ? delim_window(s, n, 0, delim) : 0;
 }
 
-/* The position of the next delimiter, or n when there is none. */
-static size_t delim_next(delim_iter *it)
+/* The position of the next delimiter, or n when there is none (inlined: it runs
+ * once per line). */
+DD_INLINE size_t delim_next(delim_iter *it)
 {
   size_t j;
   while (!it->mask) {
