@@ -116,10 +116,13 @@ DD_INLINE simde__m128i norm16(simde__m128i v, unsigned *ws)
 
 /* Normalise from ns->i up to about cap input bytes (to ns->end at most; a code
  * point may run 2 bytes past) into out (room for cap bytes: the output is never
- * longer than the input it came from); returns the bytes written. */
-static size_t norm_piece(const u8 *s, norm_state *ns, char *out, size_t cap)
+ * longer than the input it came from); returns the bytes written. With rend > 0,
+ * s[0..rend) may be read and out has 16 more bytes of room: the last bytes before
+ * stop are then normalised 16 at a time too (the lanes from stop on are ignored). */
+static size_t norm_piece(const u8 *s, norm_state *ns, char *out, size_t cap, size_t rend)
 {
   const size_t stop = ns->end - ns->i > cap ? ns->i + cap : ns->end;
+  const size_t readable = rend > stop ? rend : stop;
   size_t i, o = 0;
   unsigned sp;
   while (ns->i < stop && !ns->any) norm_step(s, ns, out, &o);  /* leading space */
@@ -166,9 +169,10 @@ static size_t norm_piece(const u8 *s, norm_state *ns, char *out, size_t cap)
       sp = 1;
     }
   }
-  for (; i + 16 <= stop;) {
+  while (i < stop && i + 16 <= readable) {
     simde__m128i v = simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + i));
     unsigned hi = (unsigned)simde_mm_movemask_epi8(v), ws, drop, lim = 16, valid = 0xFFFFu;
+    if (stop - i < 16) hi |= (0xFFFFu << (stop - i)) & 0xFFFFu;  /* past stop: as if >= 0x80 */
     if (hi) {
       if (hi & 1u) {  /* a byte >= 0x80 (a code point, or invalid UTF-8) */
         ns->i = i;
@@ -208,23 +212,27 @@ size_t vl_dedup_normalize_block(const char *str, size_t n, char *out)
   ns.i = 0;
   ns.end = norm_end((const u8 *)str, n);
   ns.sp = ns.any = 0;
-  return norm_piece((const u8 *)str, &ns, out, n);
+  return norm_piece((const u8 *)str, &ns, out, n, 0);
 }
 
-/* A block's key read piece by piece into a buffer of KEY_PIECE bytes. */
+/* A block's key read piece by piece into a buffer of KEY_PIECE bytes (PIECE_ROOM
+ * with the slack of norm_piece). */
 #ifndef VL_DEDUP_KEY_PIECE
 #define VL_DEDUP_KEY_PIECE 16384
 #endif
 #define KEY_PIECE VL_DEDUP_KEY_PIECE
+#define PIECE_ROOM (KEY_PIECE + 16)
 
 typedef struct key_reader {
   norm_state ns;
   char *buf;
   size_t len, pos;
+  size_t rend;  /* the input's length: norm_piece may read up to it */
 } key_reader;
 
-static void key_open(key_reader *r, const u8 *s, size_t a, size_t b, char *buf)
+static void key_open(key_reader *r, const u8 *s, size_t a, size_t b, char *buf, size_t rend)
 {
+  r->rend = rend;
   r->ns.i = a;
   r->ns.end = a + norm_end(s + a, b - a);
   r->ns.sp = r->ns.any = 0;
@@ -237,16 +245,16 @@ static int key_next(key_reader *r, const u8 *s)
 {
   r->pos = 0;
   r->len = 0;
-  while (!r->len && r->ns.i < r->ns.end) r->len = norm_piece(s, &r->ns, r->buf, KEY_PIECE);
+  while (!r->len && r->ns.i < r->ns.end) r->len = norm_piece(s, &r->ns, r->buf, KEY_PIECE, r->rend);
   return r->len != 0;
 }
 
 /* XXH3-64 and length of the key of s[a..b). */
-static uint64_t key_hash(const u8 *s, size_t a, size_t b, char *buf, size_t *len)
+static uint64_t key_hash(const u8 *s, size_t a, size_t b, char *buf, size_t *len, size_t rend)
 {
   key_reader r;
   XXH3_state_t st;
-  key_open(&r, s, a, b, buf);
+  key_open(&r, s, a, b, buf, rend);
   if (!key_next(&r, s)) {
     *len = 0;
     return XXH3_64bits(buf, 0);
@@ -279,7 +287,8 @@ typedef struct key_hasher {
   norm_state ns;   /* ns.i: the first byte not hashed yet */
   size_t len;      /* key bytes hashed so far */
   size_t start;    /* the block begun (VL_DEDUP_NONE: none) */
-  char *buf;       /* KEY_PIECE bytes of scratch */
+  char *buf;       /* PIECE_ROOM bytes of scratch */
+  size_t rend;     /* the input's length */
 } key_hasher;
 
 static void hash_ahead_now(key_hasher *kh, const u8 *s, size_t bstart, size_t pos)
@@ -293,7 +302,7 @@ static void hash_ahead_now(key_hasher *kh, const u8 *s, size_t bstart, size_t po
   }
   kh->ns.end = pos;  /* s[pos - 1] is "\n": no code point runs past it */
   while (kh->ns.i < pos) {
-    size_t o = norm_piece(s, &kh->ns, kh->buf, KEY_PIECE);
+    size_t o = norm_piece(s, &kh->ns, kh->buf, KEY_PIECE, kh->rend);
     XXH3_64bits_update(&kh->st, kh->buf, o);
     kh->len += o;
   }
@@ -312,11 +321,11 @@ DD_INLINE void hash_ahead(key_hasher *kh, const u8 *s, size_t bstart, size_t pos
 /* XXH3-64 and length of the key of the block s[a..b), finishing what hash_ahead began. */
 static uint64_t block_hash(key_hasher *kh, const u8 *s, size_t a, size_t b, size_t *len)
 {
-  if (kh->start != a) return key_hash(s, a, b, kh->buf, len);
+  if (kh->start != a) return key_hash(s, a, b, kh->buf, len, kh->rend);
   kh->start = VL_DEDUP_NONE;
   kh->ns.end = kh->ns.i + norm_end(s + kh->ns.i, b - kh->ns.i);
   while (kh->ns.i < kh->ns.end) {
-    size_t o = norm_piece(s, &kh->ns, kh->buf, KEY_PIECE);
+    size_t o = norm_piece(s, &kh->ns, kh->buf, KEY_PIECE, kh->rend);
     XXH3_64bits_update(&kh->st, kh->buf, o);
     kh->len += o;
   }
@@ -325,12 +334,13 @@ static uint64_t block_hash(key_hasher *kh, const u8 *s, size_t a, size_t b, size
 }
 
 /* Whether the keys of s[a1..b1) and s[a2..b2) are equal (the same bytes always are). */
-static int keys_equal(const u8 *s, size_t a1, size_t b1, size_t a2, size_t b2, char *buf1, char *buf2)
+static int keys_equal(const u8 *s, size_t a1, size_t b1, size_t a2, size_t b2, char *buf1, char *buf2,
+                      size_t rend)
 {
   key_reader x, y;
   if (b1 - a1 == b2 - a2 && memcmp(s + a1, s + a2, b1 - a1) == 0) return 1;
-  key_open(&x, s, a1, b1, buf1);
-  key_open(&y, s, a2, b2, buf2);
+  key_open(&x, s, a1, b1, buf1, rend);
+  key_open(&y, s, a2, b2, buf2, rend);
   for (;;) {
     size_t m;
     if (x.pos == x.len && !key_next(&x, s)) return y.pos == y.len && !key_next(&y, s);
@@ -552,18 +562,12 @@ DD_INLINE size_t delim_next(delim_iter *it)
 /* ---- blocks --------------------------------------------------------------------- */
 
 /* Line s[a..b) starts with a byte that makes it neither blank nor a fence marker
- * (the usual text line: a quick test before is_blank and fence_marker). */
+ * (the usual text line: a quick test before line_kind). */
 static int text_line(const u8 *s, size_t a, size_t b)
 {
   return a < b && s[a] > ' ' && s[a] != '`' && s[a] != '~';
 }
 
-static int is_blank(const u8 *s, size_t a, size_t b)
-{
-  for (; a < b; a++)
-    if (s[a] != ' ' && s[a] != '\t' && s[a] != '\r' && s[a] != '\v' && s[a] != '\f') return 0;
-  return 1;
-}
 
 /* Fence marker of line s[a..b): its character and run length, or 0. */
 static int fence_marker(const u8 *s, size_t a, size_t b, u8 *ch, size_t *len)
@@ -580,6 +584,20 @@ static int fence_marker(const u8 *s, size_t a, size_t b, u8 *ch, size_t *len)
     for (; i < b; i++)
       if (s[i] == '`') return 0;
   return 1;
+}
+
+enum { LINE_TEXT, LINE_BLANK, LINE_FENCE };
+
+/* Kind of line s[a..b) (no "\n" inside): blank when it holds only " \t\r\v\f"; a
+ * fence opener (fence_marker: *ch, *len) when its first other byte is a '`' or '~'
+ * at most 3 bytes in; else text. One pass over the leading spaces. */
+DD_INLINE int line_kind(const u8 *s, size_t a, size_t b, u8 *ch, size_t *len)
+{
+  size_t i = a;
+  while (i < b && (s[i] == ' ' || (unsigned)(s[i] - 9) < 5u)) i++;
+  if (i == b) return LINE_BLANK;
+  if (i - a <= 3 && (s[i] == '`' || s[i] == '~') && fence_marker(s, a, b, ch, len)) return LINE_FENCE;
+  return LINE_TEXT;
 }
 
 static int fence_closes(const u8 *s, size_t a, size_t b, u8 ch, size_t len)
@@ -824,7 +842,7 @@ static int split_blocks(vl_dedup *d, const u8 *s, size_t n, key_hasher *kh)
     size_t eol = delim_next(&it), next = eol < n ? eol + 1 : n;
     u8 ch;
     size_t len;
-    const int plain = text_line(s, pos, eol);
+    const int kind = text_line(s, pos, eol) ? LINE_TEXT : line_kind(s, pos, eol, &ch, &len);
     if (fline) {
       if (fence_closes(s, pos, eol, fch, flen)) {
         if ((st = push_block(d, s, fstart, eol, next, fline, 1, kh)) != VL_OK) return st;
@@ -832,12 +850,12 @@ static int split_blocks(vl_dedup *d, const u8 *s, size_t n, key_hasher *kh)
       } else {
         hash_ahead(kh, s, fstart, pos);
       }
-    } else if (!plain && is_blank(s, pos, eol)) {
+    } else if (kind == LINE_BLANK) {
       if (pline) {
         if ((st = push_block(d, s, pstart, peol, pend, pline, 0, kh)) != VL_OK) return st;
         pline = 0;
       }
-    } else if (!plain && fence_marker(s, pos, eol, &ch, &len)) {
+    } else if (kind == LINE_FENCE) {
       if (pline) {
         if ((st = push_block(d, s, pstart, peol, pend, pline, 0, kh)) != VL_OK) return st;
         pline = 0;
@@ -862,8 +880,8 @@ static int split_blocks(vl_dedup *d, const u8 *s, size_t n, key_hasher *kh)
 }
 
 /* Mark the exact repeats: a set of ids, probes prefetched a few blocks ahead; equal
- * ids are confirmed by comparing the keys (bufs: 2 KEY_PIECE bytes). */
-static int mark_exact(vl_dedup *d, const u8 *s, size_t min_block_length, char *bufs)
+ * ids are confirmed by comparing the keys (bufs: 2 PIECE_ROOM bytes; n: the input's length). */
+static int mark_exact(vl_dedup *d, const u8 *s, size_t n, size_t min_block_length, char *bufs)
 {
   size_t i, mask = pow2_at_least(2 * d->nblocks) - 1;
   set_slot *set = calloc(mask + 1, sizeof *set);
@@ -883,7 +901,7 @@ static int mark_exact(vl_dedup *d, const u8 *s, size_t min_block_length, char *b
       if (set[h].id != b->id) continue;
       o = &d->blocks[set[h].idx - 1];
       if (o->key_len == b->key_len &&
-          keys_equal(s, o->start, o->stop, b->start, b->stop, bufs, bufs + KEY_PIECE)) {
+          keys_equal(s, o->start, o->stop, b->start, b->stop, bufs, bufs + PIECE_ROOM, n)) {
         b->first = set[h].idx - 1;
         d->removed++;
         break;
@@ -897,7 +915,7 @@ static int mark_exact(vl_dedup *d, const u8 *s, size_t min_block_length, char *b
 int vl_dedup_scan_near(vl_dedup *d, const char *str, size_t n, size_t min_block_length, int near)
 {
   const u8 *s = (const u8 *)str;
-  char *bufs = malloc(2 * KEY_PIECE);
+  char *bufs = malloc(2 * PIECE_ROOM);
   key_hasher kh;
   int st;
   d->nblocks = 0;
@@ -905,8 +923,9 @@ int vl_dedup_scan_near(vl_dedup *d, const char *str, size_t n, size_t min_block_
   if (!bufs) return VL_ENOMEM;
   kh.start = VL_DEDUP_NONE;
   kh.buf = bufs;
+  kh.rend = n;
   st = split_blocks(d, s, n, &kh);
-  if (st == VL_OK && d->nblocks) st = mark_exact(d, s, min_block_length, bufs);
+  if (st == VL_OK && d->nblocks) st = mark_exact(d, s, n, min_block_length, bufs);
   free(bufs);
   if (st != VL_OK || near < 0) return st;
   return mark_near(d, s, min_block_length, near > 64 ? 64 : (unsigned)near);
@@ -1317,7 +1336,7 @@ static int stream_line(vl_dedup_stream *st, size_t a, size_t eol, size_t next)
 {
   const u8 *s = (const u8 *)st->buf;
   const size_t ra = a - st->base, re = eol - st->base;  /* offsets in buf */
-  const int plain = text_line(s, ra, re);
+  int kind;
   u8 ch;
   size_t len;
   int rc;
@@ -1338,9 +1357,9 @@ static int stream_line(vl_dedup_stream *st, size_t a, size_t eol, size_t next)
   }
   if (st->in_fence) {
     if (fence_closes(s, ra, re, st->fch, st->flen)) return block_done(st, st->bstart, next, 1);
-  } else if (!plain && is_blank(s, ra, re)) {
+  } else if ((kind = text_line(s, ra, re) ? LINE_TEXT : line_kind(s, ra, re, &ch, &len)) == LINE_BLANK) {
     if (st->in_para) return block_done(st, st->bstart, st->pend, 0);
-  } else if (!plain && fence_marker(s, ra, re, &ch, &len)) {
+  } else if (kind == LINE_FENCE) {
     if (st->in_para && (rc = block_done(st, st->bstart, st->pend, 0)) != VL_OK) return rc;
     if ((rc = block_start(st, a)) != VL_OK) return rc;
     st->in_fence = 1;
