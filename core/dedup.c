@@ -206,13 +206,19 @@ static size_t norm_piece(const u8 *s, norm_state *ns, char *out, size_t cap, siz
   return o;
 }
 
-size_t vl_dedup_normalize_block(const char *str, size_t n, char *out)
+/* normalize_block of s[0..n) into out; rend as for norm_piece. */
+static size_t normalize_into(const u8 *s, size_t n, char *out, size_t rend)
 {
   norm_state ns;
   ns.i = 0;
-  ns.end = norm_end((const u8 *)str, n);
+  ns.end = norm_end(s, n);
   ns.sp = ns.any = 0;
-  return norm_piece((const u8 *)str, &ns, out, n, 0);
+  return norm_piece(s, &ns, out, n, rend);
+}
+
+size_t vl_dedup_normalize_block(const char *str, size_t n, char *out)
+{
+  return normalize_into((const u8 *)str, n, out, 0);
 }
 
 /* A block's key read piece by piece into a buffer of KEY_PIECE bytes (PIECE_ROOM
@@ -563,7 +569,7 @@ DD_INLINE size_t delim_next(delim_iter *it)
 
 /* Line s[a..b) starts with a byte that makes it neither blank nor a fence marker
  * (the usual text line: a quick test before line_kind). */
-static int text_line(const u8 *s, size_t a, size_t b)
+DD_INLINE int text_line(const u8 *s, size_t a, size_t b)
 {
   return a < b && s[a] > ' ' && s[a] != '`' && s[a] != '~';
 }
@@ -1292,9 +1298,11 @@ static int block_done(vl_dedup_stream *st, size_t a, size_t e, int fence)
   int seen = 0, rc;
   kset *k = &st->set;
   st->units++;
-  /* the key of [a, e) equals that of [start, stop): the terminator is trimmed */
-  if ((rc = grow(&k->keys, &k->kcap, k->klen + n)) != VL_OK) return rc;
-  klen = vl_dedup_normalize_block(p, n, k->keys + k->klen);
+  /* the key of [a, e) equals that of [start, stop): the terminator is trimmed;
+   * normalised straight into the set's arena (16 bytes of slack: the input is
+   * read up to the end of the buffer) */
+  if ((rc = grow(&k->keys, &k->kcap, k->klen + n + 16)) != VL_OK) return rc;
+  klen = normalize_into((const u8 *)p, n, k->keys + k->klen, st->blen - (a - st->base));
   if (klen >= st->o.min_block_length && (seen = kset_add(k, klen, st->o.max_entries, st->o.max_key_bytes)) < 0)
     return seen;
   if (seen) {
@@ -1416,7 +1424,11 @@ int vl_dedup_stream_feed(vl_dedup_stream *st, const char *p, size_t n, const cha
     for (;;) {  /* st->buf does not move before stream_compact */
       size_t k = delim_next(&it), eol = from + k;
       if (k == rn) break;
-      if ((rc = stream_line(st, st->line, eol, eol + 1)) != VL_OK) goto fail;
+      /* the usual line, a text line inside a paragraph, without the call */
+      if (st->in_para && !st->o.lines && text_line((const u8 *)st->buf, st->line - st->base, eol - st->base))
+        st->pend = eol + 1;
+      else if ((rc = stream_line(st, st->line, eol, eol + 1)) != VL_OK)
+        goto fail;
       st->line = eol + 1;
     }
     st->nl_from = end;
