@@ -18,6 +18,14 @@
 
 typedef unsigned char u8;
 
+/* Small functions of the per-line and per-16-byte loops, inlined whatever the
+ * compiler's estimate. */
+#if defined(__GNUC__) || defined(__clang__)
+#define DD_INLINE static inline __attribute__((always_inline))
+#else
+#define DD_INLINE static inline
+#endif
+
 /* Byte length of a White_Space code point at s[i] (well-formed UTF-8), else 0.
  * With no_lf, "\n" is not counted (horizontal space for the normaliser). */
 static size_t ws_len(const u8 *s, size_t i, size_t n, int no_lf)
@@ -90,100 +98,147 @@ static inline void norm_step(const u8 *s, norm_state *ns, char *out, size_t *o)
 }
 
 /* 16 ASCII bytes as normalize_block writes them: ASCII spaces as ' ', 'A'..'Z'
- * lowered; *ws gets the mask of the spaces. */
-static inline simde__m128i norm16(simde__m128i v, unsigned *ws)
+ * lowered; *ws gets the mask of the spaces (a lane holding a byte >= 0x80 gives
+ * some byte and bit: the caller ignores it). 'A'..'Z' are the bytes b with
+ * b + 63 below -102 as signed bytes; a space, once the letters are lowered, becomes
+ * ' ' as the larger of itself and ' ' (every other byte stays: max with 0). */
+DD_INLINE simde__m128i norm16(simde__m128i v, unsigned *ws)
 {
-  simde__m128i wsv = simde_mm_or_si128(
+  const simde__m128i wsv = simde_mm_or_si128(
       simde_mm_cmpeq_epi8(v, simde_mm_set1_epi8(' ')),
       simde_mm_and_si128(simde_mm_cmpgt_epi8(v, simde_mm_set1_epi8(8)),
-                         simde_mm_cmplt_epi8(v, simde_mm_set1_epi8(14))));
-  simde__m128i up = simde_mm_and_si128(simde_mm_cmpgt_epi8(v, simde_mm_set1_epi8('A' - 1)),
-                                       simde_mm_cmplt_epi8(v, simde_mm_set1_epi8('Z' + 1)));
+                         simde_mm_cmpgt_epi8(simde_mm_set1_epi8(14), v)));
+  const simde__m128i up = simde_mm_cmpgt_epi8(simde_mm_set1_epi8(-102), simde_mm_add_epi8(v, simde_mm_set1_epi8(63)));
   *ws = (unsigned)simde_mm_movemask_epi8(wsv);
   v = simde_mm_add_epi8(v, simde_mm_and_si128(up, simde_mm_set1_epi8(32)));
-  return simde_mm_or_si128(simde_mm_andnot_si128(wsv, v), simde_mm_and_si128(wsv, simde_mm_set1_epi8(' ')));
+  return simde_mm_max_epu8(v, simde_mm_and_si128(wsv, simde_mm_set1_epi8(' ')));
 }
 
 /* Normalise from ns->i up to about cap input bytes (to ns->end at most; a code
  * point may run 2 bytes past) into out (room for cap bytes: the output is never
- * longer than the input it came from); returns the bytes written. */
-static size_t norm_piece(const u8 *s, norm_state *ns, char *out, size_t cap)
+ * longer than the input it came from); returns the bytes written. With rend > 0,
+ * s[0..rend) may be read and out has 16 more bytes of room: the last bytes before
+ * stop are then normalised 16 at a time too (the lanes from stop on are ignored). */
+static size_t norm_piece(const u8 *s, norm_state *ns, char *out, size_t cap, size_t rend)
 {
   const size_t stop = ns->end - ns->i > cap ? ns->i + cap : ns->end;
+  const size_t readable = rend > stop ? rend : stop;
   size_t i, o = 0;
+  unsigned sp;
   while (ns->i < stop && !ns->any) norm_step(s, ns, out, &o);  /* leading space */
-  /* 16 bytes at a time while they are ASCII: a space after a space is dropped and
-   * each run of kept bytes is written with one 16-byte store at out[o], o <= i - i0
-   * + j for the run at byte j (i0: the first byte of the piece): the store ends before
-   * i + 32 <= stop, inside out's stop - i0 bytes (and each run is read from s again:
-   * no load waits on a store). */
-  for (i = ns->i; i + 32 <= stop;) {
+  /* 16 bytes at a time: the ASCII bytes before the first byte >= 0x80 (lim of them)
+   * are normalised at once and stored with one 16-byte store at out[o]; the output
+   * is valid up to the first space that follows a space (`drop`), where the run of
+   * spaces is skipped and the next 16 are read from there. A byte >= 0x80 first
+   * takes one norm_step. o <= i - i0 (i0: the first byte of the piece) throughout,
+   * so the store ends before i + 16 <= stop, inside out's stop - i0 bytes (i + 32
+   * for the two stores of the 32-byte loop). */
+  sp = (unsigned)ns->sp;
+  for (i = ns->i; i + 32 <= stop;) {  /* the same, 32 bytes (two vectors) at a time */
+    simde__m128i v0 = simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + i));
+    simde__m128i v1 = simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + i + 16));
+    uint32_t hi = (uint32_t)simde_mm_movemask_epi8(v0) | ((uint32_t)simde_mm_movemask_epi8(v1) << 16);
+    uint32_t ws, drop, lim = 32, valid = 0xFFFFFFFFu;
+    unsigned w0, w1;
+    if (hi) {
+      if (hi & 1u) {
+        ns->i = i;
+        ns->sp = (int)sp;
+        norm_step(s, ns, out, &o);
+        i = ns->i;
+        sp = (unsigned)ns->sp;
+        continue;
+      }
+      lim = (uint32_t)vl_ctz32(hi);
+      valid = (1u << lim) - 1u;
+    }
+    v0 = norm16(v0, &w0);
+    v1 = norm16(v1, &w1);
+    ws = ((uint32_t)w0 | ((uint32_t)w1 << 16)) & valid;
+    drop = ws & ((ws << 1) | sp);
+    simde_mm_storeu_si128((simde__m128i *)(void *)(out + o), v0);
+    simde_mm_storeu_si128((simde__m128i *)(void *)(out + o + 16), v1);
+    if (!drop) {
+      o += lim;
+      i += lim;
+      sp = (ws >> (lim - 1)) & 1u;
+    } else {
+      uint32_t j = (uint32_t)vl_ctz32(drop);
+      o += j;
+      i += j + (uint32_t)vl_ctz64(~((uint64_t)ws >> j));
+      sp = 1;
+    }
+  }
+  while (i < stop && i + 16 <= readable) {
     simde__m128i v = simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + i));
-    unsigned ws, drop, keep;
-    if (simde_mm_movemask_epi8(v)) {  /* a byte >= 0x80: this stretch one step at a time */
-      ns->i = i;
-      while (ns->i < i + 16) norm_step(s, ns, out, &o);
-      i = ns->i;
-      continue;
+    unsigned hi = (unsigned)simde_mm_movemask_epi8(v), ws, drop, lim = 16, valid = 0xFFFFu;
+    if (stop - i < 16) hi |= (0xFFFFu << (stop - i)) & 0xFFFFu;  /* past stop: as if >= 0x80 */
+    if (hi) {
+      if (hi & 1u) {  /* a byte >= 0x80 (a code point, or invalid UTF-8) */
+        ns->i = i;
+        ns->sp = (int)sp;
+        norm_step(s, ns, out, &o);
+        i = ns->i;
+        sp = (unsigned)ns->sp;
+        continue;
+      }
+      lim = (unsigned)vl_ctz32(hi);
+      valid = (1u << lim) - 1u;
     }
     v = norm16(v, &ws);
-    drop = ws & ((ws << 1) | (unsigned)ns->sp);
+    ws &= valid;
+    drop = ws & ((ws << 1) | sp);
+    simde_mm_storeu_si128((simde__m128i *)(void *)(out + o), v);
     if (!drop) {
-      simde_mm_storeu_si128((simde__m128i *)(void *)(out + o), v);
-      o += 16;
+      o += lim;
+      i += lim;
+      sp = (ws >> (lim - 1)) & 1u;
     } else {
-      for (keep = ~drop & 0xFFFFu; keep;) {
-        unsigned j = (unsigned)vl_ctz32(keep), r = (unsigned)vl_ctz32(~(keep >> j)), w;
-        simde__m128i run = j ? norm16(simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + i + j)), &w) : v;
-        simde_mm_storeu_si128((simde__m128i *)(void *)(out + o), run);
-        o += r;
-        keep &= ~(((1u << r) - 1u) << j);
-      }
-    }
-    ns->sp = (int)(ws >> 15);
-    i += 16;
-  }
-  if (i + 16 <= stop) {  /* one more 16 when they are ASCII and need no packing */
-    unsigned ws;
-    simde__m128i v = simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + i));
-    if (!simde_mm_movemask_epi8(v)) {
-      v = norm16(v, &ws);
-      if (!(ws & ((ws << 1) | (unsigned)ns->sp))) {
-        simde_mm_storeu_si128((simde__m128i *)(void *)(out + o), v);  /* o + 16 <= i + 16 - i0 */
-        o += 16;
-        i += 16;
-        ns->sp = (int)(ws >> 15);
-      }
+      unsigned j = (unsigned)vl_ctz32(drop);
+      o += j;
+      i += j + (unsigned)vl_ctz32(~(ws >> j));
+      sp = 1;
     }
   }
   ns->i = i;
+  ns->sp = (int)sp;
   while (ns->i < stop) norm_step(s, ns, out, &o);
   return o;
 }
 
-size_t vl_dedup_normalize_block(const char *str, size_t n, char *out)
+/* normalize_block of s[0..n) into out; rend as for norm_piece. */
+static size_t normalize_into(const u8 *s, size_t n, char *out, size_t rend)
 {
   norm_state ns;
   ns.i = 0;
-  ns.end = norm_end((const u8 *)str, n);
+  ns.end = norm_end(s, n);
   ns.sp = ns.any = 0;
-  return norm_piece((const u8 *)str, &ns, out, n);
+  return norm_piece(s, &ns, out, n, rend);
 }
 
-/* A block's key read piece by piece into a buffer of KEY_PIECE bytes. */
+size_t vl_dedup_normalize_block(const char *str, size_t n, char *out)
+{
+  return normalize_into((const u8 *)str, n, out, 0);
+}
+
+/* A block's key read piece by piece into a buffer of KEY_PIECE bytes (PIECE_ROOM
+ * with the slack of norm_piece). */
 #ifndef VL_DEDUP_KEY_PIECE
 #define VL_DEDUP_KEY_PIECE 16384
 #endif
 #define KEY_PIECE VL_DEDUP_KEY_PIECE
+#define PIECE_ROOM (KEY_PIECE + 16)
 
 typedef struct key_reader {
   norm_state ns;
   char *buf;
   size_t len, pos;
+  size_t rend;  /* the input's length: norm_piece may read up to it */
 } key_reader;
 
-static void key_open(key_reader *r, const u8 *s, size_t a, size_t b, char *buf)
+static void key_open(key_reader *r, const u8 *s, size_t a, size_t b, char *buf, size_t rend)
 {
+  r->rend = rend;
   r->ns.i = a;
   r->ns.end = a + norm_end(s + a, b - a);
   r->ns.sp = r->ns.any = 0;
@@ -196,16 +251,16 @@ static int key_next(key_reader *r, const u8 *s)
 {
   r->pos = 0;
   r->len = 0;
-  while (!r->len && r->ns.i < r->ns.end) r->len = norm_piece(s, &r->ns, r->buf, KEY_PIECE);
+  while (!r->len && r->ns.i < r->ns.end) r->len = norm_piece(s, &r->ns, r->buf, KEY_PIECE, r->rend);
   return r->len != 0;
 }
 
 /* XXH3-64 and length of the key of s[a..b). */
-static uint64_t key_hash(const u8 *s, size_t a, size_t b, char *buf, size_t *len)
+static uint64_t key_hash(const u8 *s, size_t a, size_t b, char *buf, size_t *len, size_t rend)
 {
   key_reader r;
   XXH3_state_t st;
-  key_open(&r, s, a, b, buf);
+  key_open(&r, s, a, b, buf, rend);
   if (!key_next(&r, s)) {
     *len = 0;
     return XXH3_64bits(buf, 0);
@@ -238,14 +293,12 @@ typedef struct key_hasher {
   norm_state ns;   /* ns.i: the first byte not hashed yet */
   size_t len;      /* key bytes hashed so far */
   size_t start;    /* the block begun (VL_DEDUP_NONE: none) */
-  char *buf;       /* KEY_PIECE bytes of scratch */
+  char *buf;       /* PIECE_ROOM bytes of scratch */
+  size_t rend;     /* the input's length */
 } key_hasher;
 
-static void hash_ahead(key_hasher *kh, const u8 *s, size_t bstart, size_t pos)
+static void hash_ahead_now(key_hasher *kh, const u8 *s, size_t bstart, size_t pos)
 {
-  u8 c = s[pos];
-  if (kh->start == bstart ? pos - kh->ns.i < HASH_AHEAD : pos - bstart < HASH_AHEAD) return;
-  if (c <= ' ' || c >= 0x80 || c == '.' || c == ',' || c == ';' || c == ':') return;
   if (kh->start != bstart) {
     kh->start = bstart;
     kh->ns.i = bstart;
@@ -255,20 +308,30 @@ static void hash_ahead(key_hasher *kh, const u8 *s, size_t bstart, size_t pos)
   }
   kh->ns.end = pos;  /* s[pos - 1] is "\n": no code point runs past it */
   while (kh->ns.i < pos) {
-    size_t o = norm_piece(s, &kh->ns, kh->buf, KEY_PIECE);
+    size_t o = norm_piece(s, &kh->ns, kh->buf, KEY_PIECE, kh->rend);
     XXH3_64bits_update(&kh->st, kh->buf, o);
     kh->len += o;
   }
 }
 
+/* Called at each line start pos > bstart of the open block (the test inlined: it is
+ * made once per line). */
+DD_INLINE void hash_ahead(key_hasher *kh, const u8 *s, size_t bstart, size_t pos)
+{
+  u8 c = s[pos];
+  if (kh->start == bstart ? pos - kh->ns.i < HASH_AHEAD : pos - bstart < HASH_AHEAD) return;
+  if (c <= ' ' || c >= 0x80 || c == '.' || c == ',' || c == ';' || c == ':') return;
+  hash_ahead_now(kh, s, bstart, pos);
+}
+
 /* XXH3-64 and length of the key of the block s[a..b), finishing what hash_ahead began. */
 static uint64_t block_hash(key_hasher *kh, const u8 *s, size_t a, size_t b, size_t *len)
 {
-  if (kh->start != a) return key_hash(s, a, b, kh->buf, len);
+  if (kh->start != a) return key_hash(s, a, b, kh->buf, len, kh->rend);
   kh->start = VL_DEDUP_NONE;
   kh->ns.end = kh->ns.i + norm_end(s + kh->ns.i, b - kh->ns.i);
   while (kh->ns.i < kh->ns.end) {
-    size_t o = norm_piece(s, &kh->ns, kh->buf, KEY_PIECE);
+    size_t o = norm_piece(s, &kh->ns, kh->buf, KEY_PIECE, kh->rend);
     XXH3_64bits_update(&kh->st, kh->buf, o);
     kh->len += o;
   }
@@ -277,12 +340,13 @@ static uint64_t block_hash(key_hasher *kh, const u8 *s, size_t a, size_t b, size
 }
 
 /* Whether the keys of s[a1..b1) and s[a2..b2) are equal (the same bytes always are). */
-static int keys_equal(const u8 *s, size_t a1, size_t b1, size_t a2, size_t b2, char *buf1, char *buf2)
+static int keys_equal(const u8 *s, size_t a1, size_t b1, size_t a2, size_t b2, char *buf1, char *buf2,
+                      size_t rend)
 {
   key_reader x, y;
   if (b1 - a1 == b2 - a2 && memcmp(s + a1, s + a2, b1 - a1) == 0) return 1;
-  key_open(&x, s, a1, b1, buf1);
-  key_open(&y, s, a2, b2, buf2);
+  key_open(&x, s, a1, b1, buf1, rend);
+  key_open(&y, s, a2, b2, buf2, rend);
   for (;;) {
     size_t m;
     if (x.pos == x.len && !key_next(&x, s)) return y.pos == y.len && !key_next(&y, s);
@@ -459,13 +523,13 @@ static uint64_t delim_window(const u8 *s, size_t n, size_t base, u8 delim)
 {
   uint64_t m = 0;
   if (base + 64 <= n) {
-    simde__m128i d = simde_mm_set1_epi8((char)delim);
-    int k;
-    if (base + 64 + DELIM_PREFETCH <= n) VL_PREFETCH(s + base + DELIM_PREFETCH);
-    for (k = 0; k < 4; k++) {
-      simde__m128i v = simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + base + 16 * k));
-      m |= (uint64_t)(unsigned)simde_mm_movemask_epi8(simde_mm_cmpeq_epi8(v, d)) << (16 * k);
-    }
+    const simde__m128i d = simde_mm_set1_epi8((char)delim);
+    const u8 *p = s + base;
+    if (base + 64 + DELIM_PREFETCH <= n) VL_PREFETCH(p + DELIM_PREFETCH);
+#define DELIM16(k) ((uint64_t)(unsigned)simde_mm_movemask_epi8(simde_mm_cmpeq_epi8( \
+    simde_mm_loadu_si128((const simde__m128i *)(const void *)(p + 16 * (k))), d)) << (16 * (k)))
+    m = DELIM16(0) | DELIM16(1) | DELIM16(2) | DELIM16(3);
+#undef DELIM16
   } else {
     size_t j;
     for (j = base; j < n; j++)
@@ -483,8 +547,9 @@ static void delim_init(delim_iter *it, const u8 *s, size_t n, u8 delim)
   it->mask = n ? delim_window(s, n, 0, delim) : 0;
 }
 
-/* The position of the next delimiter, or n when there is none. */
-static size_t delim_next(delim_iter *it)
+/* The position of the next delimiter, or n when there is none (inlined: it runs
+ * once per line). */
+DD_INLINE size_t delim_next(delim_iter *it)
 {
   size_t j;
   while (!it->mask) {
@@ -503,18 +568,12 @@ static size_t delim_next(delim_iter *it)
 /* ---- blocks --------------------------------------------------------------------- */
 
 /* Line s[a..b) starts with a byte that makes it neither blank nor a fence marker
- * (the usual text line: a quick test before is_blank and fence_marker). */
-static int text_line(const u8 *s, size_t a, size_t b)
+ * (the usual text line: a quick test before line_kind). */
+DD_INLINE int text_line(const u8 *s, size_t a, size_t b)
 {
   return a < b && s[a] > ' ' && s[a] != '`' && s[a] != '~';
 }
 
-static int is_blank(const u8 *s, size_t a, size_t b)
-{
-  for (; a < b; a++)
-    if (s[a] != ' ' && s[a] != '\t' && s[a] != '\r' && s[a] != '\v' && s[a] != '\f') return 0;
-  return 1;
-}
 
 /* Fence marker of line s[a..b): its character and run length, or 0. */
 static int fence_marker(const u8 *s, size_t a, size_t b, u8 *ch, size_t *len)
@@ -531,6 +590,20 @@ static int fence_marker(const u8 *s, size_t a, size_t b, u8 *ch, size_t *len)
     for (; i < b; i++)
       if (s[i] == '`') return 0;
   return 1;
+}
+
+enum { LINE_TEXT, LINE_BLANK, LINE_FENCE };
+
+/* Kind of line s[a..b) (no "\n" inside): blank when it holds only " \t\r\v\f"; a
+ * fence opener (fence_marker: *ch, *len) when its first other byte is a '`' or '~'
+ * at most 3 bytes in; else text. One pass over the leading spaces. */
+DD_INLINE int line_kind(const u8 *s, size_t a, size_t b, u8 *ch, size_t *len)
+{
+  size_t i = a;
+  while (i < b && (s[i] == ' ' || (unsigned)(s[i] - 9) < 5u)) i++;
+  if (i == b) return LINE_BLANK;
+  if (i - a <= 3 && (s[i] == '`' || s[i] == '~') && fence_marker(s, a, b, ch, len)) return LINE_FENCE;
+  return LINE_TEXT;
 }
 
 static int fence_closes(const u8 *s, size_t a, size_t b, u8 ch, size_t len)
@@ -775,7 +848,7 @@ static int split_blocks(vl_dedup *d, const u8 *s, size_t n, key_hasher *kh)
     size_t eol = delim_next(&it), next = eol < n ? eol + 1 : n;
     u8 ch;
     size_t len;
-    const int plain = text_line(s, pos, eol);
+    const int kind = text_line(s, pos, eol) ? LINE_TEXT : line_kind(s, pos, eol, &ch, &len);
     if (fline) {
       if (fence_closes(s, pos, eol, fch, flen)) {
         if ((st = push_block(d, s, fstart, eol, next, fline, 1, kh)) != VL_OK) return st;
@@ -783,12 +856,12 @@ static int split_blocks(vl_dedup *d, const u8 *s, size_t n, key_hasher *kh)
       } else {
         hash_ahead(kh, s, fstart, pos);
       }
-    } else if (!plain && is_blank(s, pos, eol)) {
+    } else if (kind == LINE_BLANK) {
       if (pline) {
         if ((st = push_block(d, s, pstart, peol, pend, pline, 0, kh)) != VL_OK) return st;
         pline = 0;
       }
-    } else if (!plain && fence_marker(s, pos, eol, &ch, &len)) {
+    } else if (kind == LINE_FENCE) {
       if (pline) {
         if ((st = push_block(d, s, pstart, peol, pend, pline, 0, kh)) != VL_OK) return st;
         pline = 0;
@@ -813,8 +886,8 @@ static int split_blocks(vl_dedup *d, const u8 *s, size_t n, key_hasher *kh)
 }
 
 /* Mark the exact repeats: a set of ids, probes prefetched a few blocks ahead; equal
- * ids are confirmed by comparing the keys (bufs: 2 KEY_PIECE bytes). */
-static int mark_exact(vl_dedup *d, const u8 *s, size_t min_block_length, char *bufs)
+ * ids are confirmed by comparing the keys (bufs: 2 PIECE_ROOM bytes; n: the input's length). */
+static int mark_exact(vl_dedup *d, const u8 *s, size_t n, size_t min_block_length, char *bufs)
 {
   size_t i, mask = pow2_at_least(2 * d->nblocks) - 1;
   set_slot *set = calloc(mask + 1, sizeof *set);
@@ -834,7 +907,7 @@ static int mark_exact(vl_dedup *d, const u8 *s, size_t min_block_length, char *b
       if (set[h].id != b->id) continue;
       o = &d->blocks[set[h].idx - 1];
       if (o->key_len == b->key_len &&
-          keys_equal(s, o->start, o->stop, b->start, b->stop, bufs, bufs + KEY_PIECE)) {
+          keys_equal(s, o->start, o->stop, b->start, b->stop, bufs, bufs + PIECE_ROOM, n)) {
         b->first = set[h].idx - 1;
         d->removed++;
         break;
@@ -848,7 +921,7 @@ static int mark_exact(vl_dedup *d, const u8 *s, size_t min_block_length, char *b
 int vl_dedup_scan_near(vl_dedup *d, const char *str, size_t n, size_t min_block_length, int near)
 {
   const u8 *s = (const u8 *)str;
-  char *bufs = malloc(2 * KEY_PIECE);
+  char *bufs = malloc(2 * PIECE_ROOM);
   key_hasher kh;
   int st;
   d->nblocks = 0;
@@ -856,8 +929,9 @@ int vl_dedup_scan_near(vl_dedup *d, const char *str, size_t n, size_t min_block_
   if (!bufs) return VL_ENOMEM;
   kh.start = VL_DEDUP_NONE;
   kh.buf = bufs;
+  kh.rend = n;
   st = split_blocks(d, s, n, &kh);
-  if (st == VL_OK && d->nblocks) st = mark_exact(d, s, min_block_length, bufs);
+  if (st == VL_OK && d->nblocks) st = mark_exact(d, s, n, min_block_length, bufs);
   free(bufs);
   if (st != VL_OK || near < 0) return st;
   return mark_near(d, s, min_block_length, near > 64 ? 64 : (unsigned)near);
@@ -1224,9 +1298,11 @@ static int block_done(vl_dedup_stream *st, size_t a, size_t e, int fence)
   int seen = 0, rc;
   kset *k = &st->set;
   st->units++;
-  /* the key of [a, e) equals that of [start, stop): the terminator is trimmed */
-  if ((rc = grow(&k->keys, &k->kcap, k->klen + n)) != VL_OK) return rc;
-  klen = vl_dedup_normalize_block(p, n, k->keys + k->klen);
+  /* the key of [a, e) equals that of [start, stop): the terminator is trimmed;
+   * normalised straight into the set's arena (16 bytes of slack: the input is
+   * read up to the end of the buffer) */
+  if ((rc = grow(&k->keys, &k->kcap, k->klen + n + 16)) != VL_OK) return rc;
+  klen = normalize_into((const u8 *)p, n, k->keys + k->klen, st->blen - (a - st->base));
   if (klen >= st->o.min_block_length && (seen = kset_add(k, klen, st->o.max_entries, st->o.max_key_bytes)) < 0)
     return seen;
   if (seen) {
@@ -1268,7 +1344,7 @@ static int stream_line(vl_dedup_stream *st, size_t a, size_t eol, size_t next)
 {
   const u8 *s = (const u8 *)st->buf;
   const size_t ra = a - st->base, re = eol - st->base;  /* offsets in buf */
-  const int plain = text_line(s, ra, re);
+  int kind;
   u8 ch;
   size_t len;
   int rc;
@@ -1289,9 +1365,9 @@ static int stream_line(vl_dedup_stream *st, size_t a, size_t eol, size_t next)
   }
   if (st->in_fence) {
     if (fence_closes(s, ra, re, st->fch, st->flen)) return block_done(st, st->bstart, next, 1);
-  } else if (!plain && is_blank(s, ra, re)) {
+  } else if ((kind = text_line(s, ra, re) ? LINE_TEXT : line_kind(s, ra, re, &ch, &len)) == LINE_BLANK) {
     if (st->in_para) return block_done(st, st->bstart, st->pend, 0);
-  } else if (!plain && fence_marker(s, ra, re, &ch, &len)) {
+  } else if (kind == LINE_FENCE) {
     if (st->in_para && (rc = block_done(st, st->bstart, st->pend, 0)) != VL_OK) return rc;
     if ((rc = block_start(st, a)) != VL_OK) return rc;
     st->in_fence = 1;
@@ -1348,7 +1424,11 @@ int vl_dedup_stream_feed(vl_dedup_stream *st, const char *p, size_t n, const cha
     for (;;) {  /* st->buf does not move before stream_compact */
       size_t k = delim_next(&it), eol = from + k;
       if (k == rn) break;
-      if ((rc = stream_line(st, st->line, eol, eol + 1)) != VL_OK) goto fail;
+      /* the usual line, a text line inside a paragraph, without the call */
+      if (st->in_para && !st->o.lines && text_line((const u8 *)st->buf, st->line - st->base, eol - st->base))
+        st->pend = eol + 1;
+      else if ((rc = stream_line(st, st->line, eol, eol + 1)) != VL_OK)
+        goto fail;
       st->line = eol + 1;
     }
     st->nl_from = end;

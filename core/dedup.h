@@ -134,7 +134,7 @@
  * its key, the caps and 48 bytes per set slot, whatever the input's length.
  *
  * Complexity: O(n) time and memory for every function (one pass, expected O(1)
- * set operations). Memory: 32 KiB of scratch, 64 bytes per block and 16
+ * set operations). Memory: 32 KiB (+32 bytes) of scratch, 64 bytes per block and 16
  * per set slot (2 slots per block, rounded up to a power of two); lines: 16 bytes
  * per distinct line (24 with counts) and 8 per slot, the set starting at 2 slots per
  * 64 input bytes and doubling when half full (at most 2^31 distinct lines: VL_ELIMIT
