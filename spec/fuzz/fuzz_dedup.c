@@ -137,7 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   vl_dedup_render(&d2, out, o, out2, &o2);
   CHECK(o2 == o && memcmp(out, out2, o) == 0);
   {
-    vl_dedup_stream_opts so = {0, '\n', 0, 0};
+    vl_dedup_stream_opts so = {0, '\n', 0, 0, 0};
     so.min_block_length = min;
     check_stream(&so, s, n, out, o, (uint32_t)size * 2654435761u);
   }
@@ -153,7 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   free(counts);
   counts = NULL;
   {
-    vl_dedup_stream_opts so = {1, '\n', 0, 0};
+    vl_dedup_stream_opts so = {1, '\n', 0, 0, 0};
     so.delimiter = (data[0] & 1) ? '\n' : 0;
     check_stream(&so, s, n, buf, o, (uint32_t)data[0] * 40503u + (uint32_t)size);
   }
