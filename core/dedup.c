@@ -114,6 +114,17 @@ DD_INLINE simde__m128i norm16(simde__m128i v, unsigned *ws)
   return simde_mm_max_epu8(v, simde_mm_and_si128(wsv, simde_mm_set1_epi8(' ')));
 }
 
+/* One norm_step from the SIMD loops' position (*i, space flag *sp), which it advances:
+ * how norm_piece's vector loops hand a byte >= 0x80 to the scalar path. */
+static inline void scalar_step(const u8 *s, norm_state *ns, char *out, size_t *o, size_t *i, unsigned *sp)
+{
+  ns->i = *i;
+  ns->sp = (int)*sp;
+  norm_step(s, ns, out, o);
+  *i = ns->i;
+  *sp = (unsigned)ns->sp;
+}
+
 /* Normalise from ns->i up to about cap input bytes (to ns->end at most; a code
  * point may run 2 bytes past) into out (room for cap bytes: the output is never
  * longer than the input it came from); returns the bytes written. With rend > 0,
@@ -142,11 +153,7 @@ static size_t norm_piece(const u8 *s, norm_state *ns, char *out, size_t cap, siz
     unsigned w0, w1;
     if (hi) {
       if (hi & 1u) {
-        ns->i = i;
-        ns->sp = (int)sp;
-        norm_step(s, ns, out, &o);
-        i = ns->i;
-        sp = (unsigned)ns->sp;
+        scalar_step(s, ns, out, &o, &i, &sp);
         continue;
       }
       lim = (uint32_t)vl_ctz32(hi);
@@ -175,11 +182,7 @@ static size_t norm_piece(const u8 *s, norm_state *ns, char *out, size_t cap, siz
     if (stop - i < 16) hi |= (0xFFFFu << (stop - i)) & 0xFFFFu;  /* past stop: as if >= 0x80 */
     if (hi) {
       if (hi & 1u) {  /* a byte >= 0x80 (a code point, or invalid UTF-8) */
-        ns->i = i;
-        ns->sp = (int)sp;
-        norm_step(s, ns, out, &o);
-        i = ns->i;
-        sp = (unsigned)ns->sp;
+        scalar_step(s, ns, out, &o, &i, &sp);
         continue;
       }
       lim = (unsigned)vl_ctz32(hi);
