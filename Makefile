@@ -33,7 +33,7 @@ override VL_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC $(OPT) $(WARN) -I
 KERNELS := signature dedup stream_filter graph json_repair similarity walk patterns indexer secrets
 # core/ac.c: the Aho-Corasick core shared by kernels (no binding of its own).
 KERNEL_SRC := core/status.c core/ac.c core/vl_platform.c $(KERNELS:%=core/%.c) $(KERNELS:%=core/lua_%.c) core/lua_victor.c
-KERNEL_SRC += core/similarity_avx2.c core/hnsw.c core/secrets_avx2.c
+KERNEL_SRC += core/similarity_avx2.c core/hnsw.c core/secrets_avx2.c core/dedup_avx2.c
 RUNTIME_SRC := core/runtime.c
 LUA_SRC := $(shell find lua -name '*.lua' | LC_ALL=C sort)
 PACKS := $(sort $(wildcard rules/*.lua))
@@ -96,6 +96,7 @@ VL_TARGET := $(shell $(CC) -dumpmachine 2>/dev/null)
 ifneq ($(filter x86_64-% i386-% i486-% i586-% i686-%,$(VL_TARGET)),)
 $(OBJ)/similarity_avx2.o: override VL_CFLAGS += -mavx2 -mfma -mf16c
 $(OBJ)/secrets_avx2.o: override VL_CFLAGS += -mavx2 -mpopcnt
+$(OBJ)/dedup_avx2.o: override VL_CFLAGS += -mavx2 -mpopcnt
 endif
 $(BIN) $(CMOD) $(TEST_RUNTIME) $(TEST_THREADS) $(EMBED) $(SOLIB): SAN_LD += -fopenmp
 # victor.so must never be unloaded (lua_close dlcloses C modules): libgomp's idle worker threads would crash.
@@ -316,7 +317,7 @@ WIN_BUILD := build/windows
 WIN_CC := x86_64-w64-mingw32-gcc
 WIN_AR := x86_64-w64-mingw32-ar
 WINE ?= $(firstword $(shell command -v wine64 2>/dev/null) /usr/lib/wine/wine64)
-WIN_KERNELS := status ac signature dedup stream_filter json_repair graph similarity similarity_avx2 hnsw patterns \
+WIN_KERNELS := status ac signature dedup dedup_avx2 stream_filter json_repair graph similarity similarity_avx2 hnsw patterns \
                vl_platform walk indexer
 WIN_TS_OBJ := $(TS_OBJ:$(OBJ)/ts/%=$(WIN_BUILD)/obj/ts/%)
 WIN_OBJ := $(WIN_KERNELS:%=$(WIN_BUILD)/obj/%.o) $(WIN_TS_OBJ)
@@ -353,6 +354,7 @@ $(WIN_BUILD)/obj/%.o: core/%.c $(HDRS) core/win32/vl_compat.h $(WIN_BUILD)/inclu
 	$(WIN_CC) $(WIN_CFLAGS) -c -o $@ $<
 $(WIN_BUILD)/obj/similarity.o: WIN_CFLAGS += -include core/win32/vl_compat.h
 $(WIN_BUILD)/obj/similarity_avx2.o: WIN_CFLAGS += -mavx2 -mfma -mf16c
+$(WIN_BUILD)/obj/dedup_avx2.o: WIN_CFLAGS += -mavx2 -mpopcnt
 $(WIN_BUILD)/obj/indexer.o: WIN_CFLAGS += -I$(TS_RT)/include -DPCRE2_STATIC -isystem $(WIN_DEPS)/include
 $(WIN_BUILD)/obj/indexer.o: $(VENDOR)/.stamp $(WIN_DEPS)/.stamp
 

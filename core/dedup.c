@@ -6,6 +6,7 @@
  * twice the number of possible entries, so a probe sequence always ends.
  */
 #include "dedup.h"
+#include "dedup_norm.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,13 @@ typedef unsigned char u8;
 #define DD_INLINE static inline __attribute__((always_inline))
 #else
 #define DD_INLINE static inline
+#endif
+
+/* Whether norm_piece may call vl_dedup_norm_avx2 (x86 with AVX2 and POPCNT). */
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define DD_HAVE_AVX2() (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt"))
+#else
+#define DD_HAVE_AVX2() 0
 #endif
 
 /* Byte length of a White_Space code point at s[i] (well-formed UTF-8), else 0.
@@ -134,6 +142,7 @@ static size_t norm_piece(const u8 *s, norm_state *ns, char *out, size_t cap, siz
 {
   const size_t stop = ns->end - ns->i > cap ? ns->i + cap : ns->end;
   const size_t readable = rend > stop ? rend : stop;
+  const int avx2 = DD_HAVE_AVX2();
   size_t i, o = 0;
   unsigned sp;
   while (ns->i < stop && !ns->any) norm_step(s, ns, out, &o);  /* leading space */
@@ -146,11 +155,16 @@ static size_t norm_piece(const u8 *s, norm_state *ns, char *out, size_t cap, siz
    * for the two stores of the 32-byte loop). */
   sp = (unsigned)ns->sp;
   for (i = ns->i; i + 32 <= stop;) {  /* the same, 32 bytes (two vectors) at a time */
-    simde__m128i v0 = simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + i));
-    simde__m128i v1 = simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + i + 16));
-    uint32_t hi = (uint32_t)simde_mm_movemask_epi8(v0) | ((uint32_t)simde_mm_movemask_epi8(v1) << 16);
-    uint32_t ws, drop, lim = 32, valid = 0xFFFFFFFFu;
+    simde__m128i v0, v1;
+    uint32_t hi, ws, drop, lim = 32, valid = 0xFFFFFFFFu;
     unsigned w0, w1;
+    if (avx2) {  /* all-ASCII runs, without a branch on the data (dedup_avx2.c) */
+      i = vl_dedup_norm_avx2(s, i, stop, out, &o, &sp);
+      if (i + 32 > stop) break;
+    }
+    v0 = simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + i));
+    v1 = simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + i + 16));
+    hi = (uint32_t)simde_mm_movemask_epi8(v0) | ((uint32_t)simde_mm_movemask_epi8(v1) << 16);
     if (hi) {
       if (hi & 1u) {
         scalar_step(s, ns, out, &o, &i, &sp);
@@ -648,7 +662,7 @@ static int push_block(vl_dedup *d, const u8 *s, size_t start, size_t last_eol, s
 
 /* A set slot keeps the id beside the index, so a probe that misses never touches
  * the block array. idx 0 = empty, else block index + 1. */
-typedef struct set_slot {
+typedef struct vl_dedup_slot {
   uint64_t id;
   size_t idx;
 } set_slot;
@@ -888,17 +902,42 @@ static int split_blocks(vl_dedup *d, const u8 *s, size_t n, key_hasher *kh)
   return VL_OK;
 }
 
+DD_INLINE void repeat_prefetch(const vl_dedup *d, const set_slot *set, size_t mask, size_t j, const u8 *s,
+                               int stage)
+{
+  const vl_dedup_block *b = &d->blocks[j], *o;
+  const set_slot *h = &set[(size_t)b->id & mask];
+  if (!h->idx || h->id != b->id) return;
+  o = &d->blocks[h->idx - 1];
+  if (!stage) {
+    VL_PREFETCH(o);
+  } else {
+    size_t k, len = o->stop - o->start;
+    if (len > 512) len = 512;
+    for (k = 0; k < len; k += 64) VL_PREFETCH(s + o->start + k);
+  }
+}
+
 /* Mark the exact repeats: a set of ids, probes prefetched a few blocks ahead; equal
  * ids are confirmed by comparing the keys (bufs: 2 PIECE_ROOM bytes; n: the input's length). */
 static int mark_exact(vl_dedup *d, const u8 *s, size_t n, size_t min_block_length, char *bufs)
 {
   size_t i, mask = pow2_at_least(2 * d->nblocks) - 1;
-  set_slot *set = calloc(mask + 1, sizeof *set);
-  if (!set) return VL_ENOMEM;
+  set_slot *set;
+  if (d->setcap < mask + 1) {  /* else the last scan's set, cleared */
+    free(d->set);
+    d->setcap = 0;
+    if (!(d->set = malloc((mask + 1) * sizeof *set))) return VL_ENOMEM;
+    d->setcap = mask + 1;
+  }
+  set = d->set;
+  memset(set, 0, (mask + 1) * sizeof *set);
   for (i = 0; i < d->nblocks; i++) {
     vl_dedup_block *b = &d->blocks[i];
     size_t h;
-    if (i + PREFETCH_AHEAD < d->nblocks) VL_PREFETCH(&set[(size_t)d->blocks[i + PREFETCH_AHEAD].id & mask]);
+    if (i + 3 * PREFETCH_AHEAD < d->nblocks) VL_PREFETCH(&set[(size_t)d->blocks[i + 3 * PREFETCH_AHEAD].id & mask]);
+    if (i + 2 * PREFETCH_AHEAD < d->nblocks) repeat_prefetch(d, set, mask, i + 2 * PREFETCH_AHEAD, s, 0);
+    if (i + PREFETCH_AHEAD < d->nblocks) repeat_prefetch(d, set, mask, i + PREFETCH_AHEAD, s, 1);
     if (b->key_len < min_block_length) continue;  /* short: never a duplicate, not remembered */
     for (h = (size_t)b->id & mask;; h = (h + 1) & mask) {
       const vl_dedup_block *o;
@@ -917,7 +956,6 @@ static int mark_exact(vl_dedup *d, const u8 *s, size_t n, size_t min_block_lengt
       }
     }
   }
-  free(set);
   return VL_OK;
 }
 
@@ -928,7 +966,9 @@ int vl_dedup_scan_near(vl_dedup *d, const char *str, size_t n, size_t min_block_
   key_hasher kh;
   int st;
   d->nblocks = 0;
-  d->removed = 0;
+  d->removed = d->near_removed = 0;
+  free(d->near_dist);
+  d->near_dist = NULL;
   if (!bufs) return VL_ENOMEM;
   kh.start = VL_DEDUP_NONE;
   kh.buf = bufs;
@@ -944,9 +984,11 @@ void vl_dedup_free(vl_dedup *d)
 {
   free(d->blocks);
   free(d->near_dist);
+  free(d->set);
   d->blocks = NULL;
   d->near_dist = NULL;
-  d->nblocks = d->capblocks = d->removed = d->near_removed = 0;
+  d->set = NULL;
+  d->nblocks = d->capblocks = d->removed = d->near_removed = d->setcap = 0;
 }
 
 void vl_dedup_render(const vl_dedup *d, const char *s, size_t n, char *out, size_t *out_len)
@@ -1140,6 +1182,24 @@ typedef struct kset {
   size_t klen, kcap;
 } kset;
 
+/* Blocks mode defers each complete block's set probe until STREAM_PENDING blocks
+ * wait or the feed (finish) ends: each block's slot is prefetched when its key is
+ * hashed, and the earlier key a repeat compares with just before the probes, so the
+ * probes of a batch do not each wait on memory. The output is the same: the waiting
+ * blocks are decided and written in order, before the feed returns. */
+#define STREAM_PENDING 16
+/* vl_dedup_stream_reset keeps a set of at most this many slots (cleared); a bigger
+ * one is freed, so that a reused stream does not clear megabytes to start small. */
+#define STREAM_RESET_SLOTS 4096
+
+typedef struct pend_block {
+  size_t a, e;        /* the block (absolute offsets) */
+  size_t koff, klen;  /* its key in the set's arena */
+  size_t sepoff, sepn;  /* its own separator in psep (sepn 0: none) */
+  uint64_t id;
+  int fence;
+} pend_block;
+
 struct vl_dedup_stream {
   vl_dedup_stream_opts o;
   int state;                 /* 0 open, 1 finished, VL_ENOMEM failed */
@@ -1153,6 +1213,14 @@ struct vl_dedup_stream {
   u8 fch;
   char *sep;                 /* the separator the next kept block writes */
   size_t seplen, sepcap;
+  char *osep;                /* the open block's own separator (the blank run before it) */
+  size_t oseplen, osepcap;
+  /* complete blocks waiting for their set probe (design note: stream pipeline) */
+  pend_block queue[STREAM_PENDING];
+  size_t npend;
+  size_t ptail;              /* where the next pending key goes in the arena */
+  char *psep;                /* the pending blocks' own separators */
+  size_t pseplen, psepcap;
   char *out;
   size_t olen, ocap;
   size_t bytes_in, bytes_out, units, removed;
@@ -1198,24 +1266,24 @@ static int kset_grow(kset *k)
   return VL_OK;
 }
 
-/* Look up the key at keys + klen (len bytes, already in the arena's spare room):
- * 1 when seen, 0 when it was added, or VL_ENOMEM. */
-static int kset_add(kset *k, size_t len, size_t max_entries, size_t max_key_bytes)
+/* Look up the key at keys + koff (len bytes, id its XXH3-64; in the arena's spare
+ * room, koff >= klen): 1 when seen, 0 when it was added (moved down to klen), or
+ * VL_ENOMEM. */
+static int kset_add(kset *k, size_t koff, size_t len, uint64_t id, size_t max_entries, size_t max_key_bytes)
 {
-  uint64_t id = XXH3_64bits(k->keys + k->klen, len);
   size_t h;
   if (k->slots) {
     for (h = (size_t)id & k->mask; k->slots[h].off1; h = (h + 1) & k->mask) {
       const kslot *e = &k->slots[h];
-      if (e->id == id && e->len == len && memcmp(k->keys + e->off1 - 1, k->keys + k->klen, len) == 0) return 1;
+      if (e->id == id && e->len == len && memcmp(k->keys + e->off1 - 1, k->keys + koff, len) == 0) return 1;
     }
   }
   if (k->count >= max_entries || (k->count && k->klen + len > max_key_bytes)) {
     /* full: drop the generation, keep the new key */
-    if (k->klen) memmove(k->keys, k->keys + k->klen, len);
     kset_clear(k);
     k->evictions++;
   }
+  if (koff != k->klen) memmove(k->keys + k->klen, k->keys + koff, len);
   if (!k->slots || (k->count + 1) * 2 > k->mask + 1) {
     int st = kset_grow(k);
     if (st != VL_OK) return st;
@@ -1266,9 +1334,14 @@ int vl_dedup_stream_reset(vl_dedup_stream *st, const vl_dedup_stream_opts *opts)
   st->in_para = st->in_fence = st->dropped = st->last_fence = 0;
   st->bstart = st->pend = st->flen = st->run_start = 0;
   st->fch = 0;
-  st->seplen = st->olen = 0;
+  st->seplen = st->olen = st->oseplen = st->npend = st->ptail = st->pseplen = 0;
   st->bytes_in = st->bytes_out = st->units = st->removed = 0;
-  kset_clear(&st->set);
+  if (st->set.slots && st->set.mask + 1 > STREAM_RESET_SLOTS) {  /* a reused stream: */
+    free(st->set.slots);  /* a big set is cheaper to grow again than to clear */
+    st->set.slots = NULL;
+    st->set.mask = 0;
+  }
+  kset_clear(&st->set);  /* the key arena is kept, with its capacity */
   st->set.evictions = 0;
   return VL_OK;
 }
@@ -1278,6 +1351,8 @@ void vl_dedup_stream_free(vl_dedup_stream *st)
   if (!st) return;
   free(st->buf);
   free(st->sep);
+  free(st->osep);
+  free(st->psep);
   free(st->out);
   kset_free(&st->set);
   free(st);
@@ -1293,50 +1368,97 @@ static int emit(vl_dedup_stream *st, const char *p, size_t n)
   return VL_OK;
 }
 
-/* The block [a, e) (absolute) is complete: hash it, write it or drop it. */
+/* Decide the waiting blocks in order: drop the repeats, write the others. */
+static int stream_drain(vl_dedup_stream *st)
+{
+  kset *k = &st->set;
+  size_t j;
+  int rc;
+  for (j = 0; j < st->npend && k->slots; j++) {  /* the earlier keys the repeats compare with */
+    const pend_block *b = &st->queue[j];
+    const kslot *e = &k->slots[(size_t)b->id & k->mask];
+    if (e->off1 && e->id == b->id) VL_PREFETCH(k->keys + e->off1 - 1);
+  }
+  for (j = 0; j < st->npend; j++) {
+    const pend_block *b = &st->queue[j];
+    int seen = 0;
+    if (b->sepn) {  /* its own separator replaces the one carried over */
+      if ((rc = grow(&st->sep, &st->sepcap, b->sepn)) != VL_OK) return rc;
+      memcpy(st->sep, st->psep + b->sepoff, b->sepn);
+      st->seplen = b->sepn;
+    }
+    if (b->klen >= st->o.min_block_length &&
+        (seen = kset_add(k, b->koff, b->klen, b->id, st->o.max_entries, st->o.max_key_bytes)) < 0)
+      return seen;
+    if (seen) {
+      st->removed++;
+      st->dropped = 1;
+      continue;
+    }
+    if (st->seplen) {
+      if ((rc = emit(st, st->sep, st->seplen)) != VL_OK) return rc;
+    } else if (st->dropped && !st->last_fence && !b->fence) {
+      if ((rc = emit(st, "\n", 1)) != VL_OK) return rc;
+    }
+    if ((rc = emit(st, st->buf + (b->a - st->base), b->e - b->a)) != VL_OK) return rc;
+    st->seplen = 0;
+    st->dropped = 0;
+    st->last_fence = b->fence;
+  }
+  st->npend = st->pseplen = 0;
+  st->ptail = k->klen;
+  return VL_OK;
+}
+
+/* The block [a, e) (absolute) is complete: normalise and hash its key, prefetch its
+ * set slot, and queue it for stream_drain. */
 static int block_done(vl_dedup_stream *st, size_t a, size_t e, int fence)
 {
   const char *p = st->buf + (a - st->base);
-  size_t n = e - a, klen;
-  int seen = 0, rc;
+  size_t n = e - a;
+  int rc;
   kset *k = &st->set;
+  pend_block *b;
+  if (st->npend == STREAM_PENDING && (rc = stream_drain(st)) != VL_OK) return rc;
+  b = &st->queue[st->npend++];
   st->units++;
   /* the key of [a, e) equals that of [start, stop): the terminator is trimmed;
-   * normalised straight into the set's arena (16 bytes of slack: the input is
-   * read up to the end of the buffer) */
-  if ((rc = grow(&k->keys, &k->kcap, k->klen + n + 16)) != VL_OK) return rc;
-  klen = normalize_into((const u8 *)p, n, k->keys + k->klen, st->blen - (a - st->base));
-  if (klen >= st->o.min_block_length && (seen = kset_add(k, klen, st->o.max_entries, st->o.max_key_bytes)) < 0)
-    return seen;
-  if (seen) {
-    st->removed++;
-    st->dropped = 1;
-  } else {
-    if (st->seplen) {
-      if ((rc = emit(st, st->sep, st->seplen)) != VL_OK) return rc;
-    } else if (st->dropped && !st->last_fence && !fence) {
-      if ((rc = emit(st, "\n", 1)) != VL_OK) return rc;
-    }
-    if ((rc = emit(st, p, n)) != VL_OK) return rc;
-    st->seplen = 0;
-    st->dropped = 0;
-    st->last_fence = fence;
+   * normalised straight into the set's arena after the other waiting keys (16 bytes
+   * of slack: the input is read up to the end of the buffer) */
+  if ((rc = grow(&k->keys, &k->kcap, st->ptail + n + 16)) != VL_OK) return rc;
+  b->a = a;
+  b->e = e;
+  b->fence = fence;
+  b->koff = st->ptail;
+  b->klen = normalize_into((const u8 *)p, n, k->keys + b->koff, st->blen - (a - st->base));
+  b->id = XXH3_64bits(k->keys + b->koff, b->klen);
+  st->ptail += b->klen;
+  if (k->slots) VL_PREFETCH(&k->slots[(size_t)b->id & k->mask]);
+  b->sepoff = st->pseplen;
+  b->sepn = st->oseplen;
+  if (st->oseplen) {
+    if ((rc = grow(&st->psep, &st->psepcap, st->pseplen + st->oseplen)) != VL_OK) return rc;
+    memcpy(st->psep + st->pseplen, st->osep, st->oseplen);
+    st->pseplen += st->oseplen;
+    st->oseplen = 0;
   }
   st->in_para = st->in_fence = 0;
   st->run_start = e;
   return VL_OK;
 }
 
-/* A block starts at a: the blank run before it, when not empty, becomes the
- * separator to write (the last non-empty one wins). */
+/* A block starts at a: the blank run before it, when not empty, is its own separator
+ * (written before it when kept; when dropped, carried to the next kept block unless
+ * that one has its own). */
 static int block_start(vl_dedup_stream *st, size_t a)
 {
+  st->oseplen = 0;
   if (a > st->run_start) {
     size_t n = a - st->run_start;
-    int rc = grow(&st->sep, &st->sepcap, n);
+    int rc = grow(&st->osep, &st->osepcap, n);
     if (rc != VL_OK) return rc;
-    memcpy(st->sep, st->buf + (st->run_start - st->base), n);
-    st->seplen = n;
+    memcpy(st->osep, st->buf + (st->run_start - st->base), n);
+    st->oseplen = n;
   }
   st->bstart = a;
   return VL_OK;
@@ -1358,7 +1480,8 @@ static int stream_line(vl_dedup_stream *st, size_t a, size_t eol, size_t next)
     st->units++;
     if ((rc = grow(&k->keys, &k->kcap, k->klen + n)) != VL_OK) return rc;
     memcpy(k->keys + k->klen, s + ra, n);
-    if ((seen = kset_add(k, n, st->o.max_entries, st->o.max_key_bytes)) < 0) return seen;
+    seen = kset_add(k, k->klen, n, XXH3_64bits(k->keys + k->klen, n), st->o.max_entries, st->o.max_key_bytes);
+    if (seen < 0) return seen;
     if (seen) {
       st->removed++;
       return VL_OK;
@@ -1436,6 +1559,7 @@ int vl_dedup_stream_feed(vl_dedup_stream *st, const char *p, size_t n, const cha
     }
     st->nl_from = end;
   }
+  if (st->npend && (rc = stream_drain(st)) != VL_OK) goto fail;
   stream_compact(st);
   st->bytes_out += st->olen;
   *out = st->out ? st->out : "";
@@ -1460,6 +1584,7 @@ int vl_dedup_stream_finish(vl_dedup_stream *st, const char **out, size_t *out_le
   if (!st->o.lines) {
     if (st->in_para && (rc = block_done(st, st->bstart, st->pend, 0)) != VL_OK) goto fail;
     if (st->in_fence && (rc = block_done(st, st->bstart, end, 1)) != VL_OK) goto fail;
+    if (st->npend && (rc = stream_drain(st)) != VL_OK) goto fail;
     /* the trailing blank lines (all of the input when it has no block) */
     if (end > st->run_start && (rc = emit(st, st->buf + (st->run_start - st->base), end - st->run_start)) != VL_OK)
       goto fail;
@@ -1486,5 +1611,5 @@ void vl_dedup_stream_stats(const vl_dedup_stream *st, vl_dedup_stream_info *s)
   s->removed = st->removed;
   s->entries = st->set.count;
   s->evictions = st->set.evictions;
-  s->held = st->base + st->blen - stream_need(st) + st->seplen;
+  s->held = st->base + st->blen - stream_need(st) + (st->oseplen ? st->oseplen : st->seplen);
 }

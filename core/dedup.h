@@ -189,7 +189,10 @@ typedef struct vl_dedup_block {
 #define VL_DEDUP_NEAR_NONE 255   /* near_dist of a block that is no near hit */
 #define VL_DEDUP_NEAR_BUCKET 64  /* blocks kept per (band, value) bucket */
 
-/* Result of a scan; zero-initialise, then vl_dedup_scan; vl_dedup_free releases. */
+/* Result of a scan; zero-initialise, then vl_dedup_scan; vl_dedup_free releases.
+ * A vl_dedup may be scanned again: each scan replaces the result and reuses the
+ * block array and the repeat set of the last one (grown when too small), so a
+ * caller that keeps one for repeated calls pays no fresh-memory page faults. */
 typedef struct vl_dedup {
   vl_dedup_block *blocks;
   size_t nblocks, capblocks;
@@ -197,6 +200,8 @@ typedef struct vl_dedup {
   unsigned char *near_dist;  /* near mode only (else NULL): per block, the Hamming
                                 distance of a near hit, or VL_DEDUP_NEAR_NONE */
   size_t near_removed;       /* near mode: of `removed`, the near hits */
+  struct vl_dedup_slot *set; /* private: the repeat set's slots, kept for the next scan */
+  size_t setcap;
 } vl_dedup;
 
 /* Split s[0..n) into blocks, normalise, hash and mark duplicates. */

@@ -97,6 +97,84 @@ void vl_lua_gc_metatable(lua_State *L, const char *name, lua_CFunction gc)
   lua_pop(L, 1);
 }
 
+/* vl_lua_keep: the block sits behind this header in a userdata held by the registry.
+ * An unreachable "sentinel" userdata whose __gc runs once per GC cycle checks it:
+ * used since the last check -> arm a new sentinel; idle and unused -> release. */
+typedef union keep_hdr {
+  struct {
+    void (*release)(void *);
+    int used, busy, armed, closed;
+  } h;
+  long double align_ld;  /* the block that follows is aligned for any type */
+  void *align_p;
+  long long align_ll;
+} keep_hdr;
+
+#define KEEP_MT "victor.keep"
+#define KEEP_SENTINEL_MT "victor.keep.sentinel"
+
+static void *keep_block(keep_hdr *k) { return k + 1; }
+
+static void keep_arm(lua_State *L, keep_hdr *k)
+{
+  keep_hdr **p = (keep_hdr **)lua_newuserdata(L, sizeof *p);
+  *p = k;
+  luaL_getmetatable(L, KEEP_SENTINEL_MT);
+  lua_setmetatable(L, -2);
+  lua_pop(L, 1);  /* garbage from now on: its __gc is the check */
+  k->h.armed = 1;
+}
+
+static int keep_sentinel_gc(lua_State *L)
+{
+  keep_hdr *k = *(keep_hdr **)lua_touserdata(L, 1);
+  if (k->h.closed) return 0;
+  if (k->h.used || k->h.busy) {
+    k->h.used = 0;
+    keep_arm(L, k);
+  } else {
+    k->h.armed = 0;
+    k->h.release(keep_block(k));
+  }
+  return 0;
+}
+
+static int keep_gc(lua_State *L)  /* lua_close */
+{
+  keep_hdr *k = (keep_hdr *)lua_touserdata(L, 1);
+  k->h.release(keep_block(k));
+  k->h.closed = 1;
+  return 0;
+}
+
+void *vl_lua_keep(lua_State *L, const char *name, size_t size, void (*release)(void *))
+{
+  keep_hdr *k;
+  lua_getfield(L, LUA_REGISTRYINDEX, name);
+  k = (keep_hdr *)lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (!k) {
+    vl_lua_gc_metatable(L, KEEP_MT, keep_gc);
+    vl_lua_gc_metatable(L, KEEP_SENTINEL_MT, keep_sentinel_gc);
+    k = (keep_hdr *)lua_newuserdata(L, sizeof *k + size);
+    memset(k, 0, sizeof *k + size);
+    k->h.release = release;
+    luaL_getmetatable(L, KEEP_MT);
+    lua_setmetatable(L, -2);
+    lua_setfield(L, LUA_REGISTRYINDEX, name);
+  }
+  k->h.used = k->h.busy = 1;
+  if (!k->h.armed) keep_arm(L, k);
+  return keep_block(k);
+}
+
+void vl_lua_keep_done(void *block)
+{
+  keep_hdr *k = (keep_hdr *)block - 1;
+  k->h.busy = 0;
+  k->h.used = 1;
+}
+
 const vl_lua_module vl_lua_modules[] = {
   {"victor.core.signature", luaopen_victor_core_signature},
   {"victor.core.dedup", luaopen_victor_core_dedup},

@@ -44,6 +44,21 @@ void *vl_lua_newscratch(lua_State *L, size_t size, const char *mt);
  * it was. */
 void vl_lua_gc_metatable(lua_State *L, const char *name, lua_CFunction gc);
 
+/* Work memory a binding keeps between calls: one zeroed block of `size` bytes per Lua
+ * state and registry key `name`, so that repeated calls on large inputs reuse warm
+ * memory instead of faulting in fresh pages (and having the kernel zero them) each
+ * time. vl_lua_keep returns the block marked busy; vl_lua_keep_done(block) marks it
+ * idle again. `release(block)` must free what the binding hung on the block and leave
+ * it all zero (it may run on a block already released); it runs at lua_close and when
+ * a garbage-collection cycle ends with the block idle and unused since the cycle
+ * before, so memory is held only while the calls keep coming. A busy block is never
+ * released, so a call may allocate Lua objects (and run finalizers) while using it; if
+ * an error escapes between the two calls the block stays busy, and is released only at
+ * lua_close or after the next vl_lua_keep_done. One user at a time: nothing that runs
+ * while it is busy may call vl_lua_keep(name) again. */
+void *vl_lua_keep(lua_State *L, const char *name, size_t size, void (*release)(void *));
+void vl_lua_keep_done(void *block);
+
 /* An Aho-Corasick match callback (vl_ac_match_fn of core/ac.h) that appends each match to
  * the table on top of L's stack as a flat 1-based triple: id + 1, start + 1, end (so a
  * match covers start + 1 .. end inclusive). Pass a vl_lua_collect with k = the table's

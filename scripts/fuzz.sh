@@ -171,7 +171,7 @@ if [ ! -f "$tj" ] || [ core/toml_json.cpp -nt "$tj" ] || [ core/toml_json.h -nt 
 fi
 core_objs+=("$tj")
 sig_objs=("$out/obj/signature.o" "$out/obj/status.o")
-dedup_objs=("$out/obj/dedup.o" "$out/obj/status.o")
+dedup_objs=("$out/obj/dedup.o" "$out/obj/dedup_avx2.o" "$out/obj/status.o")
 sf_objs=("$out/obj/stream_filter.o" "$out/obj/ac.o" "$out/obj/status.o")
 ac_objs=("$out/obj/ac.o" "$out/obj/status.o")
 graph_objs=("$out/obj/graph.o" "$out/obj/status.o")

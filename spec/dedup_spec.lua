@@ -390,6 +390,28 @@ describe("victor.dedup", function()
 
   if #backends == 2 then
     local N, F = backends[1].mod, backends[2].mod
+    it("keeps its work memory between calls, safe while the GC runs finalizers mid-call", function()
+      -- find_duplicate_blocks builds a table per repeat: with the collector stepping on
+      -- every allocation, whole GC cycles (and the finalizer that releases the kept
+      -- memory of an idle call) pass inside one call; under ASan a release of memory
+      -- in use would fail here. Calls of other sizes in between reuse and grow it.
+      local r = rng(77)
+      local pause = collectgarbage("setpause", 0)
+      local stepmul = collectgarbage("setstepmul", 1000)
+      local ok, err = pcall(function()
+        for round = 1, 12 do
+          local t = random_text(r, round % 3 == 0 and 400 or 25)
+          local o = { min_block_length = ({ 0, 10 })[r(2) + 1] }
+          assert.same(F.find_duplicate_blocks(t, o), N.find_duplicate_blocks(t, o))
+          assert.same({ F.dedup(t, o) }, { N.dedup(t, o) })
+          if round % 4 == 0 then collectgarbage() collectgarbage() end  -- idle cycles: released
+        end
+      end)
+      collectgarbage("setpause", pause)
+      collectgarbage("setstepmul", stepmul)
+      assert(ok, err)
+    end)
+
     it("native equals fallback on random texts", function()
       local r = rng(2024)
       local flags = { "crlf", "ansi", "zero_width", "collapse_ws", "trim_lines" }

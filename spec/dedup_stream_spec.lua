@@ -146,6 +146,31 @@ describe("victor.dedup.stream", function()
         assert.equal(1, lst.evictions)
       end)
 
+      it("starts clean after a closed stream (native: closed streams are reused)", function()
+        local r = rng(99)
+        -- a big stream left mid-block, its set past the size a reset keeps, then small ones
+        local t = {}
+        for i = 1, 6000 do t[i] = ("distinct paragraph number %d, long enough to count"):format(i) end
+        local big = table.concat(t, "\n\n")
+        local s = D.stream()
+        assert(s:feed(big .. "\n\nan open block that never ends"))
+        s:close()
+        for _ = 1, 20 do
+          local text = random_text(r, 20)
+          local lines = r(2) == 1
+          local parts = chunks(r, text, 40)
+          if lines then
+            local want = D.dedup_lines(text)
+            assert.equal(want, (run_stream(D, { mode = "lines" }, parts)))
+          else
+            check_same(D, text, parts, ({ 0, 10, 50 })[r(3) + 1])
+          end
+        end
+        s = D.stream()
+        assert.equal(big, s:feed(big) .. s:finish())  -- nothing of the first stream's set is left
+        s:close()
+      end)
+
       it("rejects misuse", function()
         local s = D.stream()
         assert.equal("", s:feed("x"))
