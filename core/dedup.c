@@ -159,7 +159,7 @@ static size_t norm_piece(const u8 *s, norm_state *ns, char *out, size_t cap, siz
     uint32_t hi, ws, drop, lim = 32, valid = 0xFFFFFFFFu;
     unsigned w0, w1;
     if (avx2) {  /* all-ASCII runs, without a branch on the data (dedup_avx2.c) */
-      i = vl_dedup_norm_avx2(s, i, stop, out, &o, &sp);
+      i = vl_dedup_norm_avx2(s, i, stop, readable, out, &o, &sp);
       if (i + 32 > stop) break;
     }
     v0 = simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + i));
@@ -617,6 +617,14 @@ enum { LINE_TEXT, LINE_BLANK, LINE_FENCE };
 DD_INLINE int line_kind(const u8 *s, size_t a, size_t b, u8 *ch, size_t *len)
 {
   size_t i = a;
+  if (b - a >= 16) {  /* indentation: the first other byte of 16 by one compare (no loop) */
+    const simde__m128i v = simde_mm_loadu_si128((const simde__m128i *)(const void *)(s + a));
+    const unsigned other = ~(unsigned)simde_mm_movemask_epi8(simde_mm_or_si128(
+        simde_mm_cmpeq_epi8(v, simde_mm_set1_epi8(' ')),
+        simde_mm_and_si128(simde_mm_cmpgt_epi8(v, simde_mm_set1_epi8(8)),
+                           simde_mm_cmpgt_epi8(simde_mm_set1_epi8(14), v)))) & 0xFFFFu;
+    i = other ? a + (size_t)vl_ctz32(other) : a + 16;
+  }
   while (i < b && (s[i] == ' ' || (unsigned)(s[i] - 9) < 5u)) i++;
   if (i == b) return LINE_BLANK;
   if (i - a <= 3 && (s[i] == '`' || s[i] == '~') && fence_marker(s, a, b, ch, len)) return LINE_FENCE;
@@ -664,7 +672,8 @@ static int push_block(vl_dedup *d, const u8 *s, size_t start, size_t last_eol, s
  * the block array. idx 0 = empty, else block index + 1. */
 typedef struct vl_dedup_slot {
   uint64_t id;
-  size_t idx;
+  uint32_t idx;  /* block index + 1 */
+  uint32_t gen;  /* in use when it is the scan's d->setgen */
 } set_slot;
 
 /* Hash-set probes go to random places of a set larger than the caches: each is
@@ -907,7 +916,7 @@ DD_INLINE void repeat_prefetch(const vl_dedup *d, const set_slot *set, size_t ma
 {
   const vl_dedup_block *b = &d->blocks[j], *o;
   const set_slot *h = &set[(size_t)b->id & mask];
-  if (!h->idx || h->id != b->id) return;
+  if (h->gen != d->setgen || h->id != b->id) return;
   o = &d->blocks[h->idx - 1];
   if (!stage) {
     VL_PREFETCH(o);
@@ -924,14 +933,19 @@ static int mark_exact(vl_dedup *d, const u8 *s, size_t n, size_t min_block_lengt
 {
   size_t i, mask = pow2_at_least(2 * d->nblocks) - 1;
   set_slot *set;
-  if (d->setcap < mask + 1) {  /* else the last scan's set, cleared */
+  uint32_t gen;
+  if (d->nblocks >= UINT32_MAX) return VL_ELIMIT;
+  if (d->setcap < mask + 1) {  /* else the last scan's set: its slots of older gens are free */
     free(d->set);
     d->setcap = 0;
-    if (!(d->set = malloc((mask + 1) * sizeof *set))) return VL_ENOMEM;
+    if (!(d->set = calloc(mask + 1, sizeof *set))) return VL_ENOMEM;
     d->setcap = mask + 1;
   }
   set = d->set;
-  memset(set, 0, (mask + 1) * sizeof *set);
+  if (!(gen = ++d->setgen)) {  /* wrapped: gen 0 is never in use (calloc'ed slots hold it) */
+    memset(set, 0, d->setcap * sizeof *set);
+    gen = d->setgen = 1;
+  }
   for (i = 0; i < d->nblocks; i++) {
     vl_dedup_block *b = &d->blocks[i];
     size_t h;
@@ -941,9 +955,10 @@ static int mark_exact(vl_dedup *d, const u8 *s, size_t n, size_t min_block_lengt
     if (b->key_len < min_block_length) continue;  /* short: never a duplicate, not remembered */
     for (h = (size_t)b->id & mask;; h = (h + 1) & mask) {
       const vl_dedup_block *o;
-      if (!set[h].idx) {
+      if (set[h].gen != gen) {
         set[h].id = b->id;
-        set[h].idx = i + 1;
+        set[h].idx = (uint32_t)(i + 1);
+        set[h].gen = gen;
         break;
       }
       if (set[h].id != b->id) continue;
@@ -1168,15 +1183,20 @@ done:
 /* ---- streaming ------------------------------------------------------------------- */
 
 /* The bounded key set of a stream: open addressing over slots that keep the id and
- * the key's place in one arena (off1 = offset + 1; 0 = empty). Grows by doubling
- * up to the cap; a full set is cleared (design note). */
+ * the key's place in one arena. A slot is in use when its gen is the set's: clearing
+ * the set is gen + 1 (a memset only when gen wraps), so a full set, or a reused
+ * stream, starts again at no cost and keeps its table. Grows by doubling up to the
+ * cap; a full set is cleared (design note). A key of 4 GiB or more is never kept
+ * (its block is always written). */
 typedef struct kslot {
   uint64_t id;
-  size_t off1, len;
+  size_t off;
+  uint32_t len, gen;
 } kslot;
 
 typedef struct kset {
   kslot *slots;
+  uint32_t gen;  /* >= 1 once cleared (a new set is cleared by reset) */
   size_t mask, count, evictions;
   char *keys;
   size_t klen, kcap;
@@ -1188,9 +1208,6 @@ typedef struct kset {
  * probes of a batch do not each wait on memory. The output is the same: the waiting
  * blocks are decided and written in order, before the feed returns. */
 #define STREAM_PENDING 16
-/* vl_dedup_stream_reset keeps a set of at most this many slots (cleared); a bigger
- * one is freed, so that a reused stream does not clear megabytes to start small. */
-#define STREAM_RESET_SLOTS 4096
 
 typedef struct pend_block {
   size_t a, e;        /* the block (absolute offsets) */
@@ -1245,7 +1262,10 @@ static int grow(char **p, size_t *cap, size_t need)
 
 static void kset_clear(kset *k)
 {
-  if (k->slots) memset(k->slots, 0, (k->mask + 1) * sizeof *k->slots);
+  if (!++k->gen) {  /* wrapped: gen 0 is never in use (calloc'ed slots hold it) */
+    if (k->slots) memset(k->slots, 0, (k->mask + 1) * sizeof *k->slots);
+    k->gen = 1;
+  }
   k->count = 0;
   k->klen = 0;
 }
@@ -1256,8 +1276,8 @@ static int kset_grow(kset *k)
   kslot *ns = calloc(nmask + 1, sizeof *ns);
   if (!ns) return VL_ENOMEM;
   for (i = 0; k->slots && i <= k->mask; i++) {
-    if (!k->slots[i].off1) continue;
-    for (h = (size_t)k->slots[i].id & nmask; ns[h].off1; h = (h + 1) & nmask) {}
+    if (k->slots[i].gen != k->gen) continue;
+    for (h = (size_t)k->slots[i].id & nmask; ns[h].gen == k->gen; h = (h + 1) & nmask) {}
     ns[h] = k->slots[i];
   }
   free(k->slots);
@@ -1272,10 +1292,11 @@ static int kset_grow(kset *k)
 static int kset_add(kset *k, size_t koff, size_t len, uint64_t id, size_t max_entries, size_t max_key_bytes)
 {
   size_t h;
+  if (len > UINT32_MAX) return 0;
   if (k->slots) {
-    for (h = (size_t)id & k->mask; k->slots[h].off1; h = (h + 1) & k->mask) {
+    for (h = (size_t)id & k->mask; k->slots[h].gen == k->gen; h = (h + 1) & k->mask) {
       const kslot *e = &k->slots[h];
-      if (e->id == id && e->len == len && memcmp(k->keys + e->off1 - 1, k->keys + koff, len) == 0) return 1;
+      if (e->id == id && e->len == len && memcmp(k->keys + e->off, k->keys + koff, len) == 0) return 1;
     }
   }
   if (k->count >= max_entries || (k->count && k->klen + len > max_key_bytes)) {
@@ -1288,10 +1309,11 @@ static int kset_add(kset *k, size_t koff, size_t len, uint64_t id, size_t max_en
     int st = kset_grow(k);
     if (st != VL_OK) return st;
   }
-  for (h = (size_t)id & k->mask; k->slots[h].off1; h = (h + 1) & k->mask) {}
+  for (h = (size_t)id & k->mask; k->slots[h].gen == k->gen; h = (h + 1) & k->mask) {}
   k->slots[h].id = id;
-  k->slots[h].off1 = k->klen + 1;
-  k->slots[h].len = len;
+  k->slots[h].off = k->klen;
+  k->slots[h].len = (uint32_t)len;
+  k->slots[h].gen = k->gen;
   k->klen += len;
   k->count++;
   return 0;
@@ -1336,12 +1358,7 @@ int vl_dedup_stream_reset(vl_dedup_stream *st, const vl_dedup_stream_opts *opts)
   st->fch = 0;
   st->seplen = st->olen = st->oseplen = st->npend = st->ptail = st->pseplen = 0;
   st->bytes_in = st->bytes_out = st->units = st->removed = 0;
-  if (st->set.slots && st->set.mask + 1 > STREAM_RESET_SLOTS) {  /* a reused stream: */
-    free(st->set.slots);  /* a big set is cheaper to grow again than to clear */
-    st->set.slots = NULL;
-    st->set.mask = 0;
-  }
-  kset_clear(&st->set);  /* the key arena is kept, with its capacity */
+  kset_clear(&st->set);  /* a reused stream keeps its table and key arena */
   st->set.evictions = 0;
   return VL_OK;
 }
@@ -1377,7 +1394,7 @@ static int stream_drain(vl_dedup_stream *st)
   for (j = 0; j < st->npend && k->slots; j++) {  /* the earlier keys the repeats compare with */
     const pend_block *b = &st->queue[j];
     const kslot *e = &k->slots[(size_t)b->id & k->mask];
-    if (e->off1 && e->id == b->id) VL_PREFETCH(k->keys + e->off1 - 1);
+    if (e->gen == k->gen && e->id == b->id) VL_PREFETCH(k->keys + e->off);
   }
   for (j = 0; j < st->npend; j++) {
     const pend_block *b = &st->queue[j];

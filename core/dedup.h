@@ -202,6 +202,7 @@ typedef struct vl_dedup {
   size_t near_removed;       /* near mode: of `removed`, the near hits */
   struct vl_dedup_slot *set; /* private: the repeat set's slots, kept for the next scan */
   size_t setcap;
+  uint32_t setgen;
 } vl_dedup;
 
 /* Split s[0..n) into blocks, normalise, hash and mark duplicates. */

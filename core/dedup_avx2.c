@@ -84,10 +84,12 @@ static const uint64_t PACK8[256] = {
   0x8080070605040302u, 0x8007060504030200u, 0x8007060504030201u, 0x0706050403020100u,
 };
 
-/* Normalise the 32 bytes v (all ASCII) and append those kept at out + *w; *prev:
- * whether the byte before v was a space, then whether its last byte is. */
-static inline void step32(simde__m256i v, char *out, size_t *w, unsigned *prev)
+/* Normalise the first k lanes of the 32 bytes v (all ASCII; 1 <= k <= 32) and append
+ * those kept at out + *w; *prev: whether the byte before v was a space, then whether
+ * lane k - 1 is. */
+static inline void step32(simde__m256i v, unsigned k, char *out, size_t *w, unsigned *prev)
 {
+  const uint32_t lanes = (uint32_t)(((uint64_t)1 << k) - 1u);
   const simde__m256i space = simde_mm256_set1_epi8(' ');
   const simde__m128i hi8 = simde_mm_set1_epi64x(0x0808080808080808LL);
   simde__m256i wsv, up, nv;
@@ -100,9 +102,9 @@ static inline void step32(simde__m256i v, char *out, size_t *w, unsigned *prev)
   up = simde_mm256_cmpgt_epi8(simde_mm256_set1_epi8(-102), simde_mm256_add_epi8(v, simde_mm256_set1_epi8(63)));
   nv = simde_mm256_max_epu8(simde_mm256_add_epi8(v, simde_mm256_and_si256(up, simde_mm256_set1_epi8(32))),
                             simde_mm256_and_si256(wsv, space));
-  ws = (uint32_t)simde_mm256_movemask_epi8(wsv);
-  keep = ~(ws & ((ws << 1) | *prev));
-  *prev = ws >> 31;
+  ws = (uint32_t)simde_mm256_movemask_epi8(wsv) & lanes;
+  keep = ~(ws & ((ws << 1) | *prev)) & lanes;
+  *prev = (ws >> (k - 1)) & 1u;
   lo = simde_mm256_castsi256_si128(nv);
   hi = simde_mm256_extracti128_si256(nv, 1);
   for (g = 0; g < 4; g++) {
@@ -115,14 +117,23 @@ static inline void step32(simde__m256i v, char *out, size_t *w, unsigned *prev)
 }
 
 /* See dedup_norm.h. */
-size_t vl_dedup_norm_avx2(const unsigned char *s, size_t i, size_t stop, char *out, size_t *o, unsigned *sp)
+size_t vl_dedup_norm_avx2(const unsigned char *s, size_t i, size_t stop, size_t readable, char *out, size_t *o,
+                          unsigned *sp)
 {
   size_t w = *o;
   unsigned prev = *sp;
   for (; i + 32 <= stop; i += 32) {
     const simde__m256i v = simde_mm256_loadu_si256((const simde__m256i *)(const void *)(s + i));
     if (simde_mm256_movemask_epi8(v)) break;  /* a byte >= 0x80: the caller's step */
-    step32(v, out, &w, &prev);
+    step32(v, 32, out, &w, &prev);
+  }
+  if (i < stop && i + 32 > stop && i + 32 <= readable) {  /* the last bytes; the lanes from stop on dropped */
+    const unsigned k = (unsigned)(stop - i);
+    const simde__m256i v = simde_mm256_loadu_si256((const simde__m256i *)(const void *)(s + i));
+    if (!((uint32_t)simde_mm256_movemask_epi8(v) & (uint32_t)(((uint64_t)1 << k) - 1u))) {
+      step32(v, k, out, &w, &prev);
+      i = stop;
+    }
   }
   *o = w;
   *sp = prev;
