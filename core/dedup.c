@@ -911,6 +911,11 @@ static int split_blocks(vl_dedup *d, const u8 *s, size_t n, key_hasher *kh)
   return VL_OK;
 }
 
+/* mark_exact's prefetch pipeline for repeats: a block whose id already sits in its
+ * home slot is most likely a repeat, and keys_equal will compare it with an earlier
+ * block far back in the input. Stage 0 prefetches that block's record; stage 1, a few
+ * blocks later (the record now in cache), the first bytes of both texts. A guess
+ * only: the probe proper is made again, in order. */
 DD_INLINE void repeat_prefetch(const vl_dedup *d, const set_slot *set, size_t mask, size_t j, const u8 *s,
                                int stage)
 {
@@ -923,11 +928,14 @@ DD_INLINE void repeat_prefetch(const vl_dedup *d, const set_slot *set, size_t ma
   } else {
     size_t k, len = o->stop - o->start;
     if (len > 512) len = 512;
-    for (k = 0; k < len; k += 64) VL_PREFETCH(s + o->start + k);
+    for (k = 0; k < len; k += 64) {
+      VL_PREFETCH(s + o->start + k);
+      VL_PREFETCH(s + b->start + k);
+    }
   }
 }
 
-/* Mark the exact repeats: a set of ids, probes prefetched a few blocks ahead; equal
+/* Mark the exact repeats: a set of ids, probes prefetched blocks ahead; equal
  * ids are confirmed by comparing the keys (bufs: 2 PIECE_ROOM bytes; n: the input's length). */
 static int mark_exact(vl_dedup *d, const u8 *s, size_t n, size_t min_block_length, char *bufs)
 {
@@ -949,9 +957,9 @@ static int mark_exact(vl_dedup *d, const u8 *s, size_t n, size_t min_block_lengt
   for (i = 0; i < d->nblocks; i++) {
     vl_dedup_block *b = &d->blocks[i];
     size_t h;
-    if (i + 3 * PREFETCH_AHEAD < d->nblocks) VL_PREFETCH(&set[(size_t)d->blocks[i + 3 * PREFETCH_AHEAD].id & mask]);
-    if (i + 2 * PREFETCH_AHEAD < d->nblocks) repeat_prefetch(d, set, mask, i + 2 * PREFETCH_AHEAD, s, 0);
-    if (i + PREFETCH_AHEAD < d->nblocks) repeat_prefetch(d, set, mask, i + PREFETCH_AHEAD, s, 1);
+    if (i + 6 * PREFETCH_AHEAD < d->nblocks) VL_PREFETCH(&set[(size_t)d->blocks[i + 6 * PREFETCH_AHEAD].id & mask]);
+    if (i + 4 * PREFETCH_AHEAD < d->nblocks) repeat_prefetch(d, set, mask, i + 4 * PREFETCH_AHEAD, s, 0);
+    if (i + 2 * PREFETCH_AHEAD < d->nblocks) repeat_prefetch(d, set, mask, i + 2 * PREFETCH_AHEAD, s, 1);
     if (b->key_len < min_block_length) continue;  /* short: never a duplicate, not remembered */
     for (h = (size_t)b->id & mask;; h = (h + 1) & mask) {
       const vl_dedup_block *o;
