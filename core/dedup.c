@@ -34,6 +34,21 @@ typedef unsigned char u8;
 #define DD_HAVE_AVX2() 0
 #endif
 
+/* vl_dedup_set_avx2: 0 keeps norm_piece on its SSE2 path even where AVX2 is there. */
+static int dd_avx2_allowed = 1;
+
+int vl_dedup_set_avx2(int on)
+{
+  if (on && !DD_HAVE_AVX2()) return VL_EINVAL;
+  dd_avx2_allowed = on != 0;
+  return VL_OK;
+}
+
+int vl_dedup_avx2_active(void)
+{
+  return dd_avx2_allowed && DD_HAVE_AVX2();
+}
+
 /* Byte length of a White_Space code point at s[i] (well-formed UTF-8), else 0.
  * With no_lf, "\n" is not counted (horizontal space for the normaliser). */
 static size_t ws_len(const u8 *s, size_t i, size_t n, int no_lf)
@@ -142,7 +157,7 @@ static size_t norm_piece(const u8 *s, norm_state *ns, char *out, size_t cap, siz
 {
   const size_t stop = ns->end - ns->i > cap ? ns->i + cap : ns->end;
   const size_t readable = rend > stop ? rend : stop;
-  const int avx2 = DD_HAVE_AVX2();
+  const int avx2 = dd_avx2_allowed && DD_HAVE_AVX2();
   size_t i, o = 0;
   unsigned sp;
   while (ns->i < stop && !ns->any) norm_step(s, ns, out, &o);  /* leading space */

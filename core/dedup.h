@@ -205,6 +205,14 @@ typedef struct vl_dedup {
   uint32_t setgen;
 } vl_dedup;
 
+/* The normaliser's vector path: AVX2 (core/dedup_avx2.c) where the CPU has AVX2 and
+ * POPCNT, else SSE2 (SIMDe; NEON on arm64); both give the same bytes.
+ * vl_dedup_set_avx2(0) keeps it on SSE2 (tests compare the two); (1) returns to
+ * AVX2, or VL_EINVAL where the CPU lacks it. Process-wide: set it before other
+ * threads use the kernel. vl_dedup_avx2_active says which path runs. */
+int vl_dedup_set_avx2(int on);
+int vl_dedup_avx2_active(void);
+
 /* Split s[0..n) into blocks, normalise, hash and mark duplicates. */
 int vl_dedup_scan(vl_dedup *d, const char *s, size_t n, size_t min_block_length);
 /* The same, and with near >= 0 (a Hamming threshold; above 64 counts as 64) also

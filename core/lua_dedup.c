@@ -428,7 +428,30 @@ static const luaL_Reg stream_methods[] = {
   {NULL, NULL}
 };
 
+/* simd() -> "avx2" | "sse2" */
+static int l_simd(lua_State *L)
+{
+  lua_pushstring(L, vl_dedup_avx2_active() ? "avx2" : "sse2");
+  return 1;
+}
+
+/* set_simd("auto" | "avx2" | "sse2") -> true | nil, msg, code */
+static int l_set_simd(lua_State *L)
+{
+  static const char *const names[] = {"auto", "avx2", "sse2", NULL};
+  const int k = luaL_checkoption(L, 1, NULL, names);
+  if (k == 0) {
+    if (vl_dedup_set_avx2(1) != VL_OK) vl_dedup_set_avx2(0);
+  } else if (vl_dedup_set_avx2(k == 1) != VL_OK) {
+    return vl_lua_fail(L, VL_EINVAL);
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 static const luaL_Reg funcs[] = {
+  {"simd", l_simd},
+  {"set_simd", l_set_simd},
   {"normalize_block", l_normalize_block},
   {"norm_apply", l_norm_apply},
   {"block_id", l_block_id},

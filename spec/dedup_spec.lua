@@ -412,6 +412,35 @@ describe("victor.dedup", function()
       assert(ok, err)
     end)
 
+    it("gives the same bytes on its AVX2 and SSE2 paths (and the fallback's)", function()
+      assert.equal("lua", F.simd())
+      assert.is_true(F.set_simd("auto"))
+      assert.same({ nil, "the pure-Lua backend has no sse2 path", "EINVAL" }, { F.set_simd("sse2") })
+      assert.has_error(function() N.set_simd("neon") end,
+        "bad argument #1 to 'set_simd' (one of auto, avx2, sse2 expected, got neon)")
+      local had = N.simd()
+      if had ~= "avx2" then pending("this CPU has no AVX2: one path only") return end
+      local r = rng(4242)
+      local bits = { " ", "  ", "   ", "\t", "\n", "\r\n", "\v", "a", "B", "Zz", "word", "Hello", ".", ",",
+        "\194\160", "\226\128\131", "\195\137", "\255", "\0", ("x"):rep(40), (" "):rep(33) }
+      for _ = 1, 1500 do
+        local w = {}
+        for i = 1, r(160) do w[i] = bits[r(#bits) + 1] end
+        local t = table.concat(w)
+        local text = t .. "\n\n" .. t:upper() .. "\n\n" .. t .. "\n"
+        local got = {}
+        for k, path in ipairs({ "avx2", "sse2" }) do
+          assert.is_true(N.set_simd(path))
+          assert.equal(path, N.simd())
+          got[k] = { N.normalize_block(t), N.find_duplicate_blocks(text, { min_block_length = 0 }) }
+        end
+        N.set_simd("auto")
+        assert.same(got[1], got[2])
+        assert.equal(F.normalize_block(t), got[1][1])
+      end
+      assert.equal(had, N.simd())
+    end)
+
     it("native equals fallback on random texts", function()
       local r = rng(2024)
       local flags = { "crlf", "ansi", "zero_width", "collapse_ws", "trim_lines" }

@@ -63,6 +63,31 @@ local function whole_text(text, opts, kind, fname)
   return opts
 end
 
+local SIMD_NAMES = { auto = true, avx2 = true, sse2 = true }
+
+--- The normaliser's vector path: "avx2" or "sse2" (native), "lua" (fallback).
+---@return string
+function M.simd()
+  return impl.simd and impl.simd() or "lua"
+end
+
+--- Select the normaliser's vector path for every later call ("auto": AVX2 where the
+--- CPU has it); both give the same bytes. Process-wide in the native backend.
+---@param name string
+---@return true|nil ok
+---@return string? msg
+---@return string? code
+function M.set_simd(name)
+  if type(name) ~= "string" or not SIMD_NAMES[name] then
+    argerror(1, "set_simd", "one of auto, avx2, sse2 expected, got " .. tostring(name))
+  end
+  if not impl.set_simd then
+    if name == "auto" then return true end
+    return nil, "the pure-Lua backend has no " .. name .. " path", "EINVAL"
+  end
+  return impl.set_simd(name)
+end
+
 --- Victor's normalize_block: trim, collapse White_Space runs to one space, ASCII
 --- lowercase, strip a trailing run of . , ; :
 ---@param s string
