@@ -413,6 +413,7 @@ static int l_stream_new(lua_State *L)
     u->s = x->s;  /* the spare, or NULL */
     x->s = NULL;
     vl_lua_keep_done(x);
+    lua_pop(L, 1);  /* the kept block: the stream is on top again */
   }
   if (!u->s && !(u->s = vl_dedup_stream_new())) return luaL_error(L, "Stream: %s", vl_strerror(VL_ENOMEM));
   st = vl_dedup_stream_reset(u->s, &o);

@@ -147,21 +147,33 @@ static int keep_gc(lua_State *L)  /* lua_close */
   return 0;
 }
 
+/* Push a new block (userdata with the metatable KEEP_MT) and return it. */
+static keep_hdr *keep_new(lua_State *L, size_t size, void (*release)(void *))
+{
+  keep_hdr *k;
+  vl_lua_gc_metatable(L, KEEP_MT, keep_gc);
+  vl_lua_gc_metatable(L, KEEP_SENTINEL_MT, keep_sentinel_gc);
+  k = (keep_hdr *)lua_newuserdata(L, sizeof *k + size);
+  memset(k, 0, sizeof *k + size);
+  k->h.release = release;
+  luaL_getmetatable(L, KEEP_MT);
+  lua_setmetatable(L, -2);
+  return k;
+}
+
 void *vl_lua_keep(lua_State *L, const char *name, size_t size, void (*release)(void *))
 {
   keep_hdr *k;
   lua_getfield(L, LUA_REGISTRYINDEX, name);
   k = (keep_hdr *)lua_touserdata(L, -1);
-  lua_pop(L, 1);
   if (!k) {
-    vl_lua_gc_metatable(L, KEEP_MT, keep_gc);
-    vl_lua_gc_metatable(L, KEEP_SENTINEL_MT, keep_sentinel_gc);
-    k = (keep_hdr *)lua_newuserdata(L, sizeof *k + size);
-    memset(k, 0, sizeof *k + size);
-    k->h.release = release;
-    luaL_getmetatable(L, KEEP_MT);
-    lua_setmetatable(L, -2);
+    lua_pop(L, 1);
+    k = keep_new(L, size, release);
+    lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, name);
+  } else if (k->h.busy) {  /* a call further down the stack uses it: a finalizer's call */
+    lua_pop(L, 1);
+    return keep_block(keep_new(L, size, release));  /* a block of its own, freed by the GC */
   }
   k->h.used = k->h.busy = 1;
   if (!k->h.armed) keep_arm(L, k);

@@ -47,15 +47,16 @@ void vl_lua_gc_metatable(lua_State *L, const char *name, lua_CFunction gc);
 /* Work memory a binding keeps between calls: one zeroed block of `size` bytes per Lua
  * state and registry key `name`, so that repeated calls on large inputs reuse warm
  * memory instead of faulting in fresh pages (and having the kernel zero them) each
- * time. vl_lua_keep returns the block marked busy; vl_lua_keep_done(block) marks it
- * idle again. `release(block)` must free what the binding hung on the block and leave
+ * time. vl_lua_keep pushes the block's userdata and returns the block, marked busy;
+ * vl_lua_keep_done(block) marks it idle again. `release(block)` must free what the binding hung on the block and leave
  * it all zero (it may run on a block already released); it runs at lua_close and when
  * a garbage-collection cycle ends with the block idle and unused since the cycle
  * before, so memory is held only while the calls keep coming. A busy block is never
  * released, so a call may allocate Lua objects (and run finalizers) while using it; if
  * an error escapes between the two calls the block stays busy, and is released only at
- * lua_close or after the next vl_lua_keep_done. One user at a time: nothing that runs
- * while it is busy may call vl_lua_keep(name) again. */
+ * lua_close or after the next vl_lua_keep_done. A vl_lua_keep(name) while the block is
+ * busy (a finalizer run inside the call calls the kernel again) gets a fresh block of
+ * its own instead, released when the GC collects it. */
 void *vl_lua_keep(lua_State *L, const char *name, size_t size, void (*release)(void *));
 void vl_lua_keep_done(void *block);
 

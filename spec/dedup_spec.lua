@@ -395,18 +395,44 @@ describe("victor.dedup", function()
       -- every allocation, whole GC cycles (and the finalizer that releases the kept
       -- memory of an idle call) pass inside one call; under ASan a release of memory
       -- in use would fail here. Calls of other sizes in between reuse and grow it.
+      -- Finalizers that call the kernel run inside those calls too: they must get memory
+      -- of their own, not the busy kept memory of the call they interrupt.
       local r = rng(77)
+      local inner_text = ("inner block, long enough to be a duplicate candidate\n\n"):rep(40)
+      local inner_want = F.dedup(inner_text, { min_block_length = 10 })
+      local inner_bad, inside, nested = 0, false, 0
+      local function finalizer()
+        if inside then nested = nested + 1 end
+        if N.dedup(inner_text, { min_block_length = 10 }) ~= inner_want then inner_bad = inner_bad + 1 end
+        if #N.find_duplicate_blocks(inner_text, { min_block_length = 10 }) ~= 39 then inner_bad = inner_bad + 1 end
+        local st = N.stream({ min_block_length = 10 })
+        if st:feed(inner_text) .. st:finish() ~= inner_want then inner_bad = inner_bad + 1 end
+        st:close()
+      end
       local pause = collectgarbage("setpause", 0)
       local stepmul = collectgarbage("setstepmul", 1000)
       local ok, err = pcall(function()
         for round = 1, 12 do
-          local t = random_text(r, round % 3 == 0 and 400 or 25)
+          local t = random_text(r, round % 3 == 0 and 400 or 25) .. "\n\n" ..
+            ("a paragraph repeated often enough to keep the collector busy\n\n"):rep(r(1500) + 500)
           local o = { min_block_length = ({ 0, 10 })[r(2) + 1] }
-          assert.same(F.find_duplicate_blocks(t, o), N.find_duplicate_blocks(t, o))
-          assert.same({ F.dedup(t, o) }, { N.dedup(t, o) })
+          local want_find, want = F.find_duplicate_blocks(t, o), { F.dedup(t, o) }
+          for _ = 1, 50 do getmetatable(newproxy(true)).__gc = finalizer end  -- garbage at once
+          inside = true
+          local got_find, got = N.find_duplicate_blocks(t, o), { N.dedup(t, o) }
+          local st = N.stream(o)
+          local got_stream = st:feed(t) .. st:finish()
+          st:close()
+          inside = false
+          assert.same(want_find, got_find)
+          assert.same(want, got)
+          assert.equal(want[1], got_stream)
           if round % 4 == 0 then collectgarbage() collectgarbage() end  -- idle cycles: released
         end
       end)
+      collectgarbage()
+      assert.equal(0, inner_bad)
+      assert(nested > 0, "no finalizer ran inside a call: the test did not test")
       collectgarbage("setpause", pause)
       collectgarbage("setstepmul", stepmul)
       assert(ok, err)
