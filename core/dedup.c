@@ -684,7 +684,8 @@ static int push_block(vl_dedup *d, const u8 *s, size_t start, size_t last_eol, s
 }
 
 /* A set slot keeps the id beside the index, so a probe that misses never touches
- * the block array. idx 0 = empty, else block index + 1. */
+ * the block array. A slot is in use when its gen is the scan's d->setgen, so a new
+ * scan starts with an empty set without clearing it. */
 typedef struct vl_dedup_slot {
   uint64_t id;
   uint32_t idx;  /* block index + 1 */
