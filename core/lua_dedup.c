@@ -234,13 +234,14 @@ static int l_dedup(lua_State *L)
     vl_dedup_render(&x->d, s, n, x->out, &o);
     lua_pushlstring(L, x->out, o);
   }
-  vl_lua_keep_done(x);
+  /* still busy: these allocations may run finalizers that call dedup themselves */
   lua_createtable(L, 0, 4);
   set_num(L, "blocks", x->d.nblocks);
   set_num(L, "removed", x->d.removed);
   set_num(L, "bytes_in", n);
   set_num(L, "bytes_out", o);
   if (near >= 0) set_num(L, "near_removed", x->d.near_removed);
+  vl_lua_keep_done(x);
   return 2;
 }
 

@@ -56,7 +56,9 @@ void vl_lua_gc_metatable(lua_State *L, const char *name, lua_CFunction gc);
  * an error escapes between the two calls the block stays busy, and is released only at
  * lua_close or after the next vl_lua_keep_done. A vl_lua_keep(name) while the block is
  * busy (a finalizer run inside the call calls the kernel again) gets a fresh block of
- * its own instead, released when the GC collects it. */
+ * its own instead, released when the GC collects it. After vl_lua_keep_done the block
+ * belongs to the next call (a finalizer run by any later Lua allocation may reuse it):
+ * read everything the result needs before marking it done. */
 void *vl_lua_keep(lua_State *L, const char *name, size_t size, void (*release)(void *));
 void vl_lua_keep_done(void *block);
 
