@@ -73,7 +73,7 @@ enum { C_WS = 1, C_DIG = 2, C_WSTART = 4, C_WORD = 8, C_NUMCONT = 16, C_UKEYEND 
 static unsigned char cls[256];
 #define VWS(s, e) while ((s) < (e) && (cls[*(s)] & C_WS)) (s)++
 
-/* string bytes that need a look: 1 always, 2 in '...', 4 in `...` */
+/* string bytes that need a look: 1 always, 2 in '...', 4 in `...`; 8: see init_tables */
 static unsigned char sspec[256];
 static int tables_ready;
 
@@ -100,6 +100,8 @@ static void init_tables(void)
   for (p = ":,{}[]\"'"; *p; p++) cls[(unsigned char)*p] |= C_UKEYEND;
   sspec['\''] = 2;
   sspec['`'] = 4;
+  for (c = 0x21; c < 0x7f; c++) /* 8: a byte of an unquoted key the machine copies as it is */
+    if (!(cls[c] & C_UKEYEND) && c != '\\') sspec[c] |= 8;
   init_vtab();
   tables_ready = 1;
 }
@@ -137,9 +139,24 @@ static inline void put(vl_jr *p, char **b, size_t *len, size_t *cap, const void 
   if (k <= *cap - *len) {
     char *d = *b + *len;
     const char *q = (const char *)s;
-    size_t i;
-    if (k > 16) memcpy(d, q, k);
-    else for (i = 0; i < k; i++) d[i] = q[i];
+    if (k > 16) {
+      memcpy(d, q, k);
+    } else if (k >= 8) { /* two 8-byte moves that may overlap: no loop, no call */
+      uint64_t x, y;
+      memcpy(&x, q, 8);
+      memcpy(&y, q + k - 8, 8);
+      memcpy(d, &x, 8);
+      memcpy(d + k - 8, &y, 8);
+    } else if (k >= 4) {
+      uint32_t x, y;
+      memcpy(&x, q, 4);
+      memcpy(&y, q + k - 4, 4);
+      memcpy(d, &x, 4);
+      memcpy(d + k - 4, &y, 4);
+    } else {
+      size_t i;
+      for (i = 0; i < k; i++) d[i] = q[i];
+    }
     *len += k;
   } else {
     bput(p, b, len, cap, s, k);
@@ -485,7 +502,7 @@ static size_t escape(vl_jr *p, size_t i)
 /* The first j >= i with sspec[s[j]] & mask (a byte a string body must look at), or n:
  * 16 bytes at a time while they are plain ('"', '\\', a control byte, a byte >= 0x80
  * (signed < 0x20), and the quote of mask's kind are not). */
-static size_t str_plain_end(const unsigned char *s, size_t i, size_t n, unsigned mask)
+HOT size_t str_plain_end(const unsigned char *s, size_t i, size_t n, unsigned mask)
 {
   const simde__m128i dq = simde_mm_set1_epi8('"'), bs = simde_mm_set1_epi8('\\'), lo = simde_mm_set1_epi8(0x20);
   const simde__m128i sq = simde_mm_set1_epi8((char)(mask & 2u ? '\'' : '"'));
@@ -821,23 +838,35 @@ static int number(vl_jr *p)
   return R_GO;
 }
 
-static const struct { const char *w; const char *lit; } LITERALS[] = {
-  {"true", "true"}, {"false", "false"}, {"null", "null"}, {"True", "true"}, {"False", "false"},
-  {"None", "null"}, {"TRUE", "true"}, {"FALSE", "false"}, {"NULL", "null"}, {"undefined", "null"},
-  {"NaN", "null"}, {"Infinity", "null"}, {NULL, NULL}
-};
-
-static const char *literal(const unsigned char *w, size_t k)
+HOT uint32_t load4(const void *s)
 {
-  int i;
-  if (k < 3 || k > 9) return NULL;
-  for (i = 0; LITERALS[i].w; i++)
-    if (LITERALS[i].w[0] == (char)w[0] && strlen(LITERALS[i].w) == k) {
-      size_t j = 1;
-      while (j < k && LITERALS[i].w[j] == (char)w[j]) j++;
-      if (j == k) return LITERALS[i].lit;
-    }
-  return NULL;
+  uint32_t x;
+  memcpy(&x, s, 4);
+  return x;
+}
+
+/* The JSON literal a word stands for (NULL: none); *len: its length. */
+static const char *literal(const unsigned char *w, size_t k, size_t *len)
+{
+  uint32_t x;
+  *len = 4;
+  switch (k) {
+  case 3: return !memcmp(w, "NaN", 3) ? "null" : NULL;
+  case 4:
+    x = load4(w);
+    if (x == load4("true") || x == load4("True") || x == load4("TRUE")) return "true";
+    if (x == load4("null") || x == load4("None") || x == load4("NULL")) return "null";
+    return NULL;
+  case 5:
+    x = load4(w);
+    *len = 5;
+    if (((x == load4("fals") || x == load4("Fals")) && w[4] == 'e') || (x == load4("FALS") && w[4] == 'E'))
+      return "false";
+    return NULL;
+  case 8: return !memcmp(w, "Infinity", 8) ? "null" : NULL;
+  case 9: return !memcmp(w, "undefined", 9) ? "null" : NULL;
+  default: return NULL;
+  }
 }
 
 /* The end of the word at i, or (size_t)-1 for R_MORE; *next: the byte after it or -1. */
@@ -852,7 +881,7 @@ static size_t word_end(const vl_jr *p, size_t i, int *next)
 static int word(vl_jr *p)
 {
   int next;
-  size_t e = word_end(p, p->pos, &next);
+  size_t e = word_end(p, p->pos, &next), litlen;
   const char *lit;
   if (e == (size_t)-1) return R_MORE;
   if (next == '(') {
@@ -863,9 +892,9 @@ static int word(vl_jr *p)
     p->pos = e + 1;
     return R_GO;
   }
-  lit = literal(p->in + p->pos, e - p->pos);
+  lit = literal(p->in + p->pos, e - p->pos, &litlen);
   if (lit && next != '.' && next != '-') {
-    emit(p, lit, strlen(lit));
+    emit(p, lit, litlen);
     p->pos = e;
     value_done(p);
     return R_GO;
@@ -930,21 +959,120 @@ static const unsigned char *vnumber(const unsigned char *s, const unsigned char 
 /* The fast lane (keep mode, no ensure_ascii, nothing pending, inside an object or array):
  * strict JSON from pos is what the machine would copy byte for byte, so scan it as
  * the validator does, keeping p->st as the machine would, up to the last value or
- * opening bracket before the first byte that is not strict JSON (or until the
- * frame it started in is left for a call or the top level); copy that prefix and
- * hand the rest back to the machine in the state it would have reached. */
+ * opening bracket before the first byte it cannot take (or until the frame it started
+ * in is left for a call or the top level), and hand the rest back to the machine in
+ * the state it would have reached. The commonest damage is taken in the lane too, as
+ * the machine repairs it, each a local edit of the copy: plain single-quoted strings
+ * (printable ASCII, apostrophes before a letter or digit; the quotes become "),
+ * unquoted keys (a word then ':'), literals other than true/false/null (True, None,
+ * NaN, ...), comments (#, //, slash-star; removed, the whitespace around them kept), and
+ * a trailing comma before the closer of its frame (removed). Anything else in them
+ * (an escape, a " or a control or non-ASCII byte in a single-quoted string) ends the
+ * lane there. Output is written as the scan goes: up to cp it is in p->out, cp..s is
+ * the unedited input still to copy; at the end it is cut back to the resume point
+ * (bout: the output length there). */
+typedef struct lane_out {
+  const unsigned char *cp; /* input copied up to here (edits written too) */
+} lane_out;
+
+/* Copy the input up to `at`, then write k bytes of r in place of the `skip` bytes at `at`. */
+HOT void lane_edit(vl_jr *p, lane_out *w, const unsigned char *at, size_t skip, const char *r, size_t k)
+{
+  if (at > w->cp) OUT(p, w->cp, (size_t)(at - w->cp));
+  if (k == 1) out1(p, r[0]);
+  else if (k) OUT(p, r, k);
+  w->cp = at + skip;
+}
+
+/* Drop the comma at `at` (a trailing one), whose output offset is `o` if it was copied. */
+static void lane_drop_comma(vl_jr *p, lane_out *w, const unsigned char *at, size_t o)
+{
+  if (at >= w->cp) {
+    lane_edit(p, w, at, 1, "", 0);
+  } else if (!p->nomem) { /* a comment after it was cut: it is in the output */
+    memmove(p->out + o, p->out + o + 1, p->olen - o - 1);
+    p->olen--;
+  }
+}
+
+/* Past whitespace and comments from s (at a '/' or '#' or whitespace), the comments
+ * cut from the copy; NULL where the machine must decide (an unfinished comment, a
+ * lone '/'). */
+static const unsigned char *lane_ws(vl_jr *p, lane_out *w, const unsigned char *s, const unsigned char *e)
+{
+  for (;;) {
+    const unsigned char *t;
+    VWS(s, e);
+    if (s >= e || (*s != '/' && *s != '#')) return s;
+    if (*s == '#' || (e - s >= 2 && s[1] == '/')) {
+      t = s + 1;
+      for (;;) { /* comments are short: no call to memchr */
+        unsigned m;
+        if (e - t < 16) {
+          while (t < e && *t != '\n') t++;
+          break;
+        }
+        m = (unsigned)simde_mm_movemask_epi8(simde_mm_cmpeq_epi8(
+            simde_mm_loadu_si128((const simde__m128i *)(const void *)t), simde_mm_set1_epi8('\n')));
+        if (m) {
+          t += vl_ctz32(m);
+          break;
+        }
+        t += 16;
+      }
+      if (t >= e) return NULL; /* to the end of the input, or of this chunk: the machine's */
+    } else if (e - s >= 2 && s[1] == '*') {
+      const unsigned char *z = s + 2;
+      for (;;) {
+        z = (const unsigned char *)memchr(z, '*', (size_t)(e - z));
+        if (!z || z + 1 >= e) return NULL;
+        if (z[1] == '/') break;
+        z++;
+      }
+      t = z + 2;
+    } else {
+      return NULL;
+    }
+    lane_edit(p, w, s, (size_t)(t - s), "", 0);
+    s = t;
+  }
+}
+
+/* A plain single-quoted string at s: the byte after its closing quote, or NULL. */
+static const unsigned char *lane_sqstring(const vl_jr *p, const unsigned char *s, const unsigned char *e)
+{
+  s++;
+  for (;;) {
+    s += str_plain_end(s, 0, (size_t)(e - s), 3u);
+    if (s >= e || *s != '\'') return NULL;
+    if (s + 1 >= e) return p->eof ? s + 1 : NULL;
+    if (!(cls[s[1]] & C_ALNUM)) return s + 1;
+    s += 2; /* an apostrophe, and the letter after it */
+  }
+}
+
+#define LANE_WS(s)                                                       \
+  do {                                                                   \
+    VWS(s, e);                                                           \
+    if (s < e && (*s == '/' || *s == '#') && !(s = lane_ws(p, &w, s, e))) \
+      goto done;                                                         \
+  } while (0)
+#define LANE_MARK() (bpos = (size_t)(s - b), bout = p->olen + (size_t)(s - w.cp))
+
 static void fast_lane(vl_jr *p)
 {
-  const unsigned char *b = p->in, *s = b + p->pos, *e = b + p->n, *t;
-  size_t depth = p->depth, bpos = p->pos, start = p->pos;
+  const unsigned char *b = p->in, *s = b + p->pos, *e = b + p->n, *t, *comma = NULL;
+  size_t depth = p->depth, bpos = p->pos, start = p->pos, bout = p->olen, comma_out = 0;
   int st = TOP(p), bstr = 0, isstr = 0, hi = 0;
   unsigned char bstate = (unsigned char)st;
   unsigned c;
+  lane_out w;
+  w.cp = s;
   if (st == S_AV || st == S_OV) goto value;
   if (st == S_OK) goto key0;
   goto after0;
 value:
-  VWS(s, e);
+  LANE_WS(s);
   if (s >= e) goto done;
   c = *s;
   if (c == '{' || c == '[') {
@@ -953,17 +1081,26 @@ value:
     p->st[++depth] = (unsigned char)(c == '{' ? S_OK : S_AV);
     p->nopen[c == '{' ? K_OBJ : K_ARR]++;
     s++;
-    bpos = (size_t)(s - b);
+    LANE_MARK();
     bstate = p->st[depth];
     bstr = 0;
+    comma = NULL;
     if (c == '{') goto key0;
-    VWS(s, e);
+    LANE_WS(s);
     if (s < e && *s == ']') goto close;
     goto value;
   }
   isstr = 0;
   if (c == '"') {
     if (!(t = vstring(s, e, &hi))) goto done;
+    s = t;
+    isstr = 1;
+    goto after;
+  }
+  if (c == '\'') {
+    if (!(t = lane_sqstring(p, s, e))) goto done;
+    lane_edit(p, &w, s, 1, "\"", 1);
+    lane_edit(p, &w, t - 1, 1, "\"", 1);
     s = t;
     isstr = 1;
     goto after;
@@ -977,6 +1114,18 @@ value:
     s += 5;
   } else if (c == 'n' && e - s >= 4 && !memcmp(s, "null", 4)) {
     s += 4;
+  } else if (c == ']' && comma) { /* [1, 2,] */
+    lane_drop_comma(p, &w, comma, comma_out);
+    goto close;
+  } else if (cls[c] & C_WSTART) { /* True, None, NaN, ...: the machine's word() */
+    const char *lit;
+    size_t litlen;
+    t = s + 1;
+    while (t < e && (cls[*t] & C_WORD)) t++;
+    if (!(lit = literal(s, (size_t)(t - s), &litlen))) goto done;
+    if (t < e && !(cls[*t] & C_WS) && *t != ',' && *t != ']' && *t != '}') goto done;
+    lane_edit(p, &w, s, (size_t)(t - s), lit, litlen);
+    s = t;
   } else {
     goto done;
   }
@@ -987,43 +1136,66 @@ value:
   }
   goto after;
 key0: /* just after { (or at S_OK): a key or } */
-  VWS(s, e);
+  LANE_WS(s);
   if (s < e && *s == '}') goto close;
 key:
-  if (s >= e || *s != '"') goto done;
-  if (!(t = vstring(s, e, &hi))) goto done;
-  s = t;
-  VWS(s, e);
+  if (s >= e) goto done;
+  c = *s;
+  if (c == '"') {
+    if (!(t = vstring(s, e, &hi))) goto done;
+    s = t;
+  } else if (c == '\'') {
+    if (!(t = lane_sqstring(p, s, e))) goto done;
+    lane_edit(p, &w, s, 1, "\"", 1);
+    lane_edit(p, &w, t - 1, 1, "\"", 1);
+    s = t;
+  } else if (vtab[c] == V_WORD) { /* an unquoted key: up to whitespace or ':' */
+    t = s + 1;
+    while (t < e && (sspec[*t] & 8u)) t++;
+    if (t >= e || (*t != ':' && !(cls[*t] & C_WS))) goto done;
+    lane_edit(p, &w, s, 0, "\"", 1);
+    lane_edit(p, &w, t, 0, "\"", 1);
+    s = t;
+  } else if (c == '}' && comma) { /* {"a": 1,} */
+    lane_drop_comma(p, &w, comma, comma_out);
+    goto close;
+  } else {
+    goto done;
+  }
+  LANE_WS(s);
   if (s >= e || *s != ':') goto done;
   s++;
   p->st[depth] = S_OV;
+  comma = NULL;
   goto value;
 close: /* s at the closer of the top frame */
   s++;
   p->nopen[kind_of(p->st[depth])]--;
   depth--;
   isstr = 2;
+  comma = NULL;
   if (depth == 0 || kind_of(p->st[depth]) == K_CALL) { /* leaving for the machine's own frames */
     p->depth = depth;
     value_done(p);
-    bpos = (size_t)(s - b);
+    LANE_MARK();
     bstate = p->st[depth];
     bstr = 0;
     goto done;
   }
 after:
   p->st[depth] = (unsigned char)(kind_of(p->st[depth]) == K_OBJ ? S_OA : S_AA);
-  bpos = (size_t)(s - b);
+  LANE_MARK();
   bstate = p->st[depth];
   bstr = isstr == 1;
 after0:
-  VWS(s, e);
+  LANE_WS(s);
   if (s >= e) goto done;
   c = *s;
   if (c == ',') {
-    s++;
+    comma_out = p->olen + (size_t)(s - w.cp);
+    comma = s++;
     if (kind_of(p->st[depth]) == K_OBJ) {
-      VWS(s, e);
+      LANE_WS(s);
       goto key;
     }
     p->st[depth] = S_AV;
@@ -1035,11 +1207,14 @@ done:
    * pop records one) */
   p->st[depth] = bstate;
   p->depth = depth;
+  if (b + bpos > w.cp) OUT(p, w.cp, (size_t)(b + bpos - w.cp));
+  if (p->nomem) return;
   if (bpos == start) {
+    p->olen = bout; /* edits past it undone */
     p->fl_fail = p->base + start + 1;
     return;
   }
-  OUT(p, b + start, bpos - start - (size_t)bstr);
+  p->olen = bout - (size_t)bstr; /* edits past the resume point undone; a string's " pending */
   p->pclose = bstr;
   p->pos = bpos;
 }

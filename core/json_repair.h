@@ -22,8 +22,11 @@
  * starts after the longest valid prefix that ends at a value or an opening bracket,
  * with the state it would have reached there; and whenever the machine is inside an
  * object or array with nothing pending, a "fast lane" scans strict JSON as the
- * validator does (keeping the frame stack) up to the next damage and copies it. So
- * damage costs machine time only around itself. The first is one-shot only; streams
+ * validator does (keeping the frame stack) up to the next damage and copies it. The
+ * lane also makes the commonest repairs itself, as local edits of that copy that give
+ * the machine's bytes: plain single-quoted strings, unquoted keys, literals such as
+ * True and None, comments, trailing commas. So damage costs machine time only around
+ * itself, and the common kinds not even that. The first is one-shot only; streams
  * take the fast lane too, never past a token that the next chunk may continue. The
  * pure-Lua fallback has neither, and gives the same outputs (specs, fuzzer).
  *

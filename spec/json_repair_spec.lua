@@ -241,6 +241,16 @@ describe("victor.json_repair", function()
     end)
   end
 
+  -- Every backend, one-shot and streamed in pieces of 1..maxc bytes, repairs s as the
+  -- first one-shot does.
+  local function agree(r, s, maxc)
+    local want = { backends[1].mod.repair(s) }
+    for _, b in ipairs(backends) do
+      assert.same(want, { b.mod.repair(s) }, ("%q"):format(s))
+      assert.same(want, { streamed(b.mod, chunks(r, s, maxc)) }, ("%q"):format(s))
+    end
+  end
+
   -- Mostly valid documents with a few local edits: the native one-shot takes its
   -- shortcuts (valid prefix, fast lane) there; streams and the fallback do not always.
   it("agrees with itself streamed, and with the fallback, on mostly valid documents", function()
@@ -260,11 +270,40 @@ describe("victor.json_repair", function()
         end
       end
       if r(5) == 0 then s = s:sub(1, r(#s) + 1) end
-      local want = { backends[1].mod.repair(s) }
-      for _, b in ipairs(backends) do
-        assert.same(want, { b.mod.repair(s) }, ("%q"):format(s))
-        assert.same(want, { streamed(b.mod, chunks(r, s, 40)) }, ("%q"):format(s))
+      agree(r, s, 40)
+    end
+  end)
+
+  -- Documents damaged the ways the native fast lane repairs in place (single-quoted
+  -- strings, unquoted keys, Python/JS literals, comments, trailing commas), mixed with
+  -- what it must leave to the machine (escapes, quotes and non-ASCII in single-quoted
+  -- strings, unfinished comments, words that are not literals, cuts anywhere).
+  it("agrees with itself streamed, and with the fallback, where the fast lane edits", function()
+    local r = rng(9090)
+    local KEYS = { '"id"', "'id'", "id", "key_2", "$x", "a b", "'it's'", "k\t", "_", "x-y", "'q\"x'", "'a\\'b'",
+      "k/j", "k#", "'\195\169'" }
+    local VALS = { "1", "-2.5e3", "true", "True", "None", "NULL", "undefined", "NaN", "Infinity", "-Infinity",
+      "'x y'", "'it's'", "'a'b'", "''", '"s"', "'\"'", "'\\n'", "nul", "Nonex", "None.", "True(", "None-1",
+      "'\195\169'", "'tab\t'", "[]", "{}", "'q'''", "'a' + 'b'", "abc", "'rock 'n' roll'" }
+    local WS = { "", " ", "\n  ", "\t", " // c\n", " # c\n", " /* c */ ", "/*a*b*/", " /* open", " //", "/", " #" }
+    local function ws() return r(3) == 0 and WS[r(#WS) + 1] or (r(2) == 0 and "" or " ") end
+    local function value(d)
+      local k = r(d > 3 and 3 or 6)
+      if k == 4 or k == 5 then
+        local t = {}
+        for i = 1, r(4) do
+          t[i] = ws() .. (k == 5 and KEYS[r(#KEYS) + 1] .. ws() .. ":" .. ws() or "") .. value(d + 1) .. ws()
+        end
+        local o, c = "[", "]"
+        if k == 5 then o, c = "{", "}" end
+        return o .. table.concat(t, ",") .. (r(4) == 0 and "," or "") .. ws() .. c
       end
+      return VALS[r(#VALS) + 1]
+    end
+    for _ = 1, 600 do
+      local s = "[" .. value(0) .. "," .. value(0) .. "]"
+      if r(6) == 0 then s = s:sub(1, r(#s) + 1) end
+      agree(r, s, 20)
     end
   end)
 
