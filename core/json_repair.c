@@ -980,9 +980,11 @@ typedef struct lane_out {
 HOT void lane_edit(vl_jr *p, lane_out *w, const unsigned char *at, size_t skip, const char *r, size_t k)
 {
   size_t n = (size_t)(at - w->cp);
-  if (n <= 16 && w->e - w->cp >= 16 && p->ocap - p->olen >= 32) { /* one 16-byte move, most of the time */
-    simde_mm_storeu_si128((simde__m128i *)(void *)(p->out + p->olen),
-                          simde_mm_loadu_si128((const simde__m128i *)(const void *)w->cp));
+  if (n <= 32 && w->e - w->cp >= 32 && p->ocap - p->olen >= 48) { /* two 16-byte moves, most of the time */
+    char *d = p->out + p->olen;
+    simde_mm_storeu_si128((simde__m128i *)(void *)d, simde_mm_loadu_si128((const simde__m128i *)(const void *)w->cp));
+    simde_mm_storeu_si128((simde__m128i *)(void *)(d + 16),
+                          simde_mm_loadu_si128((const simde__m128i *)(const void *)(w->cp + 16)));
     p->olen += n;
   } else if (n) {
     OUT(p, w->cp, n);
