@@ -953,7 +953,17 @@ static int start_value(vl_jr *p, int k, int q, size_t qlen)
 /* --------------------------------------------------------------- the frame */
 
 static int missing_sep(vl_jr *p, int st);
-static const unsigned char *vstring(const unsigned char *s, const unsigned char *e, int *hi);
+static const unsigned char *vstring_rest(const unsigned char *s, const unsigned char *e, int *hi);
+
+/* The strict string at s (a '"'): the byte after its closing quote, or NULL. Inline for
+ * the common case, a body of plain bytes. */
+HOT const unsigned char *vstring(const unsigned char *s, const unsigned char *e, int *hi)
+{
+  s++;
+  s += str_plain_end(s, 0, (size_t)(e - s), 1u);
+  if (s < e && *s == '"') return s + 1;
+  return vstring_rest(s, e, hi);
+}
 static const unsigned char *vnumber(const unsigned char *s, const unsigned char *e);
 
 /* The fast lane (keep mode, no ensure_ascii, nothing pending, inside an object or array):
@@ -1005,15 +1015,13 @@ static void lane_drop_comma(vl_jr *p, lane_out *w, const unsigned char *at, size
   }
 }
 
-/* Past whitespace and comments from s (at a '/' or '#' or whitespace), the comments
+/* Past comments and whitespace from s (at a '/' or '#'), the comments
  * cut from the copy; NULL where the machine must decide (an unfinished comment, a
  * lone '/'). */
 static const unsigned char *lane_ws(vl_jr *p, lane_out *w, const unsigned char *s, const unsigned char *e)
 {
-  for (;;) {
+  for (;;) { /* s at a '/' or '#' */
     const unsigned char *t;
-    VWS(s, e);
-    if (s >= e || (*s != '/' && *s != '#')) return s;
     if (*s == '#' || (e - s >= 2 && s[1] == '/')) {
       t = s + 1;
       for (;;) { /* comments are short: no call to memchr */
@@ -1045,6 +1053,8 @@ static const unsigned char *lane_ws(vl_jr *p, lane_out *w, const unsigned char *
     }
     lane_edit(p, w, s, (size_t)(t - s), "", 0);
     s = t;
+    VWS(s, e);
+    if (s >= e || (*s != '/' && *s != '#')) return s;
   }
 }
 
@@ -1770,9 +1780,9 @@ int vl_jr_extract(vl_jr *p, const vl_jr_opts *opts, const char *s, size_t n, siz
 
 /* -------------------------------------------------------------- validator */
 
-static const unsigned char *vstring(const unsigned char *s, const unsigned char *e, int *hi)
+/* The rest of a string from s (inside its body): the byte after its closing quote, or NULL. */
+static const unsigned char *vstring_rest(const unsigned char *s, const unsigned char *e, int *hi)
 {
-  s++;
   for (;;) {
     unsigned c;
     s += str_plain_end(s, 0, (size_t)(e - s), 1u);  /* the plain bytes, as a string body */
