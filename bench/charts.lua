@@ -80,8 +80,8 @@ for _, name in ipairs(names) do
       .. "($0 - 0.35):($0 + 0.35):ytic(1) with boxxyerror lc rgb '#4477aa', "
       .. "'' using ((($2 > 1) ? $2 : 1) * 1.15):0:(sprintf('%%.3gx', $2)) with labels left font ',8'", dat)
     local height = 120 + 22 * #rows
-    for _, term in ipairs({ { "svg", sfmt("set terminal svg size 1200,%d dynamic", height) },
-      { "png", sfmt("set terminal pngcairo size 1200,%d", height) } }) do
+    for _, term in ipairs({ { "svg", sfmt("set terminal svg size 1200,%d dynamic noenhanced", height) },
+      { "png", sfmt("set terminal pngcairo size 1200,%d noenhanced", height) } }) do
       local script = table.concat(gp, "\n") .. "\n" .. term[2] .. "\n"
         .. sfmt("set output %q\n", sfmt("%s/%s.%s", chartdir, kernel, term[1])) .. plot .. "\n"
       local gpf = sfmt("%s/%s.%s.gp", chartdir, kernel, term[1])
