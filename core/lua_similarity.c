@@ -30,6 +30,9 @@ typedef struct store {
   int refs;
 } store;
 
+/* lua/victor/similarity.lua reads this layout through the FFI (dot and cosine of
+ * two vectors without a classic C call; spec/similarity_spec.lua compares that path
+ * with this binding's): keep it and vl_sim_matrix's, or change both. */
 typedef struct matud {
   store *st;       /* NULL once closed (the layout vl_lua_class expects) */
   vl_sim_matrix v; /* rows of st->data */

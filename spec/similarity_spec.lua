@@ -391,6 +391,36 @@ describe("victor.similarity", function()
           { similarity.top_k({ 1, 0 }, similarity.quantize(similarity.matrix({ { 1, 1 }, { 0, 0 } }), "int8")) })
       end)
 
+      it("gives dot and cosine of two 1-row matrices through the FFI, as the C binding does", function()
+        local C = require "victor.core.similarity"
+        local r = rng(31)
+        for _, name in ipairs(similarity.simd_supported()) do
+          assert(similarity.set_simd(name))
+          for _, dim in ipairs({ 1, 3, 8, 17, 384, 1000 }) do
+            local rows = random_rows(r, 4, dim)
+            local m = assert(similarity.matrix(rows))
+            local a, b = assert(similarity.matrix({ rows[1] })), m:slice(3)  -- a matrix, a row view
+            assert.equal(C.dot(a, b), similarity.dot(a, b))
+            assert.equal(C.cosine(a, b), similarity.cosine(a, b))
+            close_to(ref_cos(rows[1], rows[3]), similarity.cosine(a, b), TOL, name)
+          end
+        end
+        -- what the FFI path hands to the C binding, with its exact results and errors
+        local a, z = similarity.matrix({ { 1, 2, 3 } }), similarity.matrix({ { 0, 0, 0 } })
+        assert.same({ nil, "the second vector is zero", "EZERO" }, { similarity.cosine(a, z) })
+        assert.same({ nil, "the first vector is zero", "EZERO" }, { similarity.cosine(z, a) })
+        assert.same({ nil, "dimension mismatch: query has 3, matrix has 2", "EDIM" },
+          { similarity.dot(a, similarity.matrix({ { 1, 2 } })) })
+        raises("bad argument #2 to 'dot' (a vector (table or 1-row Matrix) expected)",
+          function() similarity.dot(a, similarity.matrix({ { 1, 2, 3 }, { 4, 5, 6 } })) end)
+        assert.equal(32, similarity.dot(a, { 4, 5, 6 }))
+        local c = similarity.matrix({ { 4, 5, 6 } })
+        assert.equal(32, similarity.dot(a, c))
+        c:close()
+        assert.has_error(function() similarity.dot(a, c) end, "Matrix is closed")
+        assert.has_error(function() similarity.cosine(c, a) end, "Matrix is closed")
+      end)
+
       it("has FFI fast paths for dot and cosine on row pointers", function()
         local ffi = require "ffi"
         local K = assert(similarity.ffi_kernels())

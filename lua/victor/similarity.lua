@@ -155,11 +155,20 @@ local function operands(a, b, fname, conv_a, conv_b)
   return x, y
 end
 
+-- dot and cosine of two 1-row matrices of one dimension without a classic C call
+-- (LuaJIT FFI, native backend; set below, nil otherwise): the number, or nil for the
+-- general path (any other operands, a closed matrix, a zero vector, errors).
+local fast_dot, fast_cosine
+
 --- Dot product of two vectors (tables or 1-row matrices).
 ---@return number|nil dot
 ---@return string? msg
 ---@return string? code
 function M.dot(a, b)
+  if fast_dot then
+    local r = fast_dot(a, b)
+    if r then return r end
+  end
   local x, y, msg, code = operands(a, b, "dot", as_vector, as_vector)
   if not x then return nil, msg, code end
   return impl.dot(x, y)
@@ -170,6 +179,10 @@ end
 ---@return string? msg
 ---@return string? code
 function M.cosine(a, b)
+  if fast_cosine then
+    local r = fast_cosine(a, b)
+    if r then return r end
+  end
   local x, y, msg, code = operands(a, b, "cosine", as_vector, as_vector)
   if not x then return nil, msg, code end
   return impl.cosine(x, y)
@@ -255,6 +268,41 @@ end
 
 local ffi_ok, ffi = pcall(require, "ffi")
 local fast
+
+-- M.dot and M.cosine on two 1-row matrices: the Matrix userdata's payload read in place
+-- through the FFI (the layout of `matud` in core/lua_similarity.c: the storage pointer,
+-- NULL once closed, then the vl_sim_matrix view), then the kernel called through its
+-- address. Each call reads the pointer from the userdata it was given (which keeps the
+-- storage alive), so nothing is cached that a close or a GC could invalidate. About
+-- 15 ns a call instead of ~70 for the classic C call that LuaJIT cannot compile.
+if nat and ffi_ok then
+  local sample = impl.from_table({ { 1 } })
+  local MAT_MT = getmetatable(sample)
+  local MATP = ffi.typeof("struct { void *st; struct { const float *data; int64_t rows; int32_t dim; "
+    .. "int32_t stride; } v; } *")
+  local p = impl.fn_ptrs()
+  local cdot = ffi.cast("float (*)(const float *, const float *, int32_t)", p.dot)
+  local ccos = ffi.cast("int (*)(const float *, const float *, int32_t, float *)", p.cosine)
+  local out = ffi.new("float[1]")
+  local cast, getmt = ffi.cast, getmetatable
+  local function vectors(a, b)
+    if getmt(a) ~= MAT_MT or getmt(b) ~= MAT_MT then return nil end
+    local x, y = cast(MATP, a), cast(MATP, b)
+    if x.st == nil or y.st == nil then return nil end
+    x, y = x.v, y.v
+    if x.rows ~= 1 or y.rows ~= 1 or x.dim ~= y.dim then return nil end
+    return x, y
+  end
+  fast_dot = function(a, b)
+    local x, y = vectors(a, b)
+    if x then return (cdot(x.data, y.data, x.stride)) end
+  end
+  fast_cosine = function(a, b)
+    local x, y = vectors(a, b)
+    if x and ccos(x.data, y.data, x.stride, out) == 0 then return out[0] end
+  end
+  sample:close()
+end
 
 --- The dot and cosine kernels as LuaJIT FFI functions on raw row pointers (native
 --- backend only; nil otherwise): dot(pa, pb, stride) -> number and cosine(pa, pb,
