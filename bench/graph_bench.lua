@@ -16,7 +16,8 @@
 -- a Lua table), so "per item" is the time per call.
 -- Peers: networkx's pure-Python `_pagerank_python` (tol 1e-6 in networkx's own
 -- n*tol L1 sense) on the 10K graph, wall clock, in a python3 subprocess, when
--- `import networkx` works; VL_GRAPH_NX_100K=1 adds the 100K graph (~15 s a run).
+-- `import networkx` works; VL_GRAPH_NX_100K=1 adds the 100K graph (~15 s a run),
+-- VL_GRAPH_NX_1M=1 the 1M/10M one (minutes, and several GB in python).
 -- igraph (python3-igraph): PRPACK PageRank on the 10K and 100K graphs (VL_GRAPH_IGRAPH_1M=1
 -- adds 1M/10M), graph built from the same edge list, median of 3 runs (1 on 1M).
 -- Python: $PYTHON, else Debian's /usr/bin/python3 (where apt installs both), else python3.
@@ -287,7 +288,8 @@ end
 
 if has_native and args.outdir then
   local peers = { SIZES[1] }
-  if os.getenv("VL_GRAPH_NX_100K") == "1" then peers[2] = SIZES[2] end
+  if os.getenv("VL_GRAPH_NX_100K") == "1" then peers[#peers + 1] = SIZES[2] end
+  if os.getenv("VL_GRAPH_NX_1M") == "1" then peers[#peers + 1] = SIZES[3] end
   for _, sz in ipairs(peers) do
     local t, ver, nx_scores = networkx(sz, edges(sz), sz.n <= 10000 and 3 or 1)
     if t then
