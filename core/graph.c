@@ -211,10 +211,10 @@ static double sum_blocks(const double *part, int64_t nb)
 }
 
 /* One node's new PageRank (the design note's formula): the pull over w's in-list
- * in CSR order, then the dangling share (by qq, NULL: uniform) and the teleport
+ * in CSR order, then the dangling share (by qq, NULL: uniform, unif = 1 / n) and the teleport
  * (by p, NULL: base = (1 - d) / n). */
 static inline double pull(const vl_graph *g, int32_t w, const double *contrib, int weighted, double d,
-                          double dshare, const double *qq, const double *p, double base)
+                          double dshare, const double *qq, double unif, const double *p, double base)
 {
   int64_t k, e = g->in_off[w + 1];
   double s = 0;
@@ -223,7 +223,7 @@ static inline double pull(const vl_graph *g, int32_t w, const double *contrib, i
   } else {
     for (k = g->in_off[w]; k < e; k++) s += contrib[g->in_adj[k]];
   }
-  return d * s + dshare * (qq ? qq[w] : 1.0 / (double)g->n) + (p ? (1.0 - d) * p[w] : base);
+  return d * s + dshare * (qq ? qq[w] : unif) + (p ? (1.0 - d) * p[w] : base);
 }
 
 int vl_graph_pagerank(const vl_graph *g, const vl_pagerank_opts *o, double *scores, int *iterations,
@@ -285,7 +285,7 @@ int vl_graph_pagerank(const vl_graph *g, const vl_pagerank_opts *o, double *scor
 
   if (o->gauss_seidel) {
     const double *qq = q ? q : p;
-    const double base = (1.0 - d) / (double)n;
+    const double base = (1.0 - d) / (double)n, unif = 1.0 / (double)n; /* unif: once, not per node */
     /* contrib[u] = x[u] / W(u), kept current as x[u] changes */
     for (v = 0; v < n; v++) contrib[v] = x[v] * inv[v];
     while (it < o->max_iter) {
@@ -296,7 +296,7 @@ int vl_graph_pagerank(const vl_graph *g, const vl_pagerank_opts *o, double *scor
       dshare = d * dmass;
       res = 0;
       for (w = 0; w < n; w++) {
-        double nv = pull(g, w, contrib, weighted, d, dshare, qq, p, base);
+        double nv = pull(g, w, contrib, weighted, d, dshare, qq, unif, p, base);
         xn[w] = x[w];
         x[w] = nv;
         contrib[w] = nv * inv[w];
@@ -317,7 +317,7 @@ int vl_graph_pagerank(const vl_graph *g, const vl_pagerank_opts *o, double *scor
     }
   } else {
     const double *qq = q ? q : p; /* NULL: uniform */
-    const double base = (1.0 - d) / (double)n;
+    const double base = (1.0 - d) / (double)n, unif = 1.0 / (double)n; /* unif: once, not per node */
     while (it < o->max_iter) {
       double dmass, dshare;
       int64_t b;
@@ -338,7 +338,7 @@ int vl_graph_pagerank(const vl_graph *g, const vl_pagerank_opts *o, double *scor
         int32_t lo = (int32_t)(b * VL_GRAPH_BLOCK), hi = lo + VL_GRAPH_BLOCK > n ? n : lo + VL_GRAPH_BLOCK, w;
         double r = 0;
         for (w = lo; w < hi; w++) {
-          double nv = pull(g, w, contrib, weighted, d, dshare, qq, p, base);
+          double nv = pull(g, w, contrib, weighted, d, dshare, qq, unif, p, base);
           r += fabs(nv - x[w]);
           xn[w] = nv;
         }
