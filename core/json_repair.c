@@ -1079,17 +1079,24 @@ HOT const unsigned char *word_bytes_end(const unsigned char *t, const unsigned c
   return t;
 }
 
-/* A plain single-quoted string at s: the byte after its closing quote, or NULL. */
-static const unsigned char *lane_sqstring(const vl_jr *p, const unsigned char *s, const unsigned char *e)
+/* A plain single-quoted string at q, its quotes made " in the copy: the byte after its
+ * closing quote, or NULL (nothing edited). */
+HOT const unsigned char *lane_sqstring(vl_jr *p, lane_out *w, const unsigned char *q, const unsigned char *e)
 {
-  s++;
+  const unsigned char *s = q + 1;
   for (;;) {
     s += str_plain_end(s, 0, (size_t)(e - s), 3u);
     if (s >= e || *s != '\'') return NULL;
-    if (s + 1 >= e) return p->eof ? s + 1 : NULL;
-    if (!(cls[s[1]] & C_ALNUM)) return s + 1;
+    if (s + 1 >= e) {
+      if (!p->eof) return NULL;
+      break;
+    }
+    if (!(cls[s[1]] & C_ALNUM)) break;
     s += 2; /* an apostrophe, and the letter after it */
   }
+  lane_edit(p, w, q, 1, "\"", 1);
+  lane_edit(p, w, s, 1, "\"", 1);
+  return s + 1;
 }
 
 #define LANE_WS(s)                                                       \
@@ -1141,9 +1148,7 @@ value:
     goto after;
   }
   if (c == '\'') {
-    if (!(t = lane_sqstring(p, s, e))) goto done;
-    lane_edit(p, &w, s, 1, "\"", 1);
-    lane_edit(p, &w, t - 1, 1, "\"", 1);
+    if (!(t = lane_sqstring(p, &w, s, e))) goto done;
     s = t;
     isstr = 1;
     goto after;
@@ -1196,9 +1201,7 @@ key:
     if (!(t = vstring(s, e, &hi))) goto done;
     s = t;
   } else if (c == '\'') {
-    if (!(t = lane_sqstring(p, s, e))) goto done;
-    lane_edit(p, &w, s, 1, "\"", 1);
-    lane_edit(p, &w, t - 1, 1, "\"", 1);
+    if (!(t = lane_sqstring(p, &w, s, e))) goto done;
     s = t;
   } else if (vtab[c] == V_WORD) { /* an unquoted key: up to whitespace or ':' */
     t = word_bytes_end(s + 1, e);

@@ -48,8 +48,9 @@ void vl_lua_gc_metatable(lua_State *L, const char *name, lua_CFunction gc);
  * state and registry key `name`, so that repeated calls on large inputs reuse warm
  * memory instead of faulting in fresh pages (and having the kernel zero them) each
  * time. vl_lua_keep pushes the block's userdata and returns the block, marked busy;
- * vl_lua_keep_done(block) marks it idle again. `release(block)` must free what the binding hung on the block and leave
- * it all zero (it may run on a block already released); it runs at lua_close and when
+ * vl_lua_keep_done(block) marks it idle again. `release(block)` must free what the
+ * binding hung on the block and leave it all zero (it may run on a block already
+ * released); it runs at lua_close and when
  * a garbage-collection cycle ends with the block idle and unused since the cycle
  * before, so memory is held only while the calls keep coming. A busy block is never
  * released, so a call may allocate Lua objects (and run finalizers) while using it; if
