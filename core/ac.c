@@ -10,6 +10,15 @@
 
 #define NONE UINT32_MAX
 
+/* A word-index slot: the folded head, its first 16 bytes inline (zero padded). */
+struct wslot {
+  uint64_t k0, k1;
+  uint32_t len;  /* 0: empty */
+  uint32_t id;   /* the lowest id of a pattern that is this word, or NONE */
+  uint32_t more; /* some pattern continues after this head */
+  uint32_t koff; /* len > 16: the key's bytes at wkeys + koff */
+};
+
 struct vl_ac {
   uint8_t cls[256];     /* byte -> class */
   uint32_t nclasses, nstates, npats;
@@ -32,6 +41,14 @@ struct vl_ac {
   uint32_t *out_off;    /* by state number, nstates + 1 entries into outs */
   uint32_t *outs;       /* pattern ids, longest first */
   uint32_t *lens;       /* pattern lengths */
+  struct wslot *widx;  /* word index (opts.word_index): 2^k slots, key len 0 = empty */
+  uint32_t wmask, wshift; /* slots - 1; 64 - log2(slots) */
+  uint64_t *wbloom;     /* a bit per hash of each head (64 bits per head, at least 4096) */
+  uint32_t wbshift;     /* 64 - log2(bits) */
+  int wnonword;         /* some pattern starts with a non-word byte */
+  int ci;               /* case-insensitive */
+  unsigned char *wkeys; /* folded heads longer than 16 bytes */
+  uint32_t dshift, dinv; /* state number = (premultiplied >> dshift) * dinv (exact) */
   size_t max_len, mem;
 };
 
@@ -50,6 +67,9 @@ void vl_ac_free(vl_ac *ac)
   free(ac->outs);
   free(ac->lens);
   free(ac->fbits);
+  free(ac->widx);
+  free(ac->wkeys);
+  free(ac->wbloom);
   free(ac);
 }
 
@@ -194,6 +214,130 @@ static int make_filter(vl_ac *ac, const char *const *pats, const size_t *lens, s
   return VL_OK;
 }
 
+static int is_word(int c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+static uint64_t load_le64(const unsigned char *q)
+{
+  uint64_t w;
+  memcpy(&w, q, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  w = __builtin_bswap64(w);
+#endif
+  return w;
+}
+
+/* Byte masks by min(len, 16): KEY_MASK[k][0] keeps the low min(k, 8) bytes of a
+ * word, KEY_MASK[k][1] the low k - 8 bytes (none below 8, all from 16). */
+#define M_(k) ((k) >= 8 ? ~0ull : ((uint64_t)1 << (8 * (k))) - 1)
+static const uint64_t KEY_MASK[17][2] = {
+  { 0, 0 }, { M_(1), 0 }, { M_(2), 0 }, { M_(3), 0 }, { M_(4), 0 }, { M_(5), 0 }, { M_(6), 0 },
+  { M_(7), 0 }, { ~0ull, 0 }, { ~0ull, M_(1) }, { ~0ull, M_(2) }, { ~0ull, M_(3) }, { ~0ull, M_(4) },
+  { ~0ull, M_(5) }, { ~0ull, M_(6) }, { ~0ull, M_(7) }, { ~0ull, ~0ull }
+};
+#undef M_
+
+/* The key of the word q[0..len) (len >= 1, word bytes only): its first 16
+ * bytes as two little-endian words, zero beyond len, and a hash of those and
+ * len (the bytes after 16 are compared, not hashed). With ci every byte is ORed
+ * with 0x20: on word bytes that is a one-to-one map that sends A-Z to a-z
+ * (digits keep their bit, '_' becomes 0x7F). avail: bytes readable at q (at
+ * least len). Branch-free but near the end of the input. */
+static inline uint64_t word_key(const unsigned char *q, size_t len, size_t avail, int ci, uint64_t *k0,
+                                uint64_t *k1)
+{
+  const uint64_t lower = ci ? 0x2020202020202020ull : 0;
+  const uint64_t *mask = KEY_MASK[len < 16 ? len : 16];
+  uint64_t a, b;
+  unsigned char t[16];
+  if (avail < 16) {
+    memset(t, 0, sizeof t);
+    memcpy(t, q, len < 16 ? len : 16);
+    q = t;
+  }
+  a = (load_le64(q) | lower) & mask[0];
+  b = (load_le64(q + 8) | lower) & mask[1];
+  *k0 = a;
+  *k1 = b;
+  /* the high bits of each product depend on every bit of its factor */
+  return (a * 0x9E3779B97F4A7C15ull) ^ (b * 0xC2B2AE3D27D4EB4Full) ^ ((uint64_t)len << 56);
+}
+
+/* Slot of key (k0, k1, rest q[16..len)) in the index: its slot, or the empty one
+ * where it would go. */
+static inline struct wslot *word_slot(const vl_ac *ac, uint64_t h, uint64_t k0, uint64_t k1, const unsigned char *q,
+                               size_t len, int ci)
+{
+  uint32_t i = (uint32_t)(h >> ac->wshift);
+  for (;; i = (i + 1) & ac->wmask) {
+    struct wslot *w = &ac->widx[i];
+    if (w->len == 0) return w;
+    if (w->len == len && w->k0 == k0 && w->k1 == k1) {
+      /* the bytes after 16: 8 at a time against the stored ones (zero padded) */
+      const uint64_t lower = ci ? 0x2020202020202020ull : 0;
+      const unsigned char *k = ac->wkeys + w->koff;
+      size_t j;
+      for (j = 16; j < len; j += 8) {
+        size_t r = len - j < 8 ? len - j : 8;
+        uint64_t x = 0;
+        memcpy(&x, q + j, r);
+        if (((load_le64((const unsigned char *)&x) | lower) & KEY_MASK[r][0]) != load_le64(k + j - 16)) break;
+      }
+      if (j >= len) return w;
+    }
+  }
+}
+
+static int make_word_index(vl_ac *ac, const char *const *pats, const size_t *lens, size_t npats, int ci,
+                           size_t max_bytes)
+{
+  size_t i, nslots = 16, nbits = 4096, keybytes = 0, ko = 0;
+  for (i = 0; i < npats; i++) {
+    size_t hl = 0;
+    while (hl < lens[i] && is_word((unsigned char)pats[i][hl])) hl++;
+    if (hl > 16) keybytes += (hl - 16 + 7) / 8 * 8; /* zero padded to 8 */
+  }
+  while (nslots < 2 * npats) nslots <<= 1;
+  while (nbits < 64 * npats && nbits < ((size_t)1 << 24)) nbits <<= 1;
+  if (nslots * sizeof(struct wslot) + keybytes + nbits / 8 > max_bytes || nslots > UINT32_MAX) return VL_ELIMIT;
+  if (!(ac->widx = calloc(nslots, sizeof *ac->widx)) || !(ac->wkeys = calloc(keybytes ? keybytes : 1, 1)) ||
+      !(ac->wbloom = calloc(nbits / 64, sizeof *ac->wbloom)))
+    return VL_ENOMEM;
+  ac->wmask = (uint32_t)(nslots - 1);
+  ac->wshift = ac->wbshift = 64;
+  for (i = nslots; i > 1; i >>= 1) ac->wshift--;
+  for (i = nbits; i > 1; i >>= 1) ac->wbshift--;
+  ac->mem += nslots * sizeof(struct wslot) + keybytes + nbits / 8;
+  for (i = 0; i < npats; i++) { /* in id order: the first id of a word is the lowest */
+    const unsigned char *q = (const unsigned char *)pats[i];
+    size_t hl = 0, j;
+    uint64_t k0, k1, h;
+    struct wslot *w;
+    while (hl < lens[i] && is_word(q[hl])) hl++;
+    if (hl == 0) {
+      ac->wnonword = 1;
+      continue;
+    }
+    h = word_key(q, hl, hl, ci, &k0, &k1);
+    ac->wbloom[(h >> ac->wbshift) >> 6] |= (uint64_t)1 << ((h >> ac->wbshift) & 63);
+    w = word_slot(ac, h, k0, k1, q, hl, ci);
+    if (w->len == 0) {
+      w->len = (uint32_t)hl;
+      w->k0 = k0;
+      w->k1 = k1;
+      w->id = NONE;
+      w->koff = (uint32_t)ko; /* wkeys[koff + j - 16] is byte j */
+      for (j = 16; j < hl; j++) ac->wkeys[ko++] = (unsigned char)(q[j] | (ci ? 0x20 : 0));
+      ko = (ko + 7) / 8 * 8;
+    }
+    if (hl < lens[i]) w->more = 1;
+    else if (w->id == NONE) w->id = (uint32_t)i;
+  }
+  return VL_OK;
+}
+
 int vl_ac_build(const char *const *pats, const size_t *lens, size_t npats, const vl_ac_opts *opts,
                 vl_ac **out)
 {
@@ -213,6 +357,19 @@ int vl_ac_build(const char *const *pats, const size_t *lens, size_t npats, const
   if (!(ac = calloc(1, sizeof *ac))) return VL_ENOMEM;
   memset(&b, 0, sizeof b);
   nc = ac->nclasses = make_classes(ac, pats, lens, npats, ci);
+  ac->ci = ci != 0;
+  {
+    /* nc = 2^a * b with b odd; b's inverse mod 2^32 by Newton's iteration */
+    uint32_t odd = nc, inv;
+    int k;
+    while (!(odd & 1u)) {
+      odd >>= 1;
+      ac->dshift++;
+    }
+    inv = odd; /* right to 3 bits */
+    for (k = 0; k < 4; k++) inv *= 2u - odd * inv;
+    ac->dinv = inv;
+  }
   /* upper bound of the memory: the build's trie plus the final table, per-state arrays */
   bound = (total + 1) * nc * 4 * 2 + (total + 1) * 4 * 9 + npats * 8;
   if (bound > max_bytes || (total + 1) * nc > UINT32_MAX) {
@@ -311,6 +468,8 @@ int vl_ac_build(const char *const *pats, const size_t *lens, size_t npats, const
   } else {
     ac->shallow = ac->skipper ? nc : 0; /* the root only */
   }
+  if (opts && opts->word_index && (st = make_word_index(ac, pats, lens, npats, ci, max_bytes)) != VL_OK)
+    goto fail;
   build_free(&b);
   *out = ac;
   return VL_OK;
@@ -339,21 +498,27 @@ int vl_ac_is_match(const vl_ac *ac, uint32_t state)
   return state >= ac->match_min;
 }
 
+/* The state number of a premultiplied state, without a division: premultiplied
+ * states are exact multiples of nclasses. */
+static inline uint32_t state_no(const vl_ac *ac, uint32_t state)
+{
+  return (state >> ac->dshift) * ac->dinv;
+}
+
 size_t vl_ac_depth(const vl_ac *ac, uint32_t state)
 {
-  if (state == 0) return 0; /* the common case, without a division */
-  return ac->depth[state / ac->nclasses];
+  return ac->depth[state_no(ac, state)];
 }
 
 uint32_t vl_ac_longest(const vl_ac *ac, uint32_t state)
 {
-  uint32_t s = state / ac->nclasses;
+  uint32_t s = state_no(ac, state);
   return ac->out_off[s] < ac->out_off[s + 1] ? ac->outs[ac->out_off[s]] : UINT32_MAX;
 }
 
 size_t vl_ac_outputs(const vl_ac *ac, uint32_t state, const uint32_t **ids)
 {
-  uint32_t s = state / ac->nclasses;
+  uint32_t s = state_no(ac, state);
   *ids = ac->outs + ac->out_off[s];
   return ac->out_off[s + 1] - ac->out_off[s];
 }
@@ -550,11 +715,6 @@ uint64_t vl_ac_stream_offset(const vl_ac_stream *st)
   return st->off;
 }
 
-static int is_word(int c)
-{
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
 /* Emit every final candidate: the leftmost one while no later occurrence can start
  * at or before it (its start < limit), then the next at or after its end. */
 static int settle(vl_ac_stream *st, uint64_t limit, vl_ac_match_fn fn, void *ud)
@@ -690,7 +850,7 @@ int vl_ac_stream_feed(vl_ac_stream *st, const void *p0, size_t n, vl_ac_match_fn
       uint64_t pos = base + (uint64_t)(q - p);
       /* a later occurrence can only start in the suffix that may still grow into a
        * pattern; deferred occurrences (ending here) anywhere in the matched suffix */
-      uint32_t d = s == 0 ? 0 : st->deferred ? ac->depth[s / ac->nclasses] : ac->ext[s / ac->nclasses];
+      uint32_t d = s == 0 ? 0 : st->deferred ? ac->depth[state_no(ac, s)] : ac->ext[state_no(ac, s)];
       if ((r = settle(st, pos - d, fn, ud))) {
         st->state = s;
         return r;
@@ -731,4 +891,170 @@ int vl_ac_stream_find(vl_ac_stream *st, const void *p, size_t n, size_t from, vl
   if (!r) r = vl_ac_stream_finish(st, fn, ud);
   st->whole = NULL;
   return r;
+}
+
+/* ---- leftmost matches at word boundaries, anchored ------------------------------------ */
+
+/* Bit i set when q[i] is a word byte ([A-Za-z0-9_]), for 16 bytes. */
+static unsigned word_mask16(const unsigned char *q)
+{
+  simde__m128i v = simde_mm_loadu_si128((const simde__m128i *)(const void *)q);
+  simde__m128i a = simde_mm_sub_epi8(simde_mm_or_si128(v, simde_mm_set1_epi8(0x20)), simde_mm_set1_epi8('a'));
+  simde__m128i d = simde_mm_sub_epi8(v, simde_mm_set1_epi8('0'));
+  simde__m128i m = simde_mm_cmpeq_epi8(simde_mm_min_epu8(a, simde_mm_set1_epi8(25)), a);
+  m = simde_mm_or_si128(m, simde_mm_cmpeq_epi8(simde_mm_min_epu8(d, simde_mm_set1_epi8(9)), d));
+  m = simde_mm_or_si128(m, simde_mm_cmpeq_epi8(v, simde_mm_set1_epi8('_')));
+  return (unsigned)simde_mm_movemask_epi8(m);
+}
+
+/* The first position s >= pos of p[0..n) where a counting occurrence may start:
+ * the byte before it is not a word byte (none before 0), p[s] leaves the root,
+ * and p[s] is a word byte unless `any` (some pattern starts with a non-word
+ * byte); n when there is none. */
+static size_t word_start(const vl_ac *ac, const unsigned char *p, size_t n, size_t pos, int any)
+{
+  const uint32_t *tr = ac->trans;
+  const uint8_t *cls = ac->cls;
+  while (n - pos >= 16) {
+    unsigned prev = pos > 0 && is_word(p[pos - 1]), w = word_mask16(p + pos);
+    unsigned c = ~((w << 1) | prev) & (any ? 0xFFFFu : w);
+    while (c) {
+      size_t s = pos + (size_t)vl_ctz32(c);
+      if (tr[cls[p[s]]] != 0) return s;
+      c &= c - 1;
+    }
+    pos += 16;
+  }
+  for (; pos < n; pos++)
+    if (!(pos > 0 && is_word(p[pos - 1])) && (any || is_word(p[pos])) && tr[cls[p[pos]]] != 0) return pos;
+  return n;
+}
+
+/* The end of the run of word bytes that starts at s. */
+static size_t word_end(const unsigned char *p, size_t n, size_t s)
+{
+  while (n - s >= 16) {
+    unsigned nw = ~word_mask16(p + s) & 0xFFFFu;
+    if (nw) return s + (size_t)vl_ctz32(nw);
+    s += 16;
+  }
+  while (s < n && is_word(p[s])) s++;
+  return s;
+}
+
+/* Walk the trie from the root along p[s..n): the pattern kept by `kind` among
+ * those that are a prefix of p[s..) and end at a word boundary (*end: its end),
+ * or NONE. */
+static uint32_t walk_words(const vl_ac *ac, int kind, const unsigned char *p, size_t n, size_t s, size_t *end)
+{
+  const uint32_t *tr = ac->trans, *depth = ac->depth;
+  const uint8_t *cls = ac->cls;
+  uint32_t mm = ac->match_min, st = 0, d = 0, best = NONE;
+  size_t k = s;
+  while (k < n) {
+    /* the DFA's step stays on the trie exactly when it goes one level deeper */
+    uint32_t nx = tr[st + cls[p[k]]], no = state_no(ac, nx);
+    if (depth[no] != d + 1) break;
+    st = nx;
+    d++;
+    k++;
+    if (st >= mm) {
+      /* the first output is the longest, lowest id: the path itself when a
+       * pattern ends at this depth */
+      uint32_t id = ac->outs[ac->out_off[no]];
+      if (ac->lens[id] == d && (k == n || !is_word(p[k])) && (kind == VL_AC_LEFTMOST_LONGEST || id < best)) {
+        best = id;
+        *end = k;
+      }
+    }
+  }
+  return best;
+}
+
+/* Bit i set when p[i] is a word byte, for the 64 bytes at p (bytes at or after
+ * avail count as non-word). */
+static uint64_t word_mask64(const unsigned char *p, size_t avail)
+{
+  unsigned char t[64];
+  if (avail < 64) {
+    memset(t, 0, sizeof t);
+    memcpy(t, p, avail);
+    p = t;
+  }
+  return (uint64_t)word_mask16(p) | (uint64_t)word_mask16(p + 16) << 16 | (uint64_t)word_mask16(p + 32) << 32 |
+         (uint64_t)word_mask16(p + 48) << 48;
+}
+
+/* The pattern kept by `kind` at the word p[s..e) (word index present), or NONE. */
+static uint32_t probe_word(const vl_ac *ac, int kind, const unsigned char *p, size_t n, size_t s, size_t e,
+                           size_t *end)
+{
+  uint64_t k0, k1, h;
+  const struct wslot *w;
+  size_t len = e - s;
+  h = word_key(p + s, len, n - s, ac->ci, &k0, &k1);
+  w = word_slot(ac, h, k0, k1, p + s, len, ac->ci);
+  if (w->len == 0) return NONE;
+  if (w->more) return walk_words(ac, kind, p, n, s, end);
+  *end = e;
+  return w->id;
+}
+
+int vl_ac_find_words(const vl_ac *ac, int kind, const void *p0, size_t n, size_t from, vl_ac_match_fn fn,
+                     void *ud)
+{
+  const unsigned char *p = (const unsigned char *)p0;
+  size_t pos = from > n ? n : from, blk, skip = 0, maxl = ac->max_len;
+  uint64_t carry;
+  if (kind != VL_AC_LEFTMOST_FIRST && kind != VL_AC_LEFTMOST_LONGEST) return VL_EINVAL;
+  if (!ac->widx || ac->wnonword) {
+    /* every position after a non-word byte may start an occurrence: walk them */
+    while ((pos = word_start(ac, p, n, pos, 1)) < n) {
+      size_t at = pos, end = 0;
+      uint32_t id = walk_words(ac, kind, p, n, at, &end);
+      pos = at + 1;
+      if (id != NONE) {
+        int r = fn(ud, id, at, end);
+        if (r) return r;
+        pos = end;
+      }
+    }
+    return 0;
+  }
+  /* Only words start occurrences. Per block of 64 bytes: first, without a
+   * data-dependent branch, the words whose hash passes the bloom filter (about 1
+   * in 64 of the others); then those, in order, through the index. A match that
+   * runs past its word (a phrase) drops the starts before its end. */
+  carry = pos > 0 && is_word(p[pos - 1]);
+  for (blk = pos; blk < n; blk += 64) {
+    uint64_t w = word_mask64(p + blk, n - blk);
+    uint64_t starts = w & ~((w << 1) | carry);
+    size_t cs[32], ce[32], nc = 0, i;
+    carry = w >> 63;
+    if (skip > blk) starts = skip - blk >= 64 ? 0 : starts & (~0ull << (skip - blk));
+    while (starts) {
+      int bit = vl_ctz64(starts);
+      uint64_t rest = ~w >> bit, k0, k1, h; /* rest: bit 0 clear; the first set bit ends the word */
+      size_t s = blk + (size_t)bit, e, len;
+      starts &= starts - 1;
+      e = rest ? s + (size_t)vl_ctz64(rest) : blk + 64;
+      if (e >= blk + 64) e = word_end(p, n, blk + 64 < n ? blk + 64 : n); /* runs into the next block */
+      len = e - s;
+      h = word_key(p + s, len, n - s, ac->ci, &k0, &k1) >> ac->wbshift;
+      cs[nc] = s;
+      ce[nc] = e;
+      nc += (size_t)((ac->wbloom[h >> 6] >> (h & 63)) & (len <= maxl));
+    }
+    for (i = 0; i < nc; i++) {
+      size_t end = 0;
+      uint32_t id;
+      if (cs[i] < skip || (id = probe_word(ac, kind, p, n, cs[i], ce[i], &end)) == NONE) continue;
+      {
+        int r = fn(ud, id, cs[i], end);
+        if (r) return r;
+      }
+      if (end > ce[i]) skip = end; /* a phrase */
+    }
+  }
+  return 0;
 }

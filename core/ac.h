@@ -83,6 +83,22 @@
  * byte before a start that lies in an earlier chunk). Every chunking of an
  * input gives the same matches, with the same absolute offsets.
  *
+ * Anchored words. With word boundaries, a counting occurrence starts where the
+ * byte before is not a word byte, so the leftmost kinds can also be found
+ * without the DFA's run over every byte: from each such position whose byte
+ * leaves the root (found 16 bytes at a time), walk the trie (a DFA step that
+ * goes exactly one level deeper is a trie edge), keep the longest (or the
+ * lowest-id) pattern that ends at a word boundary, report it and go on at its
+ * end, else at the next position (vl_ac_find_words). Few positions start a word
+ * and most walks end within it, so this does a fraction of the table lookups.
+ * With opts.word_index the build also hashes every pattern's head (its leading
+ * run of word bytes, folded): a head that is the whole pattern maps to its
+ * lowest id, a head followed by more bytes is marked. Then a word of the input
+ * is one hash probe: a whole-word pattern is the only occurrence that can start
+ * there unless the word is a marked head (walk the trie), and nothing starts
+ * inside a word. Positions before a non-word byte are walked only when some
+ * pattern starts with one.
+ *
  * vl_ac_depth(state) is the length of the longest suffix of the input scanned
  * since the last reset that is a prefix of some pattern: the bytes a streaming
  * caller must hold back because a match may still start there. Outside a match
@@ -121,6 +137,7 @@ typedef struct vl_ac vl_ac;
 typedef struct vl_ac_opts {
   int case_insensitive;  /* ASCII A-Z == a-z */
   size_t max_bytes;      /* cap on the automaton's memory; 0: VL_AC_DEFAULT_MAX_BYTES */
+  int word_index;        /* also build the word index of vl_ac_find_words */
 } vl_ac_opts;
 
 /* Compile pats[i][0..lens[i]) for i < npats into *out (caller frees with
@@ -216,6 +233,17 @@ uint64_t vl_ac_stream_offset(const vl_ac_stream *st);
  * input were p[from..n) with p[from - 1] as the byte before it (for word
  * boundaries); offsets are into p. Same returns as feed. */
 int vl_ac_stream_find(vl_ac_stream *st, const void *p, size_t n, size_t from, vl_ac_match_fn fn, void *ud);
+
+/* Anchored words (design note): the matches of vl_ac_stream_find(st, p, n, from, ...)
+ * for a stream of `kind` (VL_AC_LEFTMOST_FIRST or VL_AC_LEFTMOST_LONGEST) with
+ * word boundaries, in the same order, found by walking the trie from each
+ * position that may start a counting occurrence instead of running the DFA over
+ * every byte. No stream and no allocation. Time O(n * max_len) at worst (each
+ * walk stops where the input leaves the trie: about the length of a word for
+ * keyword sets), so callers with long patterns prefer the stream. Returns 0, the
+ * callback's nonzero value (the call stops there), or VL_EINVAL for another kind. */
+int vl_ac_find_words(const vl_ac *ac, int kind, const void *p, size_t n, size_t from, vl_ac_match_fn fn,
+                     void *ud);
 
 #ifdef __cplusplus
 }

@@ -404,6 +404,48 @@ static int l_scores(lua_State *L)
   return 1;
 }
 
+/* The FFI entry of victor.classifier (called through its address): ud is the
+ * Classifier userdata's block (LuaJIT passes a userdata argument as that pointer).
+ * Scores text[0..n) and ranks the categories: out[0] = the total score (summed in
+ * category order), out[1] = m, the categories reported (score above 0, or all of
+ * them when `all`), then for rank k < m: out[2 + 4k] = the category (1-based),
+ * out[3 + 4k], out[4 + 4k], out[5 + 4k] = its score, matched, negated. Ranked by
+ * score descending, ties in category order. out holds 2 + 4 * categories doubles.
+ * Returns -1, writing nothing, when the classifier is closed. No Lua call, no
+ * allocation. */
+static int ffi_rank(void *ud, const char *text, size_t n, int all, double *out)
+{
+  cls *c = *(cls **)ud;
+  double total = 0;
+  size_t i, k, m = 0, ncats;
+  if (!c) return -1;
+  ncats = vl_cls_ncats(c->c);
+  vl_cls_scores(c->c, c->st, text, n, c->scores, c->matched, c->negated);
+  for (i = 0; i < ncats; i++) {
+    double s = c->scores[i];
+    total += s;
+    if (!(s > 0) && !all) continue;
+    /* insertion: past the ranks with a higher or equal score */
+    for (k = m; k > 0 && out[3 + 4 * (k - 1)] < s; k--) memcpy(out + 2 + 4 * k, out + 2 + 4 * (k - 1), 4 * sizeof *out);
+    out[2 + 4 * k] = (double)(i + 1);
+    out[3 + 4 * k] = s;
+    out[4 + 4 * k] = c->matched[i];
+    out[5 + 4 * k] = c->negated[i];
+    m++;
+  }
+  out[0] = total;
+  out[1] = (double)m;
+  return 0;
+}
+
+/* fn_ptrs() -> {rank = }: the address of ffi_rank, for the FFI fast path */
+static int l_fn_ptrs(lua_State *L)
+{
+  lua_createtable(L, 0, 1);
+  lua_pushlightuserdata(L, (void *)(uintptr_t)&ffi_rank);
+  lua_setfield(L, -2, "rank");
+  return 1;
+}
 static const luaL_Reg matcher_methods[] = {
   {"find_all", l_find_all},
   {"find", l_find},
@@ -429,6 +471,7 @@ static const luaL_Reg cls_methods[] = {
 static const luaL_Reg funcs[] = {
   {"literals", l_literals},
   {"classifier", l_classifier},
+  {"fn_ptrs", l_fn_ptrs},
   {NULL, NULL}
 };
 

@@ -4,6 +4,10 @@
 
 #include "patterns.h"
 
+/* Keywords up to this long are found with vl_ac_find_words (at word boundaries):
+ * its walks are bounded by the longest pattern, so longer ones take the stream. */
+#define VL_CLS_ANCHOR_MAX_LEN 64
+
 struct vl_cls {
   vl_ac *ac;
   size_t ncats, npats;
@@ -82,6 +86,7 @@ int vl_cls_new(const char *const *pats, const size_t *lens, size_t npats, const 
   memset(&ao, 0, sizeof ao);
   ao.case_insensitive = opts->case_insensitive;
   ao.max_bytes = opts->max_bytes;
+  ao.word_index = c->wb;
   if ((st = vl_ac_build(pats, lens, npats, &ao, &c->ac)) != VL_OK) goto fail;
   *out = c;
   return VL_OK;
@@ -149,7 +154,12 @@ int vl_cls_scores(const vl_cls *c, vl_ac_stream *st, const void *text, size_t n,
   r.negated = negated;
   r.inv_len = n ? 1.0 / (double)n : 0;
   r.neg_at = 0;
-  if (n) vl_ac_stream_find(st, text, n, 0, on_hit, &r);
+  if (n == 0) {
+  } else if (c->wb && vl_ac_max_len(c->ac) <= VL_CLS_ANCHOR_MAX_LEN) {
+    vl_ac_find_words(c->ac, VL_AC_LEFTMOST_LONGEST, text, n, 0, on_hit, &r);
+  } else {
+    vl_ac_stream_find(st, text, n, 0, on_hit, &r);
+  }
   for (i = 0; i < c->ncats; i++)
     if (scores[i] < 0) scores[i] = 0;
   return VL_OK;

@@ -703,6 +703,7 @@ int vl_secrets_compile(const vl_secrets_rule *rules, size_t nrules, const vl_sec
     }
     s->kw_off[ndist] = e;
     s->nkw = ndist;
+    memset(&ao, 0, sizeof ao);
     ao.case_insensitive = 1;
     ao.max_bytes = opts ? opts->max_ac_bytes : 0;
     st = vl_ac_build(pats, plens, ndist, &ao, &s->ac);

@@ -168,5 +168,42 @@ if #backends == 2 then
         assert.same(b, a, text)
       end
     end)
+
+    it("gives the same ranking with random packs (phrases, punctuation, case, long keywords, options)", function()
+      if jit.arch == "arm64" then
+        jit.off()
+        finally(function() jit.on() end)
+      end
+      local N, F = backends[1].mod, backends[2].mod
+      -- the native scan takes one probe per word, walks phrases and keywords that start with
+      -- punctuation, and hands keywords over 64 bytes to the stream: all must agree
+      local pieces = { "run", "Run", "test", "tests", "_x", "x1", " ", "'", "+", "-", "\226\128\153", "c++", ".env",
+        "do not", "clean up", string.rep("long", 5), string.rep("longer", 12) }
+      local r = rng(7)
+      for _ = 1, 200 do
+        local kws, seen = {}, {}
+        for _ = 1, 1 + r(8) do
+          local k = {}
+          for i = 1, 1 + r(3) do k[i] = pieces[r(#pieces) + 1] end
+          local kw = table.concat(k)
+          if kw:find("%S") and not seen[kw] then
+            seen[kw] = true
+            kws[#kws + 1] = kw
+          end
+        end
+        local p = pack({
+          { id = "a", kind = "classifier_category", category = "a", weight = 1, keywords = kws },
+          { id = "b", kind = "classifier_category", category = "b", weight = 0.5, keywords = { kws[1], "test" } },
+          { id = "d", kind = "classifier_defaults", case_insensitive = r(2) == 0, word_boundary = r(4) ~= 0,
+            negations = { "not", "don't" } },
+        })
+        local t = {}
+        for i = 1, r(40) do t[i] = r(3) == 0 and kws[r(#kws) + 1] or pieces[r(#pieces) + 1] end
+        local text = table.concat(t, r(3) == 0 and "" or " ")
+        local a = N.classify(text, { pack = p, all = true })
+        local b = F.classify(text, { pack = p, all = true })
+        assert.same(b, a, text)
+      end
+    end)
   end)
 end

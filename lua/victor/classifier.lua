@@ -52,6 +52,71 @@ local function spellings(p)
   return { p }
 end
 
+-- The native ranking through the FFI: the kernel called by its address with the Classifier
+-- userdata (its block: the pointer that closing clears) and a double buffer, which LuaJIT
+-- compiles into the caller's trace; the classic C call (ud:scores) cannot be compiled.
+-- nil without the native module or the FFI.
+local ffi_rank, DBUF
+do
+  local ffi_ok, ffi = pcall(require, "ffi")
+  if M.backend == "native" and ffi_ok and impl.fn_ptrs then
+    ffi_rank = ffi.cast("int (*)(void *, const char *, size_t, int, double *)", impl.fn_ptrs().rank)
+    DBUF = ffi.typeof("double[?]")
+  end
+end
+
+-- The ranking as ffi_rank writes it (core/lua_patterns.c), from the table of ud:scores
+-- (out[3i-2], out[3i-1], out[3i]: score, matched, negated of category i): r[0] = the
+-- total, r[1] = m, then per rank k (0-based) r[2+4k] = category, r[3+4k] = score,
+-- r[4+4k] = matched, r[5+4k] = negated; score descending, ties in category order.
+local function rank_table(out, n, all, r)
+  local total, m = 0, 0
+  for i = 1, n do
+    local s = out[3 * i - 2]
+    total = total + s
+    if s > 0 or all then
+      local k = m
+      while k > 0 and r[3 + 4 * (k - 1)] < s do
+        for f = 2, 5 do r[f + 4 * k] = r[f + 4 * (k - 1)] end
+        k = k - 1
+      end
+      r[2 + 4 * k], r[3 + 4 * k], r[4 + 4 * k], r[5 + 4 * k] = i, s, out[3 * i - 1], out[3 * i]
+      m = m + 1
+    end
+  end
+  r[0], r[1] = total, m
+  return r
+end
+
+-- The result tables from a ranking, as a function compiled per classifier: straight-line
+-- code for up to 32 categories (LuaJIT keeps it in the caller's trace; a loop over a
+-- handful of ranks would be a short loop, which it leaves to the interpreter), a loop
+-- beyond. res is copied from a template with a slot per category and the three fields
+-- classify adds (filling an empty table would resize it on the way); the slots past the
+-- ranks are cleared.
+local ROW = "res[%s] = { category = cats[r[%s]], score = r[%s], confidence = total > 0 and r[%s] / total or 0, "
+  .. "matched = r[%s], negated = r[%s] }\n"
+local function result_builder(cats)
+  local n = #cats
+  local src = { "local cats = ...\nreturn function(r)\nlocal total, m = r[0], r[1]\n" }
+  if n <= 32 then
+    src[#src + 1] = "local res = { " .. ("false, "):rep(n) .. "type = false, confidence = false, budget = false }\n"
+    for k = 1, n do
+      local b = 4 * k - 2
+      src[#src + 1] = ("if m < %d then\n"):format(k)
+      for j = k, n do src[#src + 1] = ("res[%d] = nil\n"):format(j) end
+      src[#src + 1] = "return res\nend\n"
+      src[#src + 1] = ROW:format(k, b, b + 1, b + 1, b + 2, b + 3)
+    end
+  else
+    src[#src + 1] = "local res = {}\nfor k = 1, m do\nlocal b = 4 * k - 2\n"
+    src[#src + 1] = ROW:format("k", "b", "b + 1", "b + 1", "b + 2", "b + 3")
+    src[#src + 1] = "end\n"
+  end
+  src[#src + 1] = "return res\nend\n"
+  return assert(load(table.concat(src), "=victor.classifier ranking"))(cats)
+end
+
 local Classifier = { __name = "Classifier" }
 Classifier.__index = Classifier
 
@@ -112,6 +177,7 @@ local function build(pack)
     set.negation_window, set.position_weight, 0)
   if not ud then return nil, msg, code end
   return setmetatable({ ud = ud, cats = cats, budgets = budgets, settings = set, out = {},
+                        rank = DBUF and DBUF(2 + 4 * #cats) or {}, results = result_builder(cats),
                         npatterns = #pats }, Classifier)
 end
 
@@ -157,35 +223,20 @@ function Classifier:classify(text, opts)
     opts = args.check_opts(opts, { all = "boolean" }, 2, "classify")
     all = opts.all or false
   end
-  local out = self.ud:scores(text, self.out)
-  local cats, n, total = self.cats, #self.cats, 0
-  for i = 1, n do total = total + out[3 * i - 2] end
-  local res = {}
-  for i = 1, n do
-    local s = out[3 * i - 2]
-    if s > 0 or all then
-      res[#res + 1] = { category = cats[i], score = s, confidence = total > 0 and s / total or 0,
-                        matched = out[3 * i - 1], negated = out[3 * i], index = i }
-    end
+  local r = self.rank
+  if DBUF then
+    if ffi_rank(self.ud, text, #text, all and 1 or 0, r) ~= 0 then error("Classifier is closed", 2) end
+  else
+    rank_table(self.ud:scores(text, self.out), #self.cats, all, r)
   end
-  -- insertion sort (a handful of categories; table.sort's Lua comparator would stop
-  -- the JIT): score descending, then pack order (res is in pack order already)
-  for i = 2, #res do
-    local x, j = res[i], i - 1
-    while j >= 1 and res[j].score < x.score do
-      res[j + 1] = res[j]
-      j = j - 1
-    end
-    res[j + 1] = x
-  end
+  local res = self.results(r)
   local set = self.settings
   local top = res[1]
   if top and top.score > 0 and top.confidence >= set.min_confidence then
-    res.type, res.confidence, res.budget = top.category, top.confidence, self.budgets[top.index] or set.default_budget
+    res.type, res.confidence, res.budget = top.category, top.confidence, self.budgets[r[2]] or set.default_budget
   else
     res.type, res.confidence, res.budget = set.default_category, top and top.confidence or 0, set.default_budget
   end
-  for i = 1, #res do res[i].index = nil end
   return res
 end
 

@@ -1,5 +1,6 @@
 /* test_kat.c: known-answer tests of the pure-C kernels through their C APIs (no Lua):
- * signature, dedup, Aho-Corasick, stream filter, json_repair, graph, similarity, HNSW,
+ * signature, dedup, Aho-Corasick (and its anchored word search against the stream on
+ * random sets), stream filter, json_repair, graph, similarity, HNSW,
  * the file walker over a tree it writes, and the
  * indexer (tree-sitter) over files of that tree. Portable C99 (the only OS calls are
  * mkdir/rmdir for the temporary tree): it builds natively (build/tests/test_kat) and
@@ -154,6 +155,115 @@ static void test_ac(void) {
     check(ok, chunk == 1 ? "ac: matches in ushers (byte by byte)" : "ac: matches in ushers", NULL);
   }
   vl_ac_free(ac);
+}
+
+/* vl_ac_find_words == a leftmost stream with word boundaries (core/ac.h), on random
+ * pattern sets (word and non-word bytes, heads longer than 16 bytes, case
+ * variants, duplicates) and texts made of the same pieces, with and without the
+ * word index, both leftmost kinds, from 0 and from inside the text. */
+typedef struct words_run {
+  uint32_t id[512];
+  uint64_t start[512], end[512];
+  size_t n;
+} words_run;
+
+static int on_word_match(void *ud, uint32_t id, uint64_t start, uint64_t end) {
+  words_run *r = ud;
+  if (r->n < 512) {
+    r->id[r->n] = id;
+    r->start[r->n] = start;
+    r->end[r->n] = end;
+  }
+  r->n++;
+  return 0;
+}
+
+static uint32_t kat_rand(uint32_t *x) {
+  *x ^= *x << 13;
+  *x ^= *x >> 17;
+  *x ^= *x << 5;
+  return *x;
+}
+
+static void test_ac_words(void) {
+  static const char *const piece[] = { "a", "b", "ab", "Ab", "_", "1", "B", " ", "'", "+", "-", "\xe2\x80\x99",
+                                       "aaaaaaaaaaaaaaaaaaab", "ab ab" };
+  const size_t npiece = sizeof piece / sizeof piece[0];
+  uint32_t x = 2463534242u;
+  int iter, bad = 0, runs = 0;
+  for (iter = 0; iter < 3000 && bad < 5; iter++) {
+    char pbuf[16][64], text[700];
+    const char *pats[16];
+    size_t lens[16], np = 1 + kat_rand(&x) % 12, i, n = 0, from;
+    vl_ac_opts o;
+    vl_ac *ac = NULL;
+    for (i = 0; i < np; i++) {
+      size_t k, parts = 1 + kat_rand(&x) % 3;
+      lens[i] = 0;
+      for (k = 0; k < parts; k++) {
+        const char *pc = piece[kat_rand(&x) % npiece];
+        size_t l = strlen(pc);
+        if (lens[i] + l < sizeof pbuf[i]) {
+          memcpy(pbuf[i] + lens[i], pc, l);
+          lens[i] += l;
+        }
+      }
+      pats[i] = pbuf[i];
+    }
+    while (n < 600) {
+      const char *pc = kat_rand(&x) % 3 ? pats[kat_rand(&x) % np] : piece[kat_rand(&x) % npiece];
+      size_t l = pc == pats[0] ? lens[0] : strlen(pc);
+      for (i = 0; i < np; i++)
+        if (pc == pats[i]) l = lens[i];
+      if (kat_rand(&x) % 8 == 0) break;
+      memcpy(text + n, pc, l);
+      n += l;
+    }
+    from = kat_rand(&x) % 4 == 0 ? kat_rand(&x) % (n + 1) : 0;
+    memset(&o, 0, sizeof o);
+    o.case_insensitive = (int)(kat_rand(&x) & 1);
+    o.word_index = kat_rand(&x) % 3 != 0;
+    if (vl_ac_build(pats, lens, np, &o, &ac) != VL_OK) {
+      check(0, "ac words: build", NULL);
+      return;
+    }
+    for (int kind = VL_AC_LEFTMOST_FIRST; kind <= VL_AC_LEFTMOST_LONGEST; kind++) {
+      static words_run a, b;
+      vl_ac_stream *st = NULL;
+      int ok;
+      a.n = b.n = 0;
+      if (vl_ac_stream_new(ac, kind, 1, &st) != VL_OK) {
+        check(0, "ac words: stream", NULL);
+        break;
+      }
+      vl_ac_stream_find(st, text, n, from, on_word_match, &a);
+      vl_ac_stream_free(st);
+      ok = vl_ac_find_words(ac, kind, text, n, from, on_word_match, &b) == 0 && a.n == b.n && a.n <= 512;
+      for (i = 0; ok && i < a.n; i++)
+        ok = a.id[i] == b.id[i] && a.start[i] == b.start[i] && a.end[i] == b.end[i];
+      runs++;
+      if (!ok) {
+        char d[200];
+        snprintf(d, sizeof d, "iteration %d, kind %d, index %d, ci %d: %zu vs %zu matches", iter, kind,
+                 o.word_index, o.case_insensitive, a.n, b.n);
+        check(0, "ac words: find_words == stream", d);
+        bad++;
+      }
+    }
+    vl_ac_free(ac);
+  }
+  check(bad == 0 && runs == 6000, "ac words: find_words == stream on 6,000 random runs", NULL);
+  {
+    static const char *const p2[] = { "x" };
+    static const size_t l2[] = { 1 };
+    vl_ac *ac = NULL;
+    words_run r;
+    r.n = 0;
+    check(vl_ac_build(p2, l2, 1, NULL, &ac) == VL_OK &&
+              vl_ac_find_words(ac, VL_AC_STANDARD, "x", 1, 0, on_word_match, &r) == VL_EINVAL && r.n == 0,
+          "ac words: the standard kind is refused", NULL);
+    vl_ac_free(ac);
+  }
 }
 
 /* spec/stream_filter_spec.lua: Victor's probes with the <think> pair. */
@@ -659,6 +769,7 @@ int main(void) {
   test_signature();
   test_dedup();
   test_ac();
+  test_ac_words();
   test_stream_filter();
   test_json_repair();
   test_graph();
