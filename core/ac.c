@@ -265,6 +265,25 @@ static inline uint64_t word_key(const unsigned char *q, size_t len, size_t avail
   return (a * 0x9E3779B97F4A7C15ull) ^ (b * 0xC2B2AE3D27D4EB4Full) ^ ((uint64_t)len << 56);
 }
 
+/* The bloom filter's bit for the word q[0..len) (word bytes only): a hash of its
+ * first 8 bytes (as word_key has them) and len, cheaper than word_key's. The scan
+ * in vl_ac_find_words computes the same inline. */
+#define BLOOM_HASH(a, len) (((a) ^ (uint64_t)(len) << 56) * 0x9E3779B97F4A7C15ull)
+static inline uint64_t word_bloom_bit(const vl_ac *ac, const unsigned char *q, size_t len, size_t avail)
+{
+  uint64_t a;
+  if (avail < 8) {
+    unsigned char t[8];
+    memset(t, 0, sizeof t);
+    memcpy(t, q, avail);
+    a = load_le64(t);
+  } else {
+    a = load_le64(q);
+  }
+  a = (a | (ac->ci ? 0x2020202020202020ull : 0)) & KEY_MASK[len < 16 ? len : 16][0];
+  return BLOOM_HASH(a, len) >> ac->wbshift;
+}
+
 /* Slot of key (k0, k1, rest q[16..len)) in the index: its slot, or the empty one
  * where it would go. */
 static inline struct wslot *word_slot(const vl_ac *ac, uint64_t h, uint64_t k0, uint64_t k1, const unsigned char *q,
@@ -320,8 +339,9 @@ static int make_word_index(vl_ac *ac, const char *const *pats, const size_t *len
       ac->wnonword = 1;
       continue;
     }
+    h = word_bloom_bit(ac, q, hl, hl);
+    ac->wbloom[h >> 6] |= (uint64_t)1 << (h & 63);
     h = word_key(q, hl, hl, ci, &k0, &k1);
-    ac->wbloom[(h >> ac->wbshift) >> 6] |= (uint64_t)1 << ((h >> ac->wbshift) & 63);
     w = word_slot(ac, h, k0, k1, q, hl, ci);
     if (w->len == 0) {
       w->len = (uint32_t)hl;
@@ -1004,8 +1024,10 @@ int vl_ac_find_words(const vl_ac *ac, int kind, const void *p0, size_t n, size_t
                      void *ud)
 {
   const unsigned char *p = (const unsigned char *)p0;
-  size_t pos = from > n ? n : from, blk, skip = 0, maxl = ac->max_len;
-  uint64_t carry;
+  size_t pos = from > n ? n : from, blk, skip = 0;
+  uint64_t carry, wnext, lower = ac->ci ? 0x2020202020202020ull : 0;
+  const uint64_t *bloom = ac->wbloom;
+  const unsigned bshift = ac->wbshift;
   if (kind != VL_AC_LEFTMOST_FIRST && kind != VL_AC_LEFTMOST_LONGEST) return VL_EINVAL;
   if (!ac->widx || ac->wnonword) {
     /* every position after a non-word byte may start an occurrence: walk them */
@@ -1026,24 +1048,39 @@ int vl_ac_find_words(const vl_ac *ac, int kind, const void *p0, size_t n, size_t
    * in 64 of the others); then those, in order, through the index. A match that
    * runs past its word (a phrase) drops the starts before its end. */
   carry = pos > 0 && is_word(p[pos - 1]);
+  wnext = pos < n ? word_mask64(p + pos, n - pos) : 0;
   for (blk = pos; blk < n; blk += 64) {
-    uint64_t w = word_mask64(p + blk, n - blk);
+    uint64_t w = wnext;
     uint64_t starts = w & ~((w << 1) | carry);
     size_t cs[32], ce[32], nc = 0, i;
     carry = w >> 63;
+    wnext = blk + 64 < n ? word_mask64(p + blk + 64, n - blk - 64) : 0;
     if (skip > blk) starts = skip - blk >= 64 ? 0 : starts & (~0ull << (skip - blk));
     while (starts) {
       int bit = vl_ctz64(starts);
-      uint64_t rest = ~w >> bit, k0, k1, h; /* rest: bit 0 clear; the first set bit ends the word */
+      uint64_t rest = ~w >> bit, h; /* rest: bit 0 clear; the first set bit ends the word */
       size_t s = blk + (size_t)bit, e, len;
       starts &= starts - 1;
-      e = rest ? s + (size_t)vl_ctz64(rest) : blk + 64;
-      if (e >= blk + 64) e = word_end(p, n, blk + 64 < n ? blk + 64 : n); /* runs into the next block */
+      if (rest) {
+        e = s + (size_t)vl_ctz64(rest);
+      } else if (~wnext) { /* the word ends in the next block (or at n: no word bytes there) */
+        e = blk + 64 + (size_t)vl_ctz64(~wnext);
+      } else {
+        e = word_end(p, n, blk + 128);
+      }
       len = e - s;
-      h = word_key(p + s, len, n - s, ac->ci, &k0, &k1) >> ac->wbshift;
+      if (n - s >= 8) {
+        h = load_le64(p + s);
+      } else {
+        unsigned char t[8];
+        memset(t, 0, sizeof t);
+        memcpy(t, p + s, n - s);
+        h = load_le64(t);
+      }
+      h = BLOOM_HASH((h | lower) & KEY_MASK[len < 16 ? len : 16][0], len) >> bshift;
       cs[nc] = s;
       ce[nc] = e;
-      nc += (size_t)((ac->wbloom[h >> 6] >> (h & 63)) & (len <= maxl));
+      nc += (size_t)((bloom[h >> 6] >> (h & 63)) & 1); /* a word over max_len fails its probe */
     }
     for (i = 0; i < nc; i++) {
       size_t end = 0;

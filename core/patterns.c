@@ -120,17 +120,21 @@ static int on_hit(void *ud, uint32_t id, uint64_t start, uint64_t end)
   score_run *r = (score_run *)ud;
   const vl_cls *c = r->c;
   uint32_t k;
-  int negated = r->neg_at && start - (r->neg_at - 1) <= c->window && r->neg_at - 1 < start;
-  double pos = c->pw * (1.0 - (double)start * r->inv_len);
+  uint32_t ke = c->off[id + 1];
   (void)end;
-  for (k = c->off[id]; k < c->off[id + 1]; k++) {
-    uint32_t cat = c->cat[k];
-    if (cat == VL_CLS_NEGATION) continue;
-    if (negated) {
+  if (r->neg_at && start - (r->neg_at - 1) <= c->window && r->neg_at - 1 < start) {
+    for (k = c->off[id]; k < ke; k++) {
+      uint32_t cat = c->cat[k];
+      if (cat == VL_CLS_NEGATION) continue;
       r->scores[cat] -= c->w[k] * 0.5;
       r->negated[cat]++;
-    } else {
-      r->scores[cat] += c->w[k] * (1.0 + pos);
+    }
+  } else {
+    double f = 1.0 + c->pw * (1.0 - (double)start * r->inv_len);
+    for (k = c->off[id]; k < ke; k++) {
+      uint32_t cat = c->cat[k];
+      if (cat == VL_CLS_NEGATION) continue;
+      r->scores[cat] += c->w[k] * f;
       r->matched[cat]++;
     }
   }
