@@ -285,9 +285,9 @@ static inline uint64_t word_bloom_bit(const vl_ac *ac, const unsigned char *q, s
 }
 
 /* Slot of key (k0, k1, rest q[16..len)) in the index: its slot, or the empty one
- * where it would go. */
+ * where it would go. avail: bytes readable at q (at least len). */
 static inline struct wslot *word_slot(const vl_ac *ac, uint64_t h, uint64_t k0, uint64_t k1, const unsigned char *q,
-                               size_t len, int ci)
+                               size_t len, size_t avail, int ci)
 {
   uint32_t i = (uint32_t)(h >> ac->wshift);
   for (;; i = (i + 1) & ac->wmask) {
@@ -300,9 +300,15 @@ static inline struct wslot *word_slot(const vl_ac *ac, uint64_t h, uint64_t k0, 
       size_t j;
       for (j = 16; j < len; j += 8) {
         size_t r = len - j < 8 ? len - j : 8;
-        uint64_t x = 0;
-        memcpy(&x, q + j, r);
-        if (((load_le64((const unsigned char *)&x) | lower) & KEY_MASK[r][0]) != load_le64(k + j - 16)) break;
+        uint64_t x;
+        if (avail - j >= 8) {
+          x = load_le64(q + j);
+        } else {
+          unsigned char t[8] = { 0 };
+          memcpy(t, q + j, r);
+          x = load_le64(t);
+        }
+        if (((x | lower) & KEY_MASK[r][0]) != load_le64(k + j - 16)) break;
       }
       if (j >= len) return w;
     }
@@ -318,7 +324,7 @@ static int make_word_index(vl_ac *ac, const char *const *pats, const size_t *len
     while (hl < lens[i] && is_word((unsigned char)pats[i][hl])) hl++;
     if (hl > 16) keybytes += (hl - 16 + 7) / 8 * 8; /* zero padded to 8 */
   }
-  while (nslots < 2 * npats) nslots <<= 1;
+  while (nslots < 4 * npats) nslots <<= 1;
   while (nbits < 64 * npats && nbits < ((size_t)1 << 24)) nbits <<= 1;
   if (nslots * sizeof(struct wslot) + keybytes + nbits / 8 > max_bytes || nslots > UINT32_MAX) return VL_ELIMIT;
   if (!(ac->widx = calloc(nslots, sizeof *ac->widx)) || !(ac->wkeys = calloc(keybytes ? keybytes : 1, 1)) ||
@@ -342,7 +348,7 @@ static int make_word_index(vl_ac *ac, const char *const *pats, const size_t *len
     h = word_bloom_bit(ac, q, hl, hl);
     ac->wbloom[h >> 6] |= (uint64_t)1 << (h & 63);
     h = word_key(q, hl, hl, ci, &k0, &k1);
-    w = word_slot(ac, h, k0, k1, q, hl, ci);
+    w = word_slot(ac, h, k0, k1, q, hl, hl, ci);
     if (w->len == 0) {
       w->len = (uint32_t)hl;
       w->k0 = k0;
@@ -1013,7 +1019,7 @@ static uint32_t probe_word(const vl_ac *ac, int kind, const unsigned char *p, si
   const struct wslot *w;
   size_t len = e - s;
   h = word_key(p + s, len, n - s, ac->ci, &k0, &k1);
-  w = word_slot(ac, h, k0, k1, p + s, len, ac->ci);
+  w = word_slot(ac, h, k0, k1, p + s, len, n - s, ac->ci);
   if (w->len == 0) return NONE;
   if (w->more) return walk_words(ac, kind, p, n, s, end);
   *end = e;

@@ -8,6 +8,13 @@
  * its walks are bounded by the longest pattern, so longer ones take the stream. */
 #define VL_CLS_ANCHOR_MAX_LEN 64
 
+/* An entry: its category (VL_CLS_NEGATION for a negation word) and weight, side by
+ * side (one cache line per hit, not two). */
+struct cls_ent {
+  double w;
+  uint32_t cat;
+};
+
 struct vl_cls {
   vl_ac *ac;
   size_t ncats, npats;
@@ -15,8 +22,7 @@ struct vl_cls {
   uint32_t window;
   double pw;
   uint32_t *off;   /* npats + 1: entries of pattern i are [off[i], off[i+1]) */
-  uint32_t *cat;   /* by entry, grouped by pattern */
-  double *w;
+  struct cls_ent *ent; /* by entry, grouped by pattern */
   uint8_t *neg;    /* pattern i is a negation word */
 };
 
@@ -25,8 +31,7 @@ void vl_cls_free(vl_cls *c)
   if (!c) return;
   vl_ac_free(c->ac);
   free(c->off);
-  free(c->cat);
-  free(c->w);
+  free(c->ent);
   free(c->neg);
   free(c);
 }
@@ -52,10 +57,9 @@ int vl_cls_new(const char *const *pats, const size_t *lens, size_t npats, const 
   c->window = opts->window;
   c->pw = opts->position_weight;
   c->off = calloc(npats + 1, sizeof *c->off);
-  c->cat = malloc((nent ? nent : 1) * sizeof *c->cat);
-  c->w = malloc((nent ? nent : 1) * sizeof *c->w);
+  c->ent = malloc((nent ? nent : 1) * sizeof *c->ent);
   c->neg = calloc(npats, 1);
-  if (!c->off || !c->cat || !c->w || !c->neg) {
+  if (!c->off || !c->ent || !c->neg) {
     st = VL_ENOMEM;
     goto fail;
   }
@@ -77,8 +81,8 @@ int vl_cls_new(const char *const *pats, const size_t *lens, size_t npats, const 
     memcpy(cur, c->off, npats * sizeof *cur);
     for (k = 0; k < nent; k++) {
       uint32_t at = cur[ent_pat[k]]++;
-      c->cat[at] = ent_cat[k];
-      c->w[at] = ent_w[k];
+      c->ent[at].cat = ent_cat[k];
+      c->ent[at].w = ent_w[k];
       if (ent_cat[k] == VL_CLS_NEGATION) c->neg[ent_pat[k]] = 1;
     }
     free(cur);
@@ -124,17 +128,17 @@ static int on_hit(void *ud, uint32_t id, uint64_t start, uint64_t end)
   (void)end;
   if (r->neg_at && start - (r->neg_at - 1) <= c->window && r->neg_at - 1 < start) {
     for (k = c->off[id]; k < ke; k++) {
-      uint32_t cat = c->cat[k];
+      uint32_t cat = c->ent[k].cat;
       if (cat == VL_CLS_NEGATION) continue;
-      r->scores[cat] -= c->w[k] * 0.5;
+      r->scores[cat] -= c->ent[k].w * 0.5;
       r->negated[cat]++;
     }
   } else {
     double f = 1.0 + c->pw * (1.0 - (double)start * r->inv_len);
     for (k = c->off[id]; k < ke; k++) {
-      uint32_t cat = c->cat[k];
+      uint32_t cat = c->ent[k].cat;
       if (cat == VL_CLS_NEGATION) continue;
-      r->scores[cat] += c->w[k] * f;
+      r->scores[cat] += c->ent[k].w * f;
       r->matched[cat]++;
     }
   }

@@ -13,7 +13,9 @@
  *   - feeding the text in random chunks (sizes 0..32) then finish reports the
  *     same matches, in the same order, with the same absolute offsets;
  *   - vl_ac_scan_all (standard semantics, no boundaries) agrees with the naive
- *     matcher too.
+ *     matcher too;
+ *   - with word boundaries and a leftmost kind, vl_ac_find_words from the start
+ *     offset too (byte 1 bit 0: the automaton has the word index).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -164,6 +166,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (from > n) from = n;
   memset(&o, 0, sizeof o);
   o.case_insensitive = ci;
+  o.word_index = data[1] & 1;
   st = vl_ac_build(pats, lens, np, &o, &ac);
   CHECK(st == VL_OK);
   st = vl_ac_stream_new(ac, kind, wb, &s);
@@ -199,6 +202,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     got.overflow = 0;
     CHECK(vl_ac_stream_find(s, text, n, from, on_match, &got) == 0);
     CHECK(!got.overflow && same(&want, &got));
+    if (wb && kind != VL_AC_STANDARD) { /* the anchored word search, with or without its index */
+      got.n = 0;
+      got.overflow = 0;
+      CHECK(vl_ac_find_words(ac, kind, text, n, from, on_match, &got) == 0);
+      CHECK(!got.overflow && same(&want, &got));
+    }
   }
   /* the old API: standard semantics without boundaries */
   naive(pats, lens, np, text, n, 0, VL_AC_STANDARD, ci, 0, &want);
