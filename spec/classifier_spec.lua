@@ -126,6 +126,24 @@ local function backend_specs(C)
       { C.compile(pack({ { id = "d", kind = "classifier_defaults", negations = {} } })) })
   end)
 
+  it("keeps each classifier's categories when several have as many", function()
+    -- classifiers with the same number of categories share their result code, not their names
+    local function two(a, b)
+      return assert(C.compile(pack({
+        { id = a, kind = "classifier_category", category = a, weight = 1, keywords = { "red" } },
+        { id = b, kind = "classifier_category", category = b, weight = 0.5, keywords = { "blue" } },
+      })))
+    end
+    local x, y = two("x1", "x2"), two("y1", "y2")
+    for _ = 1, 200 do
+      local rx, ry = x:classify("red blue"), y:classify("blue red")
+      assert.same({ "x1", "x2" }, { rx[1].category, rx[2].category })
+      assert.same({ "y1", "y2" }, { ry[1].category, ry[2].category })
+      assert.equal("x2", x:classify("blue").type)
+      assert.equal("y1", y:classify("red").type)
+    end
+  end)
+
   it("uses the active rule set by default", function()
     assert.equal("search", C.classify("grep for it").type)
   end)

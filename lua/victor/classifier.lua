@@ -96,25 +96,34 @@ end
 -- ranks are cleared.
 local ROW = "res[%s] = { category = cats[r[%s]], score = r[%s], confidence = total > 0 and r[%s] / total or 0, "
   .. "matched = r[%s], negated = r[%s] }\n"
+-- One chunk per number of categories, shared by every classifier with that many: its
+-- closures then share a prototype, so LuaJIT keeps one trace for all of them (a chunk per
+-- classifier gave each its own, and a process with two classifiers paid for the switch).
+local builders = {}
 local function result_builder(cats)
   local n = #cats
-  local src = { "local cats = ...\nreturn function(r)\nlocal total, m = r[0], r[1]\n" }
-  if n <= 32 then
-    src[#src + 1] = "local res = { " .. ("false, "):rep(n) .. "type = false, confidence = false, budget = false }\n"
-    for k = 1, n do
-      local b = 4 * k - 2
-      src[#src + 1] = ("if m < %d then\n"):format(k)
-      for j = k, n do src[#src + 1] = ("res[%d] = nil\n"):format(j) end
-      src[#src + 1] = "return res\nend\n"
-      src[#src + 1] = ROW:format(k, b, b + 1, b + 1, b + 2, b + 3)
+  local make = builders[n]
+  if not make then
+    local src = { "return function(cats)\nreturn function(r)\nlocal total, m = r[0], r[1]\n" }
+    if n <= 32 then
+      src[#src + 1] = "local res = { " .. ("false, "):rep(n) .. "type = false, confidence = false, budget = false }\n"
+      for k = 1, n do
+        local b = 4 * k - 2
+        src[#src + 1] = ("if m < %d then\n"):format(k)
+        for j = k, n do src[#src + 1] = ("res[%d] = nil\n"):format(j) end
+        src[#src + 1] = "return res\nend\n"
+        src[#src + 1] = ROW:format(k, b, b + 1, b + 1, b + 2, b + 3)
+      end
+    else
+      src[#src + 1] = "local res = {}\nfor k = 1, m do\nlocal b = 4 * k - 2\n"
+      src[#src + 1] = ROW:format("k", "b", "b + 1", "b + 1", "b + 2", "b + 3")
+      src[#src + 1] = "end\n"
     end
-  else
-    src[#src + 1] = "local res = {}\nfor k = 1, m do\nlocal b = 4 * k - 2\n"
-    src[#src + 1] = ROW:format("k", "b", "b + 1", "b + 1", "b + 2", "b + 3")
-    src[#src + 1] = "end\n"
+    src[#src + 1] = "return res\nend\nend\n"
+    make = assert(load(table.concat(src), "=victor.classifier ranking"))()
+    builders[n] = make
   end
-  src[#src + 1] = "return res\nend\n"
-  return assert(load(table.concat(src), "=victor.classifier ranking"))(cats)
+  return make(cats)
 end
 
 local Classifier = { __name = "Classifier" }
