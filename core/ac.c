@@ -934,16 +934,15 @@ static unsigned word_mask16(const unsigned char *q)
 }
 
 /* The first position s >= pos of p[0..n) where a counting occurrence may start:
- * the byte before it is not a word byte (none before 0), p[s] leaves the root,
- * and p[s] is a word byte unless `any` (some pattern starts with a non-word
- * byte); n when there is none. */
-static size_t word_start(const vl_ac *ac, const unsigned char *p, size_t n, size_t pos, int any)
+ * the byte before it is not a word byte (none before 0) and p[s] leaves the
+ * root; n when there is none. */
+static size_t word_start(const vl_ac *ac, const unsigned char *p, size_t n, size_t pos)
 {
   const uint32_t *tr = ac->trans;
   const uint8_t *cls = ac->cls;
   while (n - pos >= 16) {
-    unsigned prev = pos > 0 && is_word(p[pos - 1]), w = word_mask16(p + pos);
-    unsigned c = ~((w << 1) | prev) & (any ? 0xFFFFu : w);
+    unsigned prev = pos > 0 && is_word(p[pos - 1]);
+    unsigned c = ~((word_mask16(p + pos) << 1) | prev) & 0xFFFFu;
     while (c) {
       size_t s = pos + (size_t)vl_ctz32(c);
       if (tr[cls[p[s]]] != 0) return s;
@@ -952,7 +951,7 @@ static size_t word_start(const vl_ac *ac, const unsigned char *p, size_t n, size
     pos += 16;
   }
   for (; pos < n; pos++)
-    if (!(pos > 0 && is_word(p[pos - 1])) && (any || is_word(p[pos])) && tr[cls[p[pos]]] != 0) return pos;
+    if (!(pos > 0 && is_word(p[pos - 1])) && tr[cls[p[pos]]] != 0) return pos;
   return n;
 }
 
@@ -1037,7 +1036,7 @@ int vl_ac_find_words(const vl_ac *ac, int kind, const void *p0, size_t n, size_t
   if (kind != VL_AC_LEFTMOST_FIRST && kind != VL_AC_LEFTMOST_LONGEST) return VL_EINVAL;
   if (!ac->widx || ac->wnonword) {
     /* every position after a non-word byte may start an occurrence: walk them */
-    while ((pos = word_start(ac, p, n, pos, 1)) < n) {
+    while ((pos = word_start(ac, p, n, pos)) < n) {
       size_t at = pos, end = 0;
       uint32_t id = walk_words(ac, kind, p, n, at, &end);
       pos = at + 1;

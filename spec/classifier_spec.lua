@@ -165,15 +165,19 @@ end
 
 if #backends == 2 then
   describe("victor.classifier native == fallback", function()
-    it("gives the same ranking on random prompts", function()
-      -- Debian's LuaJIT (2.1, 2022 snapshot) on arm64 fuses a * b + c into one FMADD in compiled
-      -- traces (the interpreter does not), so the fallback's scores can differ from the C kernel's
-      -- in the last bit there: compare the interpreted fallback on arm64 (make test-arm64)
+    -- Debian's LuaJIT (2.1, 2022 snapshot) on arm64 fuses a * b + c into one FMADD in compiled
+    -- traces (the interpreter does not), so the fallback's scores can differ from the C kernel's
+    -- in the last bit there: compare the interpreted fallback on arm64 (make test-arm64)
+    local function backends_to_compare()
       if jit.arch == "arm64" then
         jit.off()
         finally(function() jit.on() end)
       end
-      local N, F = backends[1].mod, backends[2].mod
+      return backends[1].mod, backends[2].mod
+    end
+
+    it("gives the same ranking on random prompts", function()
+      local N, F = backends_to_compare()
       local words = { "run", "tests", "test", "deploy", "fix", "don't", "not", "never", "new", "create",
         "what is", "look for", "clean up", "the", "latest", "a", "code", "and", ",", "Refactor", "FIND", "skip" }
       local r = rng(99)
@@ -188,11 +192,7 @@ if #backends == 2 then
     end)
 
     it("gives the same ranking with random packs (phrases, punctuation, case, long keywords, options)", function()
-      if jit.arch == "arm64" then
-        jit.off()
-        finally(function() jit.on() end)
-      end
-      local N, F = backends[1].mod, backends[2].mod
+      local N, F = backends_to_compare()
       -- the native scan takes one probe per word, walks phrases and keywords that start with
       -- punctuation, and hands keywords over 64 bytes to the stream: all must agree
       local pieces = { "run", "Run", "test", "tests", "_x", "x1", " ", "'", "+", "-", "\226\128\153", "c++", ".env",
