@@ -176,6 +176,12 @@ if #backends == 2 then
       return backends[1].mod, backends[2].mod
     end
 
+    -- the pieces joined (with or without spaces), classified by both backends: the same ranking
+    local function agree(N, F, r, t, pack_)
+      local text = table.concat(t, r(3) == 0 and "" or " ")
+      assert.same(F.classify(text, { pack = pack_, all = true }), N.classify(text, { pack = pack_, all = true }), text)
+    end
+
     it("gives the same ranking on random prompts", function()
       local N, F = backends_to_compare()
       local words = { "run", "tests", "test", "deploy", "fix", "don't", "not", "never", "new", "create",
@@ -184,10 +190,7 @@ if #backends == 2 then
       for _ = 1, 500 do
         local t = {}
         for i = 1, r(30) do t[i] = words[r(#words) + 1] end
-        local text = table.concat(t, r(3) == 0 and "" or " ")
-        local a = N.classify(text, { pack = DEFAULT, all = true })
-        local b = F.classify(text, { pack = DEFAULT, all = true })
-        assert.same(b, a, text)
+        agree(N, F, r, t, DEFAULT)
       end
     end)
 
@@ -217,10 +220,7 @@ if #backends == 2 then
         })
         local t = {}
         for i = 1, r(40) do t[i] = r(3) == 0 and kws[r(#kws) + 1] or pieces[r(#pieces) + 1] end
-        local text = table.concat(t, r(3) == 0 and "" or " ")
-        local a = N.classify(text, { pack = p, all = true })
-        local b = F.classify(text, { pack = p, all = true })
-        assert.same(b, a, text)
+        agree(N, F, r, t, p)
       end
     end)
   end)
