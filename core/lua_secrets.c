@@ -94,9 +94,6 @@ static int l_compile(lua_State *L)
     lua_getfield(L, 2, "no_jit");
     o.no_jit = lua_toboolean(L, -1);
     lua_pop(L, 1);
-    lua_getfield(L, 2, "no_simd");
-    o.no_simd = lua_toboolean(L, -1);
-    lua_pop(L, 1);
     lua_getfield(L, 2, "use_ac");
     o.use_ac = lua_toboolean(L, -1);
     lua_pop(L, 1);

@@ -20,9 +20,10 @@
 
 #include "ac.h"
 #include "secrets.h"
-#include "secrets_teddy.h"
+#include "secrets_pairs.h"
 
 #define VL_OMP(x) _Pragma(x)
+#define NL_SHIFT 12  /* newline checkpoints of the prefilter pass: every 4096 bytes */
 
 typedef struct rule_c {
   char *id;
@@ -46,17 +47,9 @@ struct vl_secrets {
   rule_c *rules;
   size_t nrules;
   vl_ac *ac;          /* NULL when no rule has a keyword */
-  uint64_t *tri;      /* trigram filter bitmap (65536 bits), NULL: use the automaton */
-  uint32_t *tri_h;    /* keyword ids sorted by trigram hash, and their hashes */
-  uint32_t *tri_id;
   const char **kw_p;  /* distinct keywords (lowercase), by automaton id */
   size_t *kw_n;
-  size_t ntri;        /* entries of tri_h / tri_id (keywords of 3+ bytes) */
-  uint64_t *bi;       /* bigram bitmap of the 2-byte keywords (65536 bits), NULL: none */
-  uint32_t *short_id; /* the 2-byte keywords */
-  size_t nshort;
-  vl_teddy teddy;     /* vector prefilter tables (with tri) */
-  int simd;           /* use vl_secrets_teddy_avx2 */
+  vl_pairs *pairs;    /* the pair-hash prefilter; NULL: the automaton finds keywords */
   size_t *kw_off;     /* CSR: automaton pattern id -> rules */
   uint32_t *kw_rules;
   uint32_t *kw_win;   /* start window of each (keyword, rule) entry: 0 when the keyword
@@ -222,188 +215,7 @@ static size_t derive_literal(const char *re, size_t n, char *out, size_t cap)
 
 typedef struct scanst scanst;
 
-/* ------------------------------------------------------------------------- */
-/* trigram filter */
-
-static uint32_t load3(const unsigned char *p)
-{
-  return ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16) | 0x202020u;
-}
-
-static uint32_t load2(const unsigned char *p)
-{
-  return ((uint32_t)p[0] | (uint32_t)p[1] << 8) | 0x2020u;
-}
-
-static uint32_t tri_hash(uint32_t w)
-{
-  return (uint32_t)((w & 0xFFFFFFu) * 0x9E3779B1u) >> 16;
-}
-
-typedef struct hpair {
-  uint32_t h, id;
-} hpair;
-
-static int hpcmp(const void *a, const void *b)
-{
-  const hpair *x = (const hpair *)a, *y = (const hpair *)b;
-  if (x->h != y->h) return x->h < y->h ? -1 : 1;
-  return x->id < y->id ? -1 : x->id > y->id;
-}
-
-static int have_avx2(void)
-{
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-  return __builtin_cpu_supports("avx2");
-#else
-  return 0;
-#endif
-}
-
-/* Build the filter when every keyword has 2+ bytes (else leave s->tri NULL: the
- * automaton runs). Keywords of 3+ bytes go into the trigram bitmap; 2-byte ones
- * into a bigram bitmap checked beside it (their third prefilter byte is "any"). */
-static int build_trigrams(vl_secrets *s)
-{
-  size_t i;
-  hpair *hp;
-  unsigned char rank[256];
-  unsigned nfirst = 0;
-  for (i = 0; i < s->nkw; i++) if (s->kw_n[i] < 2) return VL_OK;
-  s->tri = (uint64_t *)calloc(1024, sizeof *s->tri);
-  s->bi = (uint64_t *)calloc(1024, sizeof *s->bi);
-  s->tri_h = (uint32_t *)malloc(s->nkw * sizeof *s->tri_h);
-  s->tri_id = (uint32_t *)malloc(s->nkw * sizeof *s->tri_id);
-  s->short_id = (uint32_t *)malloc(s->nkw * sizeof *s->short_id);
-  hp = (hpair *)malloc(s->nkw * sizeof *hp);
-  if (!s->tri || !s->bi || !s->tri_h || !s->tri_id || !s->short_id || !hp) {
-    free(hp);
-    return VL_ENOMEM;
-  }
-  /* buckets by first byte (folded): keywords that share it share a bucket, so the
-   * position-0 tables stay narrow; distinct first bytes are dealt round-robin */
-  memset(rank, 0xFF, sizeof rank);
-  for (i = 0; i < s->nkw; i++) {
-    unsigned c = (unsigned char)s->kw_p[i][0] | 0x20u;
-    if (rank[c] == 0xFF) rank[c] = (unsigned char)(nfirst++ & 7u);
-  }
-  for (i = 0; i < s->nkw; i++) {
-    const unsigned char *kw = (const unsigned char *)s->kw_p[i];
-    unsigned b = rank[kw[0] | 0x20u], k;
-    for (k = 0; k < 3; k++) {
-      if (k < s->kw_n[i]) {
-        unsigned c = kw[k] | 0x20u;
-        s->teddy.lo[k][c & 15] |= (uint8_t)(1u << b);
-        s->teddy.hi[k][c >> 4] |= (uint8_t)(1u << b);
-      } else {
-        unsigned x;  /* a 2-byte keyword: any third byte */
-        for (x = 0; x < 16; x++) {
-          s->teddy.lo[k][x] |= (uint8_t)(1u << b);
-          s->teddy.hi[k][x] |= (uint8_t)(1u << b);
-        }
-      }
-    }
-    if (s->kw_n[i] == 2) {
-      uint32_t h2 = load2(kw);
-      s->bi[h2 >> 6] |= (uint64_t)1 << (h2 & 63);
-      s->short_id[s->nshort++] = (uint32_t)i;
-    } else {
-      hp[s->ntri].h = tri_hash(load3(kw));
-      hp[s->ntri].id = (uint32_t)i;
-      s->tri[hp[s->ntri].h >> 6] |= (uint64_t)1 << (hp[s->ntri].h & 63);
-      s->ntri++;
-    }
-  }
-  qsort(hp, s->ntri, sizeof *hp, hpcmp);
-  for (i = 0; i < s->ntri; i++) {
-    s->tri_h[i] = hp[i].h;
-    s->tri_id[i] = hp[i].id;
-  }
-  free(hp);
-  if (s->nshort == 0) {
-    free(s->bi);
-    s->bi = NULL;
-  }
-  return VL_OK;
-}
-
 static int on_hit(void *ud, uint32_t id, uint64_t start, uint64_t end);
-
-/* Check the keywords of hash h at p + i; report the ones that match. */
-static void tri_verify(void *st, const vl_secrets *s, const unsigned char *p, size_t n, size_t i, uint32_t h)
-{
-  size_t lo = 0, hi = s->ntri;
-  while (lo < hi) {  /* first entry with hash >= h */
-    size_t mid = (lo + hi) / 2;
-    if (s->tri_h[mid] < h) lo = mid + 1;
-    else hi = mid;
-  }
-  for (; lo < s->ntri && s->tri_h[lo] == h; lo++) {
-    uint32_t id = s->tri_id[lo];
-    size_t k, len = s->kw_n[id];
-    const char *kw = s->kw_p[id];
-    if (len > n - i) continue;
-    for (k = 0; k < len && lower(p[i + k]) == (unsigned char)kw[k]; k++) {}
-    if (k == len) on_hit(st, id, i, i + len);
-  }
-}
-
-/* Check the 2-byte keywords at p + i (i + 2 <= n). */
-static void short_verify(void *st, const vl_secrets *s, const unsigned char *p, size_t i)
-{
-  size_t k;
-  for (k = 0; k < s->nshort; k++) {
-    uint32_t id = s->short_id[k];
-    const char *kw = s->kw_p[id];
-    if (lower(p[i]) == (unsigned char)kw[0] && lower(p[i + 1]) == (unsigned char)kw[1]) on_hit(st, id, i, i + 2);
-  }
-}
-
-static int bi_test(const vl_secrets *s, const unsigned char *p)
-{
-  uint32_t h2;
-  if (!s->bi) return 0;
-  h2 = load2(p);
-  return (int)(s->bi[h2 >> 6] >> (h2 & 63) & 1);
-}
-
-typedef struct teddy_ctx {
-  void *st;
-  const vl_secrets *s;
-  const unsigned char *p;
-  size_t n;
-} teddy_ctx;
-
-static void teddy_hit(void *ud, size_t i)
-{
-  const teddy_ctx *c = (const teddy_ctx *)ud;
-  uint32_t h = tri_hash(load3(c->p + i));
-  if (bi_test(c->s, c->p + i)) short_verify(c->st, c->s, c->p, i);
-  if (c->s->tri[h >> 6] >> (h & 63) & 1) tri_verify(c->st, c->s, c->p, c->n, i, h);
-}
-
-static void tri_scan(void *st, const vl_secrets *s, const unsigned char *p, size_t n, uint64_t *nl,
-                     size_t *nl_upto)
-{
-  const uint64_t *bm = s->tri;
-  size_t i = 0;
-  if (n < 2) return;
-  if (s->simd && n >= 3) {
-    teddy_ctx c;
-    c.st = st;
-    c.s = s;
-    c.p = p;
-    c.n = n;
-    i = vl_secrets_teddy_avx2(&s->teddy, p, n, teddy_hit, &c, nl);
-    *nl_upto = i;
-  }
-  for (; i + 3 <= n; i++) {
-    uint32_t h = tri_hash(load3(p + i));
-    if (s->bi && bi_test(s, p + i)) short_verify(st, s, p, i);
-    if (__builtin_expect(bm[h >> 6] >> (h & 63) & 1, 0)) tri_verify(st, s, p, n, i, h);
-  }
-  if (i + 2 == n && s->bi && bi_test(s, p + i)) short_verify(st, s, p, i);  /* the last 2 bytes */
-}
 
 /* Skip a group opener at re[i] that cannot change where a match starts: "(",
  * "(?:", "(?flags:", "(?P<name>", "(?<name>"; its group must have no top-level
@@ -513,14 +325,10 @@ void vl_secrets_free(vl_secrets *s)
   for (i = 0; i < s->nrules; i++) free_rule(&s->rules[i]);
   free(s->rules);
   vl_ac_free(s->ac);
-  free(s->tri);
-  free(s->tri_h);
-  free(s->tri_id);
+  vl_pairs_free(s->pairs);
   free(s->kw_p);
   free(s->kw_n);
   free(s->kw_win);
-  free(s->bi);
-  free(s->short_id);
   free(s->kw_off);
   free(s->kw_rules);
   free(s->whole);
@@ -715,8 +523,9 @@ int vl_secrets_compile(const vl_secrets_rule *rules, size_t nrules, const vl_sec
     s->kw_n = plens;
     pats = NULL;
     plens = NULL;
-    if (!(opts && opts->use_ac) && (st = build_trigrams(s)) != VL_OK) goto fail;
-    s->simd = s->tri && !(opts && opts->no_simd) && have_avx2();
+    for (i = 0; i < s->nkw && s->kw_n[i] >= 2; i++) {}
+    if (!(opts && opts->use_ac) && i == s->nkw && (st = vl_pairs_build(s->kw_p, s->kw_n, s->nkw, &s->pairs)) != VL_OK)
+      goto fail;
   }
   free(ents);
   free(pats);
@@ -739,8 +548,7 @@ int vl_secrets_jit(const vl_secrets *s) { return s->jit; }
 
 const char *vl_secrets_prefilter(const vl_secrets *s)
 {
-  if (s->simd) return "avx2";
-  if (s->tri) return "trigram";
+  if (s->pairs) return "pairs";
   return s->ac ? "aho-corasick" : "none";
 }
 
@@ -815,6 +623,11 @@ static int on_hit(void *ud, uint32_t id, uint64_t start, uint64_t end)
     add_win(st, r, start > w ? start - w : 0, start);
   }
   return 0;
+}
+
+static void pair_hit(void *ud, uint32_t id, size_t pos)
+{
+  on_hit(ud, id, pos, pos);
 }
 
 static int wincmp(const void *x, const void *y)
@@ -978,22 +791,6 @@ static uint64_t fingerprint(const char *file, const char *rule, const unsigned c
   return XXH3_64bits_digest(&xs);
 }
 
-/* Number of '\n' bytes in p[0..n): 8 bytes a step (exact zero-byte count of x ^ 0x0a..). */
-static uint64_t count_nl(const unsigned char *p, size_t n)
-{
-  const uint64_t lo7 = 0x7F7F7F7F7F7F7F7FULL, nl = 0x0A0A0A0A0A0A0A0AULL;
-  uint64_t c = 0;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x;
-    memcpy(&x, p + i, 8);
-    x ^= nl;
-    c += ((~(((x & lo7) + lo7) | x | lo7) >> 7) * 0x0101010101010101ULL) >> 56;
-  }
-  for (; i < n; i++) c += p[i] == '\n';
-  return c;
-}
-
 /* Sort, merge overlapping secrets, then lines, columns and fingerprints. */
 static void finish_findings(const vl_secrets *s, const char *file, const unsigned char *buf,
                             vl_secrets_result *res, const uint64_t *nl, size_t nl_upto)
@@ -1017,13 +814,13 @@ static void finish_findings(const vl_secrets *s, const char *file, const unsigne
     vl_secrets_finding *f = &res->items[i];
     if (pos < f->sstart) {
       uint64_t j = f->sstart;
-      uint64_t k = f->sstart >> VL_TEDDY_NL_SHIFT;
-      if (nl_upto && (k << VL_TEDDY_NL_SHIFT) > pos && (k << VL_TEDDY_NL_SHIFT) <= nl_upto) {
+      uint64_t k = f->sstart >> NL_SHIFT;
+      if (nl_upto && (k << NL_SHIFT) > pos && (k << NL_SHIFT) <= nl_upto) {
         /* jump to the checkpoint counted during the vector pass */
         line = 1 + nl[k];
-        pos = k << VL_TEDDY_NL_SHIFT;
+        pos = k << NL_SHIFT;
       }
-      line += count_nl(buf + pos, (size_t)(f->sstart - pos));
+      line += vl_secrets_count_nl(buf + pos, (size_t)(f->sstart - pos));
       while (j > 0 && buf[j - 1] != '\n') j--;
       bol = j;
       pos = f->sstart;
@@ -1053,8 +850,8 @@ static int scan_with(scanst *st, const char *file, const unsigned char *buf, siz
     for (i = 0; i < s->nrules; i++) add_win(st, (uint32_t)i, 0, n);
   } else {
     for (i = 0; i < s->nwhole; i++) add_win(st, s->whole[i], 0, n);
-    if (s->simd) {
-      size_t need = (n >> VL_TEDDY_NL_SHIFT) + 1;
+    if (s->pairs) {
+      size_t need = (n >> NL_SHIFT) + 1;
       if (need > st->nlcap) {
         uint64_t *nn = (uint64_t *)realloc(st->nl, need * sizeof *nn);
         if (!nn) return VL_ENOMEM;
@@ -1062,8 +859,8 @@ static int scan_with(scanst *st, const char *file, const unsigned char *buf, siz
         st->nlcap = need;
       }
     }
-    if (s->tri) {
-      tri_scan(st, s, buf, n, st->nl, &st->nl_upto);
+    if (s->pairs) {
+      st->nl_upto = vl_pairs_scan(s->pairs, buf, n, pair_hit, st, st->nl, NL_SHIFT);
     } else if (s->ac) {
       vl_ac_scan sc;
       vl_ac_scan_init(&sc);

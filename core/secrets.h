@@ -22,13 +22,10 @@
  * and deduplicated, go into one ASCII case-insensitive Aho-Corasick automaton.
  * Keyword hits are found by one of two equivalent methods (the same hits, every
  * occurrence of every keyword, overlaps included): when every keyword has 2 bytes
- * or more, a trigram filter: an 8 KiB bitmap of a 16-bit hash of each 3+-byte
- * keyword's first 3 bytes (ASCII-folded), and an 8 KiB bitmap of the 2-byte
- * keywords, tested at every input position (a 3-byte load, a multiply and a bit
- * test), the few positions that pass being checked against the keywords (on
- * AVX2 CPUs an 8-bucket nibble-table prefilter, 32 positions a step, picks the
- * positions to test); otherwise (a 1-byte keyword) the Aho-Corasick automaton's
- * standard scan.
+ * or more, the pair filter of core/secrets_pairs.h (a shift-or over one table
+ * load per input position, 8 buckets, a 5-byte fingerprint; the few positions
+ * that pass are checked against the keywords); otherwise (a 1-byte keyword) the
+ * Aho-Corasick automaton's standard scan.
  * A rule with no keyword at all is a whole-input rule: its regex runs over every
  * input from byte 0 (cost: one full PCRE2 search per input per such rule);
  * vl_secrets_nwhole counts them so that loaders can report them.
@@ -114,8 +111,7 @@ typedef struct vl_secrets_opts {
   size_t max_rules;     /* 0: VL_SECRETS_DEFAULT_MAX_RULES */
   size_t max_ac_bytes;  /* the automaton's memory cap; 0: the ac default */
   int no_jit;           /* nonzero: interpret (for tests) */
-  int no_simd;          /* nonzero: the scalar trigram loop even where AVX2 is available */
-  int use_ac;           /* nonzero: find keywords with the automaton even when the trigram
+  int use_ac;           /* nonzero: find keywords with the automaton even when the pair
                          * filter could (for tests: both give the same hits) */
 } vl_secrets_opts;
 
@@ -152,8 +148,8 @@ size_t vl_secrets_nkeywords(const vl_secrets *s);
 /* "10.42 2022-12-11" and whether JIT is in use. */
 const char *vl_secrets_pcre2_version(void);
 int vl_secrets_jit(const vl_secrets *s);
-/* The keyword method in use: "avx2" (the trigram filter behind an AVX2 nibble
- * prefilter, core/secrets_avx2.c), "trigram", "aho-corasick" or "none". */
+/* The keyword method in use: "pairs" (core/secrets_pairs.h), "aho-corasick" or
+ * "none". */
 const char *vl_secrets_prefilter(const vl_secrets *s);
 
 typedef struct vl_secrets_finding {

@@ -177,7 +177,7 @@ ac_objs=("$out/obj/ac.o" "$out/obj/status.o")
 graph_objs=("$out/obj/graph.o" "$out/obj/status.o")
 jr_objs=("$out/obj/json_repair.o" "$out/obj/status.o")
 sim_objs=("$out/obj/similarity.o" "$out/obj/similarity_avx2.o" "$out/obj/status.o")
-sec_objs=("$out/obj/secrets.o" "$out/obj/secrets_avx2.o" "$out/obj/ac.o" "$out/obj/status.o")
+sec_objs=("$out/obj/secrets.o" "$out/obj/secrets_pairs.o" "$out/obj/ac.o" "$out/obj/status.o")
 pcre2_libs=$(pkg-config --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)
 walk_objs=("$out/obj/walk.o" "$out/obj/vl_platform.o" "$out/obj/status.o")
 

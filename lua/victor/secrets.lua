@@ -283,7 +283,7 @@ function Redactor:finish()
   return out
 end
 
---- Compiler statistics: {rules=, keywords=, whole=, jit=, prefilter = "avx2"|"trigram"|"aho-corasick",
+--- Compiler statistics: {rules=, keywords=, whole=, jit=, prefilter = "pairs"|"aho-corasick",
 --- rule_keywords = {id = {...}}}.
 function Scanner:info()
   return self.core:info()
@@ -298,7 +298,7 @@ function Scanner:close()
   self.core:close()
 end
 
-local COMPILE_OPTS = { max_keywords = "count", max_rules = "count", no_jit = "boolean", no_simd = "boolean",
+local COMPILE_OPTS = { max_keywords = "count", max_rules = "count", no_jit = "boolean",
   use_ac = "boolean" }
 
 local function load_pack(p, i)
@@ -321,7 +321,7 @@ end
 --- no secret rules (EINVAL), no native module (ENATIVE).
 ---@param packs? table|string|table[]
 ---@param opts? {base?: boolean, max_keywords?: integer, max_rules?: integer, no_jit?: boolean,
----  no_simd?: boolean, use_ac?: boolean}
+---  use_ac?: boolean}
 ---@return victor.secrets.Scanner|nil
 ---@return string? msg
 ---@return string? code

@@ -1,6 +1,6 @@
 /* test_kat.c: known-answer tests of the pure-C kernels through their C APIs (no Lua):
  * signature, dedup, Aho-Corasick (and its anchored word search against the stream on
- * random sets), stream filter, json_repair, graph, similarity, HNSW,
+ * random sets), the secret scanner's pair filter against a naive search on random sets, stream filter, json_repair, graph, similarity, HNSW,
  * the file walker over a tree it writes, and the
  * indexer (tree-sitter) over files of that tree. Portable C99 (the only OS calls are
  * mkdir/rmdir for the temporary tree): it builds natively (build/tests/test_kat) and
@@ -31,6 +31,7 @@
 #include "indexer.h"
 #include "json_repair.h"
 #include "secrets.h"
+#include "secrets_pairs.h"
 #include "signature.h"
 #include "similarity.h"
 #include "stream_filter.h"
@@ -464,7 +465,7 @@ static void kat_secrets(void) {
   };
   vl_secrets *s = NULL;
   vl_secrets_result res, other;
-  vl_secrets_opts variants[3];
+  vl_secrets_opts variants[2];
   const char *file = "kat_secrets.tmp";
   FILE *fp;
   int ok;
@@ -497,12 +498,10 @@ static void kat_secrets(void) {
   memset(variants, 0, sizeof variants);
   variants[0].no_jit = 1;
   variants[1].use_ac = 1;
-  variants[2].no_simd = 1;
-  for (int v = 0; v < 3; v++) {
+  for (int v = 0; v < 2; v++) {
     vl_secrets *t = NULL;
     static const char *const names[] = { "secrets: interpreter (no JIT) == JIT",
-                                         "secrets: Aho-Corasick keywords == trigram filter",
-                                         "secrets: scalar trigram == SIMD prefilter" };
+                                         "secrets: Aho-Corasick keywords == pair filter" };
     ok = vl_secrets_compile(rules, 2, &variants[v], &t, NULL) == VL_OK &&
          vl_secrets_scan(t, "src/x.py", text, sizeof text - 1, 0, &other) == VL_OK;
     check(ok && kat_secrets_same(&res, &other), names[v], NULL);
@@ -765,11 +764,100 @@ static void test_indexer(void) {
   vl_indexer_free(ix);
 }
 
+typedef struct pair_hits {
+  size_t n;
+  uint64_t key[32768];  /* pos << 16 | id */
+} pair_hits;
+
+static void on_pair(void *ud, uint32_t id, size_t pos) {
+  pair_hits *h = (pair_hits *)ud;
+  if (h->n < sizeof h->key / sizeof h->key[0]) h->key[h->n] = (uint64_t)pos << 16 | id;
+  h->n++;
+}
+
+static int u64cmp(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static unsigned char kat_lower(unsigned char c) { return (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c); }
+
+/* vl_pairs_scan == a naive ASCII case-insensitive search, on random keyword sets (2 to 300
+ * keywords of 2 to 12 bytes over an alphabet with bytes that | 0x20 folds together: '@' '`',
+ * '[' '{') and random texts (0 to 9,000 bytes, so the tail path, every block offset and the
+ * newline checkpoints are crossed); hits sorted by (position, keyword). */
+static void test_pairs(void) {
+  static const char alpha[] = "abAB@`[{_-. \nzZ9";
+  static unsigned char text[9000];
+  static pair_hits got, want;
+  static uint64_t nl[(sizeof text >> 12) + 1];
+  uint32_t x = 88172645u;
+  int iter, bad = 0;
+  for (iter = 0; iter < 400 && bad < 5; iter++) {
+    char kbuf[300][13];
+    const char *kw[300];
+    size_t len[300], nkw = 2 + kat_rand(&x) % (iter % 4 == 0 ? 299 : 20), n, i, k, upto;
+    vl_pairs *f = NULL;
+    int ok;
+    for (i = 0; i < nkw; i++) {
+      len[i] = 2 + kat_rand(&x) % (kat_rand(&x) % 2 ? 3 : 11);
+      for (k = 0; k < len[i]; k++) kbuf[i][k] = (char)kat_lower((unsigned char)alpha[kat_rand(&x) % 16]);
+      kw[i] = kbuf[i];
+    }
+    n = iter % 5 == 0 ? kat_rand(&x) % 12 : kat_rand(&x) % sizeof text;
+    for (i = 0; i < n; i++) {
+      if (kat_rand(&x) % 6 == 0) {  /* a keyword, case scrambled */
+        const char *w = kw[kat_rand(&x) % nkw];
+        size_t l = len[w == kw[0] ? 0 : (size_t)(w - kbuf[0]) / sizeof kbuf[0]];
+        for (k = 0; k < l && i < n; k++, i++)
+          text[i] = (unsigned char)(kat_rand(&x) % 2 && w[k] >= 'a' && w[k] <= 'z' ? w[k] - 32 : w[k]);
+        i--;
+      } else {
+        text[i] = (unsigned char)alpha[kat_rand(&x) % 16];
+      }
+    }
+    if (vl_pairs_build(kw, len, nkw, &f) != VL_OK) {
+      check(0, "pairs: build", NULL);
+      return;
+    }
+    got.n = want.n = 0;
+    upto = vl_pairs_scan(f, text, n, on_pair, &got, nl, 12);
+    for (i = 0; i + 2 <= n; i++)
+      for (k = 0; k < nkw; k++) {
+        size_t j;
+        if (len[k] > n - i) continue;
+        for (j = 0; j < len[k] && kat_lower(text[i + j]) == (unsigned char)kw[k][j]; j++) {}
+        if (j == len[k]) on_pair(&want, (uint32_t)k, i);
+      }
+    ok = got.n == want.n && got.n <= sizeof got.key / sizeof got.key[0];
+    if (ok) {
+      qsort(got.key, got.n, sizeof got.key[0], u64cmp);
+      qsort(want.key, want.n, sizeof want.key[0], u64cmp);
+      ok = memcmp(got.key, want.key, got.n * sizeof got.key[0]) == 0;
+    }
+    for (k = 0; ok && (k << 12) <= upto; k++) {
+      uint64_t c = 0;
+      for (i = 0; i < (k << 12); i++) c += text[i] == '\n';
+      ok = nl[k] == c;
+    }
+    if (!ok) {
+      char d[160];
+      snprintf(d, sizeof d, "iteration %d: %zu keywords, %zu bytes: %zu hits, naive %zu", iter, nkw, n, got.n,
+               want.n);
+      check(0, "pairs: scan == naive", d);
+      bad++;
+    }
+    vl_pairs_free(f);
+  }
+  check(bad == 0, "pairs: scan == naive search on 400 random keyword sets and texts", NULL);
+}
+
 int main(void) {
   test_signature();
   test_dedup();
   test_ac();
   test_ac_words();
+  test_pairs();
   test_stream_filter();
   test_json_repair();
   test_graph();

@@ -3,10 +3,10 @@
  *
  * A fixed small rule set (keywords explicit, derived, and none: a whole-input
  * rule; a 2-byte keyword; a secret group, an entropy gate, stopwords, an allow
- * regex, a start window) is compiled three ways: the default keyword method (AVX2 prefilter where
- * the CPU has it, else the trigram filter), the scalar trigram filter, and the
- * Aho-Corasick automaton. The input is the text. Checks, on every input:
- *   - the three methods and the naive path (every regex over the whole input)
+ * regex, a start window) is compiled three ways: the default keyword method (the pair filter),
+ * the Aho-Corasick automaton, and the pair filter with PCRE2's interpreter instead of its JIT.
+ * The input is the text. Checks, on every input:
+ *   - the three ways and the naive path (every regex over the whole input)
  *     give the same findings: rule, ranges, line, column, fingerprint;
  *   - findings are sorted, do not overlap, lie inside the input, and line/column
  *     agree with a direct count of the newlines before the secret;
@@ -73,7 +73,7 @@ static void init(void)
   r[4].nkeywords = 1;
   r[4].secret_group = 1;
   r[4].window = 8;
-  r[5].id = "t6";  /* a 2-byte keyword (bigram path) that begins every match (window 0) */
+  r[5].id = "t6";  /* a 2-byte keyword (the pair filter's shortest class) that begins every match (window 0) */
   r[5].regex = "(?i)\\bzq[0-9]{3}";
   r[5].keywords = KW_ZQ;
   r[5].keyword_lens = KW_ZQ_N;
@@ -81,8 +81,8 @@ static void init(void)
   r[5].window = 64;
   for (k = 0; k < 6; k++) r[k].regex_len = strlen(r[k].regex);
   memset(o, 0, sizeof o);
-  o[1].no_simd = 1;
-  o[2].use_ac = 1;
+  o[1].use_ac = 1;
+  o[2].no_jit = 1;
   for (k = 0; k < 3; k++) CHECK(vl_secrets_compile(r, 6, &o[k], &sets[k], NULL) == VL_OK);
   CHECK(vl_secrets_nwhole(sets[0]) == 1);
 }
