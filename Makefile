@@ -33,7 +33,7 @@ override VL_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC $(OPT) $(WARN) -I
 KERNELS := signature dedup stream_filter graph json_repair similarity walk patterns indexer secrets
 # core/ac.c: the Aho-Corasick core shared by kernels (no binding of its own).
 KERNEL_SRC := core/status.c core/ac.c core/vl_platform.c $(KERNELS:%=core/%.c) $(KERNELS:%=core/lua_%.c) core/lua_victor.c
-KERNEL_SRC += core/similarity_avx2.c core/hnsw.c core/secrets_pairs.c core/dedup_avx2.c
+KERNEL_SRC += core/similarity_avx2.c core/hnsw.c core/secrets_pairs.c core/secrets_lead.c core/dedup_avx2.c
 RUNTIME_SRC := core/runtime.c
 LUA_SRC := $(shell find lua -name '*.lua' | LC_ALL=C sort)
 PACKS := $(sort $(wildcard rules/*.lua))
@@ -327,7 +327,7 @@ KAT_OBJ := $(WIN_KERNELS:%=$(OBJ)/%.o) $(TS_OBJ)
 # secrets: PCRE2 (8-bit, JIT), cross-built with LuaJIT and lua-cjson from Debian's source
 # tarballs by scripts/fetch-win-deps.sh into $(WIN_DEPS) (pinned in scripts/win-deps.lock).
 WIN_DEPS := $(WIN_BUILD)/deps
-WIN_SECRETS := secrets secrets_pairs
+WIN_SECRETS := secrets secrets_pairs secrets_lead
 WIN_OBJ += $(WIN_SECRETS:%=$(WIN_BUILD)/obj/%.o)
 KAT_OBJ += $(WIN_SECRETS:%=$(OBJ)/%.o)
 $(WIN_BUILD)/obj/secrets.o: WIN_CFLAGS += -DPCRE2_STATIC -isystem $(WIN_DEPS)/include

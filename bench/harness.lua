@@ -504,6 +504,22 @@ end
 --- 5460000 -> "5.46 M"; 950 -> "950".
 ---@param x number|nil
 ---@return string
+--- Build a C peer of a bench against a pkg-config library (Vectorscan's libhs, say) into
+--- build/peers when its source is newer. Returns true, or nil and why (the library is missing: how
+--- to install it; or the build failed).
+function M.build_peer(bin, src, pkg, apt)
+  local function ok(rc) return rc == 0 or rc == true end
+  if not ok(os.execute(sfmt("pkg-config --exists %s", pkg))) then
+    return nil, sfmt("%s is not installed: apt-get install %s", pkg, apt)
+  end
+  os.execute("mkdir -p " .. bin:match("^(.*)/[^/]*$"))
+  if not ok(os.execute(sfmt("[ %s -nt %s ] || cc -O2 -o %s %s $(pkg-config --cflags --libs %s)", bin, src, bin,
+    src, pkg))) then
+    return nil, "the peer " .. src .. " did not build"
+  end
+  return true
+end
+
 function M.si(x)
   if x == nil then return "" end
   if x >= 1e9 then return sfmt("%.2f G", x / 1e9) end

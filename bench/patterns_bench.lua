@@ -264,19 +264,7 @@ local ratios, ratio = H.ratio_table(results)
 local function find(name) return H.find(results, name) end
 
 local PEER = "build/peers/hs_literals"
-local function peer_build()
-  if os.execute("pkg-config --exists libhs") ~= 0 and os.execute("pkg-config --exists libhs") ~= true then
-    return nil, "Vectorscan is not installed: apt-get install libvectorscan-dev"
-  end
-  local src = "bench/peers/hs_literals.c"
-  os.execute("mkdir -p build/peers")
-  local ok = os.execute(sfmt("[ %s -nt %s ] || cc -O2 -o %s %s $(pkg-config --cflags --libs libhs)", PEER, src,
-    PEER, src))
-  if ok ~= 0 and ok ~= true then return nil, "the Vectorscan peer did not build" end
-  return true
-end
-
-local peer_ok, peer_why = peer_build()
+local peer_ok, peer_why = H.build_peer(PEER, "bench/peers/hs_literals.c", "libhs", "libvectorscan-dev")
 local text = corpus()
 for _, n in ipairs({ 1000, 10000 }) do
   local k = math.floor(n / 1000) .. "k"

@@ -291,12 +291,13 @@ static int l_scan_files(lua_State *L)
   return 1;
 }
 
-/* scanner:info() -> {rules=, keywords=, whole=, jit=, rule_keywords = {id = {...}}} */
+/* scanner:info() -> {rules=, keywords=, whole=, jit=, prefilter=, rule_keywords = {id = {...}},
+ * rule_leads = {id = {max=, single=}}} */
 static int l_info(lua_State *L)
 {
   vl_secrets *s = check_scanner(L, 1);
   size_t i, k, nr = vl_secrets_nrules(s);
-  lua_createtable(L, 0, 5);
+  lua_createtable(L, 0, 7);
   lua_pushinteger(L, (lua_Integer)nr);
   lua_setfield(L, -2, "rules");
   lua_pushinteger(L, (lua_Integer)vl_secrets_nkeywords(s));
@@ -320,6 +321,19 @@ static int l_info(lua_State *L)
     lua_setfield(L, -2, vl_secrets_rule_id(s, i));
   }
   lua_setfield(L, -2, "rule_keywords");
+  lua_createtable(L, 0, (int)nr);
+  for (i = 0; i < nr; i++) {
+    uint32_t max;
+    int single;
+    if (!vl_secrets_rule_lead(s, i, &max, &single)) continue;
+    lua_createtable(L, 0, 2);
+    lua_pushinteger(L, (lua_Integer)max);
+    lua_setfield(L, -2, "max");
+    lua_pushboolean(L, single);
+    lua_setfield(L, -2, "single");
+    lua_setfield(L, -2, vl_secrets_rule_id(s, i));
+  }
+  lua_setfield(L, -2, "rule_leads");
   return 1;
 }
 

@@ -20,6 +20,7 @@
 
 #include "ac.h"
 #include "secrets.h"
+#include "secrets_lead.h"
 #include "secrets_pairs.h"
 
 #define VL_OMP(x) _Pragma(x)
@@ -41,6 +42,7 @@ typedef struct rule_c {
   char **kws;
   size_t *kwlens;
   size_t nkw;
+  vl_lead lead;  /* ok: every match begins with at most lead.max bytes of lead.cls, then a keyword */
 } rule_c;
 
 struct vl_secrets {
@@ -217,87 +219,6 @@ typedef struct scanst scanst;
 
 static int on_hit(void *ud, uint32_t id, uint64_t start, uint64_t end);
 
-/* Skip a group opener at re[i] that cannot change where a match starts: "(",
- * "(?:", "(?flags:", "(?P<name>", "(?<name>"; its group must have no top-level
- * alternation and must not be optional. Returns the index after the opener, or 0. */
-static size_t plain_group(const char *re, size_t n, size_t i)
-{
-  size_t j = i + 1, d = 1, open_end;
-  int cls = 0;
-  if (j < n && re[j] == '?') {
-    j++;
-    if (j < n && re[j] == 'P') j++;
-    if (j < n && re[j] == '<') {
-      if (j + 1 < n && (re[j + 1] == '=' || re[j + 1] == '!')) return 0;  /* lookbehind */
-      while (j < n && re[j] != '>') j++;
-      j++;
-    } else {
-      while (j < n && ((re[j] >= 'a' && re[j] <= 'z') || re[j] == '-')) j++;
-      if (j >= n || re[j] != ':') return 0;  /* lookahead, atomic, ... */
-      j++;
-    }
-  }
-  open_end = j;
-  for (; j < n && d; j++) {
-    char c = re[j];
-    if (c == '\\') { j++; continue; }
-    if (cls) { if (c == ']') cls = 0; continue; }
-    if (c == '[') cls = 1;
-    else if (c == '(') d++;
-    else if (c == ')') d--;
-    else if (c == '|' && d == 1) return 0;
-  }
-  if (d) return 0;
-  if (j < n && (re[j] == '?' || re[j] == '*' || re[j] == '{')) return 0;  /* optional group */
-  return open_end;
-}
-
-/* Does every match of rule d begin with keyword kw (lowercase, ASCII
- * case-insensitively)? True when the regex starts (after inline flags, \b, \A,
- * ^ and plain group openers) with a literal run that the keyword begins. */
-static int prefix_keyword(const vl_secrets_rule *d, const char *kw, size_t kn)
-{
-  const char *re = d->regex;
-  size_t n = d->regex_len, i = 0, run = 0;
-  char lit[64];
-  for (;;) {
-    if (i + 1 < n && re[i] == '\\' && (re[i + 1] == 'b' || re[i + 1] == 'A')) { i += 2; continue; }
-    if (i < n && re[i] == '^') { i++; continue; }
-    if (i + 1 < n && re[i] == '(' && re[i + 1] == '?') {
-      size_t j = i + 2;
-      while (j < n && ((re[j] >= 'a' && re[j] <= 'z') || re[j] == '-')) j++;
-      if (j < n && re[j] == ')' && j > i + 2) { i = j + 1; continue; }
-    }
-    if (i < n && re[i] == '(') {
-      size_t j = plain_group(re, n, i);
-      if (!j) return 0;
-      i = j;
-      continue;
-    }
-    break;
-  }
-  while (i < n && run < sizeof lit) {
-    char c = re[i];
-    size_t next;
-    int ok;
-    if (c == '\\') {
-      if (i + 1 >= n) break;
-      c = re[i + 1];
-      next = i + 2;
-      ok = !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'));
-    } else {
-      next = i + 1;
-      ok = strchr("^$.|?*+{}()[]", c) == NULL;
-    }
-    if (!ok) break;
-    if (next < n && (re[next] == '?' || re[next] == '*' || re[next] == '{')) break;  /* optional */
-    lit[run++] = (char)lower((unsigned char)c);
-    if (next < n && re[next] == '+') break;
-    i = next;
-  }
-  return run >= kn && memcmp(lit, kw, kn) == 0;
-}
-
 /* ------------------------------------------------------------------------- */
 /* compile */
 
@@ -414,6 +335,7 @@ static int compile_rule(rule_c *r, const vl_secrets_rule *d, size_t idx, int jit
       r->nkw = 1;
     }
   }
+  vl_secrets_lead(d->regex, d->regex_len, (const char *const *)r->kws, r->kwlens, r->nkw, &r->lead);
   return VL_OK;
 }
 
@@ -505,8 +427,10 @@ int vl_secrets_compile(const vl_secrets_rule *rules, size_t nrules, const vl_sec
       } else if (s->kw_rules[e - 1] == ents[k].rule) {
         continue;  /* a rule listing one keyword twice */
       }
-      s->kw_win[e] = prefix_keyword(&rules[ents[k].rule], ents[k].p, ents[k].n) ? 0
-                                                                                 : s->rules[ents[k].rule].window;
+      {
+        const rule_c *r = &s->rules[ents[k].rule];
+        s->kw_win[e] = r->lead.ok && r->lead.max < r->window ? r->lead.max : r->window;
+      }
       s->kw_rules[e++] = ents[k].rule;
     }
     s->kw_off[ndist] = e;
@@ -552,6 +476,14 @@ const char *vl_secrets_prefilter(const vl_secrets *s)
   return s->ac ? "aho-corasick" : "none";
 }
 
+int vl_secrets_rule_lead(const vl_secrets *s, size_t rule, uint32_t *max, int *single)
+{
+  const vl_lead *l = &s->rules[rule].lead;
+  *max = l->max;
+  *single = l->single;
+  return l->ok;
+}
+
 size_t vl_secrets_rule_keywords(const vl_secrets *s, size_t rule, const char *const **kws, const size_t **lens)
 {
   *kws = (const char *const *)s->rules[rule].kws;
@@ -578,6 +510,7 @@ struct scanst {
   winlist *wl;          /* per rule */
   pcre2_match_data *md;
   pcre2_match_context *mc;
+  const unsigned char *buf;  /* the input being scanned */
   int oom;
   uint64_t *nl;         /* newline checkpoints of the vector pass */
   size_t nlcap;
@@ -600,7 +533,8 @@ static int push_win(winlist *l, win w)
 static void add_win(scanst *st, uint32_t rule, uint64_t a, uint64_t b)
 {
   winlist *l = &st->wl[rule];
-  if (l->has && a <= l->cur.b + 1 && b + 1 >= l->cur.a) {
+  if (st->s->rules[rule].lead.single ? l->has && a == l->cur.a
+                                     : l->has && a <= l->cur.b + 1 && b + 1 >= l->cur.a) {
     if (a < l->cur.a) l->cur.a = a;
     if (b > l->cur.b) l->cur.b = b;
     return;
@@ -619,8 +553,14 @@ static int on_hit(void *ud, uint32_t id, uint64_t start, uint64_t end)
   (void)end;
   for (k = s->kw_off[id]; k < s->kw_off[id + 1]; k++) {
     uint32_t r = s->kw_rules[k];
-    uint64_t w = s->kw_win[k];
-    add_win(st, r, start > w ? start - w : 0, start);
+    uint64_t w = s->kw_win[k], a = start > w ? start - w : 0;
+    if (s->rules[r].lead.ok) {  /* only from the start of the run of lead bytes before the hit */
+      const uint8_t *cls = s->rules[r].lead.cls;
+      uint64_t x = start;
+      while (x > a && (cls[st->buf[x - 1] >> 3] >> (st->buf[x - 1] & 7) & 1)) x--;
+      a = x;
+    }
+    add_win(st, r, a, start);
   }
   return 0;
 }
@@ -719,8 +659,11 @@ static int keep_secret(const rule_c *r, const unsigned char *p, size_t n, pcre2_
   return 1;
 }
 
-/* Run rule r over its start windows; findings into res. */
-static int run_rule(scanst *st, uint32_t ri, const unsigned char *buf, size_t n, const win *w, size_t nw,
+/* Run rule r over its start windows; findings into res. With `first`, only the
+ * first position of a window (or the end of the previous match, when later) can
+ * start the leftmost match (secrets_lead.h: a single lead shifts), so each try
+ * is limited to that one position. */
+static int run_rule(scanst *st, uint32_t ri, const unsigned char *buf, size_t n, const win *w, size_t nw, int first,
                     vl_secrets_result *res)
 {
   const rule_c *r = &st->s->rules[ri];
@@ -734,6 +677,7 @@ static int run_rule(scanst *st, uint32_t ri, const unsigned char *buf, size_t n,
     if (p > n) break;
     pcre2_set_offset_limit(st->mc, (PCRE2_SIZE)w[k].b);
     while (p <= w[k].b && p <= n) {
+      if (first) pcre2_set_offset_limit(st->mc, (PCRE2_SIZE)p);
       /* the JIT fast path skips pcre2_match's per-call checks (offset limit and
        * match limit still apply); the interpreter when JIT compilation failed */
       int rc = r->jitted ? pcre2_jit_match(r->re, (PCRE2_SPTR)buf, n, (PCRE2_SIZE)p, 0, st->md, st->mc)
@@ -846,6 +790,7 @@ static int scan_with(scanst *st, const char *file, const unsigned char *buf, siz
   }
   st->oom = 0;
   st->nl_upto = 0;
+  st->buf = buf;
   if (naive) {
     for (i = 0; i < s->nrules; i++) add_win(st, (uint32_t)i, 0, n);
   } else {
@@ -872,15 +817,19 @@ static int scan_with(scanst *st, const char *file, const unsigned char *buf, siz
     winlist *l = &st->wl[i];
     const rule_c *r = &s->rules[i];
     size_t k, m = 0;
+    int first;
     if (!l->has) continue;
     if (push_win(l, l->cur)) return VL_ENOMEM;
     if (r->npaths && file[0] && any_match(r->paths, r->npaths, (const unsigned char *)file, strlen(file), st->md))
       continue;
-    /* hits arrive by keyword end: starts are nearly sorted; sort and merge */
+    /* sort (the automaton's hits arrive by keyword end) and merge (with a single
+     * lead, only windows that start at the same position) */
+    first = !naive && r->lead.single;
     if (l->n > 1) {
-      qsort(l->w, l->n, sizeof *l->w, wincmp);
+      for (k = 1; k < l->n && l->w[k - 1].a <= l->w[k].a; k++) {}
+      if (k < l->n) qsort(l->w, l->n, sizeof *l->w, wincmp);  /* the pair filter's hits come sorted */
       for (k = 1; k < l->n; k++) {
-        if (l->w[k].a <= l->w[m].b + 1) {
+        if (first ? l->w[k].a == l->w[m].a : l->w[k].a <= l->w[m].b + 1) {
           if (l->w[k].b > l->w[m].b) l->w[m].b = l->w[k].b;
         } else {
           l->w[++m] = l->w[k];
@@ -888,7 +837,7 @@ static int scan_with(scanst *st, const char *file, const unsigned char *buf, siz
       }
       l->n = m + 1;
     }
-    rc = run_rule(st, (uint32_t)i, buf, n, l->w, l->n, res);
+    rc = run_rule(st, (uint32_t)i, buf, n, l->w, l->n, first, res);
   }
   if (rc) return rc;
   finish_findings(s, file, buf, res, st->nl, st->nl_upto);

@@ -31,12 +31,16 @@
  * vl_secrets_nwhole counts them so that loaders can report them.
  *
  * Windows. One pass over the input yields keyword hits. A hit at [s, e) for
- * rule r opens the start window [s - window_r, s] (window 0 when the keyword is
- * a literal prefix of every match: the regex begins, after inline flags, \b, ^
- * and groups without alternation, with a literal run that starts with it): the regex is only
- * tried at start positions inside the rule's windows (merged per rule when they
- * overlap), through PCRE2's offset limit, and the subject is the whole input, so
- * a match may extend past the window and lookbehinds see the bytes before it. A
+ * rule r opens the start window [s - window_r, s], narrowed when the regex is
+ * proven (core/secrets_lead.h) to begin every match with at most `max` bytes of
+ * a class and then one of r's keywords: the window then starts where the run of
+ * that class ending at s starts, at most min(max, window_r) bytes back (so at s
+ * for a regex that begins with a keyword). The regex is only tried at start
+ * positions inside the rule's windows (merged per rule when they overlap; with a
+ * `single` lead, only at each window's first position or the end of the previous
+ * match, where the leftmost match must start), through PCRE2's offset limit,
+ * and the subject is the whole input, so a match may extend past the window and
+ * lookbehinds see the bytes before it. A
  * rule's matches are therefore exactly those of running its regex over the whole
  * input (the naive path, vl_secrets_scan with `naive`), provided every match
  * contains one of the rule's keywords (ASCII case-insensitively) starting at most
@@ -143,6 +147,12 @@ size_t vl_secrets_nwhole(const vl_secrets *s);
 /* Keywords of rule (derived ones included): *kws and *lens point into s. */
 size_t vl_secrets_rule_keywords(const vl_secrets *s, size_t rule, const char *const **kws,
                                 const size_t **lens);
+/* Whether every match of rule's regex is proven to begin with at most *max bytes
+ * of a byte class and then one of its keywords (core/secrets_lead.h), so that a
+ * hit is tried only from the start of that class's run before it; *single: the
+ * lead is one shifting item, so only the first position of each such window is
+ * tried. 0 (and *max = *single = 0) when not proven: the rule's whole window. */
+int vl_secrets_rule_lead(const vl_secrets *s, size_t rule, uint32_t *max, int *single);
 /* Total distinct keywords in the automaton. */
 size_t vl_secrets_nkeywords(const vl_secrets *s);
 /* "10.42 2022-12-11" and whether JIT is in use. */

@@ -17,9 +17,11 @@
 #                  reference within 1e-5, top-k order and ties, zero vectors, normalize
 #   fuzz_walk      the ignore-line (gitignore) matcher of core/walk.c: bounded time on any
 #                  pattern; literal, "*"-suffix and "!" lines against a direct check
-#   fuzz_secrets   the secret scanner (core/secrets.c, PCRE2): AVX2 / scalar trigram /
-#                  Aho-Corasick keyword methods and the naive path give the same findings;
-#                  findings sorted, disjoint, in range, lines and columns exact
+#   fuzz_secrets   the secret scanner (core/secrets.c, PCRE2): the pair filter, the
+#                  Aho-Corasick keyword method, the interpreter and the naive path give the same
+#                  findings; findings sorted, disjoint, in range, lines and columns exact
+#   fuzz_lead      the regex reader behind the scanner's windows (core/secrets_lead.c): bounded
+#                  on any pattern; every PCRE2 match begins with the proven lead, then a keyword
 #   fuzz_rules     the sandboxed rule-pack loader through the embedding API
 #   fuzz_sig_json  victor.signature.of_json (cjson + canonical form), native vs fallback
 #   fuzz_dedup_lua victor.dedup through the embedding API: native == fallback on every
@@ -77,7 +79,7 @@ CC=${FUZZ_CC:-clang}
 out="$BUILD/fuzz"
 # the pure-C targets link their kernel's objects only; the others embed the runtime
 c_targets=(fuzz_canon fuzz_dedup fuzz_stream_filter fuzz_ac fuzz_graph fuzz_json_repair fuzz_similarity fuzz_walk
-           fuzz_indexer fuzz_secrets fuzz_npy fuzz_hnsw)
+           fuzz_indexer fuzz_secrets fuzz_lead fuzz_npy fuzz_hnsw)
 all_targets=("${c_targets[@]}" fuzz_rules fuzz_sig_json fuzz_dedup_lua fuzz_thinking fuzz_classify fuzz_edges)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
@@ -177,7 +179,7 @@ ac_objs=("$out/obj/ac.o" "$out/obj/status.o")
 graph_objs=("$out/obj/graph.o" "$out/obj/status.o")
 jr_objs=("$out/obj/json_repair.o" "$out/obj/status.o")
 sim_objs=("$out/obj/similarity.o" "$out/obj/similarity_avx2.o" "$out/obj/status.o")
-sec_objs=("$out/obj/secrets.o" "$out/obj/secrets_pairs.o" "$out/obj/ac.o" "$out/obj/status.o")
+sec_objs=("$out/obj/secrets.o" "$out/obj/secrets_pairs.o" "$out/obj/secrets_lead.o" "$out/obj/ac.o" "$out/obj/status.o")
 pcre2_libs=$(pkg-config --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)
 walk_objs=("$out/obj/walk.o" "$out/obj/vl_platform.o" "$out/obj/status.o")
 
@@ -193,6 +195,7 @@ build_target() { # NAME
     fuzz_json_repair) deps=("${jr_objs[@]}") ;;
     fuzz_similarity) deps=("${sim_objs[@]}") ;;
     fuzz_secrets) deps=("${sec_objs[@]}") ;;
+    fuzz_lead) deps=("$out/obj/secrets_lead.o") ;;
     fuzz_walk) deps=("${walk_objs[@]}") ;;
     fuzz_indexer) deps=("${ix_objs[@]}") ;;
     fuzz_npy) deps=("${sim_objs[@]}") ;;

@@ -343,6 +343,79 @@ describe("windowed scan == naive scan", function()
     end
   end)
 
+  -- what every match begins with (core/secrets_lead.h): {regex, keywords, want} with want nil
+  -- (not proven: the rule's whole window) or {max, single}
+  local GL_KW = { "access", "api", "auth", "key", "credential", "creds", "passwd", "password", "secret", "token" }
+  local LEADS = {
+    { [[(?i)[\w.-]{0,50}?(?:access|auth|(?-i:[Aa]pi|API)|credential|creds|key|passw(?:or)?d|secret|token)]]
+      .. [[(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([\w.=-]{10,150})]],
+      GL_KW, { 50, true } },
+    { [[(?:ghu|ghs)_[0-9a-zA-Z]{36}]], { "ghu_", "ghs_" }, { 0, false } },
+    { [[\b(ey[a-zA-Z0-9]{17,}\.ey[a-zA-Z0-9\/\\_-]{17,})]], { "ey" }, { 0, false } },
+    { [[SK[0-9a-fA-F]{32}]], { "sk" }, { 0, false } },
+    { [[(?i)[\w.-]{0,5}KEY=(\w+)]], { "key" }, { 5, true } },
+    { [[[a-z]{0,5}x?key]], { "key" }, { 6, false } },          -- two classes in the lead do not shift
+    { [[[\w.-]{0,50}?(?i:[\w.-]{0,50}?(?:cohere|CO_API_KEY)[ \t]{0,3})=]], { "cohere", "co_api_key" },
+      { 100, true } },                                          -- one class, twice, through a plain group
+    { [[(?:[a-z]{0,3}(?:[0-9]{0,2}))key]], { "key" }, { 5, false } },
+    { [[\b[\w]{0,5}key]], { "key" }, { 5, false } },           -- an assertion in the lead
+    { [[[\w.-]{0,50}+key]], { "key" }, { 50, false } },         -- possessive
+    { [[.{0,4}key]], { "key" }, { 4, false } },                 -- a class with non-ASCII bytes
+    { [[\x41{0,3}(?:key|tok)(?=x)]], { "key", "tok" }, { 3, false } }, -- 'A' alone: wider once folded
+    { [[[a-z_.]{0,5}key]], { "key" }, { 5, false } },            -- [a-z] without (?i) is not [A-Za-z]
+    { [[[^a-z]{0,3}key]], { "key" }, { 3, false } },             -- negated: complemented, then folded
+    { [[[\w]{0,5}(?:[A-Za-z_]{0,2})key]], { "key" }, { 7, false } },
+    { [[[a-z]*key]], { "key" }, nil },                          -- unbounded lead
+    { [[a|[0-9]{0,3}key]], { "key" }, nil },                    -- a top-level alternative without it
+    { [[(?:key|other)=x]], { "key" }, nil },                    -- an alternative without a keyword
+    { [[(?x) key]], { "key" }, nil },                           -- extended syntax: not read
+    { [[\Qkey\E]], { "key" }, nil },
+    { [[[a-z]{0,3}(key)\1]], { "key" }, nil },                  -- a backreference while still exact
+    { [[\Gkey]], { "key" }, nil },
+    { [=[[[:alpha:]]{0,3}key]=], { "key" }, nil },                -- POSIX classes: not read
+    { [[(?#(x)key]], { "key" }, nil },                          -- comments: not read
+    { [[\N{U+0041}?key]], { "key" }, nil },
+  }
+
+  it("proves what every match begins with, or leaves the rule its window", function()
+    for i, c in ipairs(LEADS) do
+      local s = assert(secrets.compile({ name = "t", version = "1", rules = {
+        { id = "r", kind = "secret", regex = c[1], keywords = c[2], limits = { window = 128 } } } }, { base = false }))
+      local got = s:info().rule_leads.r
+      assert.same(c[3] and { max = c[3][1], single = c[3][2] } or nil, got, "case " .. i .. ": " .. c[1])
+    end
+  end)
+
+  it("on random rules with a lead before their keywords (gitleaks' generic shape)", function()
+    local KW = { "key", "tok", "pw" }
+    local LEADS_RE = { "[\\w.-]{0,%d}?", "[\\w.-]{0,%d}", "[\\w.-]{0,%d}+", "\\b[a-z_]{0,%d}", "[a-z]{0,%d}[.-]?",
+      "(?i)[A-Z_]{1,%d}", "(?i:[\\w.-]{0,%d}?)", "[a-z_.]{0,%d}(?:[a-z_.]{0,3}?)", "[a-z]{0,%d}(?:[a-z_]{0,2})" }
+    local TAILS = { "(?:key|tok|p[Ww])", "(?:(?i:KEY)|tok(?:en)?|pw)", "(?i)(?:key|tok)" }
+    local found = 0
+    for round = 1, 60 do
+      local rs = {}
+      for k = 1, 3 do
+        local lead = LEADS_RE[r(#LEADS_RE) + 1]:format(r(12) + 1)
+        rs[k] = { id = "g" .. k, kind = "secret", keywords = KW, limits = { window = 16 },
+          regex = lead .. TAILS[r(#TAILS) + 1] .. "[ \\t\\w.-]{0,4}[\\s'\"]{0,2}(?:=|:)['\"]{0,1}([\\w.=-]{3,12})" }
+      end
+      local s = assert(secrets.compile({ name = "t", version = "1", rules = rs }, { base = false }))
+      local parts = {}
+      for _ = 1, 150 do  -- identifier runs around keywords, assignments, noise
+        local w = KW[r(#KW) + 1]
+        parts[#parts + 1] = rnd("ab._-", r(9)) .. (r(2) == 0 and w:upper() or w) .. rnd("ab_", r(3))
+          .. ({ " = ", "=", ":", " : '", "" })[r(5) + 1] .. rnd("abc09._-", r(14) + 1)
+          .. rnd(" \n'\"", 1) .. rnd("ab_.-= :'\"\n09KEY", r(6))
+      end
+      local text = table.concat(parts)
+      local got = strip(s:scan(text, { file = "r" }))
+      assert.same(got, strip(s:scan(text, { file = "r", naive = true })),
+        "round " .. round .. ": " .. rs[1].regex .. " | " .. rs[2].regex .. " | " .. rs[3].regex)
+      found = found + #got
+    end
+    assert.is_true(found > 1000, found .. " findings in all")
+  end)
+
   it("the pair filter and the Aho-Corasick keyword method give the same findings and lines", function()
     local ac = assert(secrets.compile(nil, { use_ac = true }))
     assert.equals("aho-corasick", ac:info().prefilter)
