@@ -292,7 +292,7 @@ static int l_scan_files(lua_State *L)
 }
 
 /* scanner:info() -> {rules=, keywords=, whole=, jit=, prefilter=, rule_keywords = {id = {...}},
- * rule_leads = {id = {max=, single=}}} */
+ * rule_leads = {id = {max=, single=, tail=}}} */
 static int l_info(lua_State *L)
 {
   vl_secrets *s = check_scanner(L, 1);
@@ -324,13 +324,15 @@ static int l_info(lua_State *L)
   lua_createtable(L, 0, (int)nr);
   for (i = 0; i < nr; i++) {
     uint32_t max;
-    int single;
-    if (!vl_secrets_rule_lead(s, i, &max, &single)) continue;
-    lua_createtable(L, 0, 2);
+    int single, tail;
+    if (!vl_secrets_rule_lead(s, i, &max, &single, &tail)) continue;
+    lua_createtable(L, 0, 3);
     lua_pushinteger(L, (lua_Integer)max);
     lua_setfield(L, -2, "max");
     lua_pushboolean(L, single);
     lua_setfield(L, -2, "single");
+    lua_pushboolean(L, tail);
+    lua_setfield(L, -2, "tail");
     lua_setfield(L, -2, vl_secrets_rule_id(s, i));
   }
   lua_setfield(L, -2, "rule_leads");

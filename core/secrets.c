@@ -236,6 +236,7 @@ static void free_rule(rule_c *r)
   free(r->paths);
   for (i = 0; i < r->nkw; i++) free(r->kws[i]);
   free(r->kws);
+  vl_secrets_lead_free(&r->lead);
   free(r->kwlens);
 }
 
@@ -476,11 +477,12 @@ const char *vl_secrets_prefilter(const vl_secrets *s)
   return s->ac ? "aho-corasick" : "none";
 }
 
-int vl_secrets_rule_lead(const vl_secrets *s, size_t rule, uint32_t *max, int *single)
+int vl_secrets_rule_lead(const vl_secrets *s, size_t rule, uint32_t *max, int *single, int *tail)
 {
   const vl_lead *l = &s->rules[rule].lead;
   *max = l->max;
   *single = l->single;
+  *tail = l->tail;
   return l->ok;
 }
 
@@ -510,7 +512,8 @@ struct scanst {
   winlist *wl;          /* per rule */
   pcre2_match_data *md;
   pcre2_match_context *mc;
-  const unsigned char *buf;  /* the input being scanned */
+  const unsigned char *buf;  /* the input being scanned, n bytes */
+  size_t n;
   int oom;
   uint64_t *nl;         /* newline checkpoints of the vector pass */
   size_t nlcap;
@@ -545,6 +548,26 @@ static void add_win(scanst *st, uint32_t rule, uint64_t a, uint64_t b)
   l->has = 1;
 }
 
+/* Can a match of rule r's regex have its keyword group at y (vl_lead's tail)? */
+static int tail_ok(const vl_lead *l, const unsigned char *buf, size_t n, uint64_t y)
+{
+  int k;
+  for (k = 0; k < l->nstr; k++) {
+    const unsigned char *w = (const unsigned char *)l->strs + (size_t)k * VL_LEAD_STR;
+    size_t len = l->str_len[k], j;
+    uint64_t x, lim;
+    if (len > n - y) continue;
+    for (j = 0; j < len && lower(buf[y + j]) == w[j]; j++) {}
+    if (j < len) continue;
+    for (x = y + len, lim = x + l->tail_max; x < n && x <= lim; x++) {
+      unsigned c = buf[x];
+      if (l->tail_first[c >> 3] >> (c & 7) & 1) return 1;
+      if (!(l->tail_cls[c >> 3] >> (c & 7) & 1)) break;
+    }
+  }
+  return 0;
+}
+
 static int on_hit(void *ud, uint32_t id, uint64_t start, uint64_t end)
 {
   scanst *st = (scanst *)ud;
@@ -554,6 +577,7 @@ static int on_hit(void *ud, uint32_t id, uint64_t start, uint64_t end)
   for (k = s->kw_off[id]; k < s->kw_off[id + 1]; k++) {
     uint32_t r = s->kw_rules[k];
     uint64_t w = s->kw_win[k], a = start > w ? start - w : 0;
+    if (s->rules[r].lead.tail && !tail_ok(&s->rules[r].lead, st->buf, st->n, start)) continue;
     if (s->rules[r].lead.ok) {  /* only from the start of the run of lead bytes before the hit */
       const uint8_t *cls = s->rules[r].lead.cls;
       uint64_t x = start;
@@ -791,6 +815,7 @@ static int scan_with(scanst *st, const char *file, const unsigned char *buf, siz
   st->oom = 0;
   st->nl_upto = 0;
   st->buf = buf;
+  st->n = n;
   if (naive) {
     for (i = 0; i < s->nrules; i++) add_win(st, (uint32_t)i, 0, n);
   } else {

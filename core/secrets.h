@@ -151,8 +151,9 @@ size_t vl_secrets_rule_keywords(const vl_secrets *s, size_t rule, const char *co
  * of a byte class and then one of its keywords (core/secrets_lead.h), so that a
  * hit is tried only from the start of that class's run before it; *single: the
  * lead is one shifting item, so only the first position of each such window is
- * tried. 0 (and *max = *single = 0) when not proven: the rule's whole window. */
-int vl_secrets_rule_lead(const vl_secrets *s, size_t rule, uint32_t *max, int *single);
+ * tried; *tail: hits are first checked against what must follow the keyword
+ * group (secrets_lead.h). 0 (and all 0) when not proven: the rule's whole window. */
+int vl_secrets_rule_lead(const vl_secrets *s, size_t rule, uint32_t *max, int *single, int *tail);
 /* Total distinct keywords in the automaton. */
 size_t vl_secrets_nkeywords(const vl_secrets *s);
 /* "10.42 2022-12-11" and whether JIT is in use. */

@@ -7,7 +7,7 @@
 #include "secrets_lead.h"
 
 #define MAXS 64        /* beginnings in a set */
-#define MAXL 48        /* bytes of a beginning */
+#define MAXL VL_LEAD_STR  /* bytes of a beginning */
 #define MAXDEPTH 8     /* group nesting read */
 #define MAXLEAD 4096   /* bytes of lead */
 #define INF 0xFFFFFFFFu
@@ -518,6 +518,87 @@ static int rest_begin(const char *re, size_t i, const size_t *ends, int nends, s
   return ok;
 }
 
+/* The bytes that can begin re[lo..hi) (an alternation), into set; 0 when one
+ * alternative can begin with nothing or is not understood. */
+static int first_set(const char *re, size_t lo, size_t hi, uint8_t *set, int depth)
+{
+  size_t start = lo;
+  for (;;) {
+    size_t bar = next_bar(re, start, hi), i = start;
+    atom a;
+    int k;
+    if (bar == SIZE_MAX) return 0;
+    do {  /* the first atom that is not zero-width */
+      if (i >= bar || !read_atom(re, bar, i, &a)) return 0;
+      i = a.end;
+    } while (a.kind == A_ZERO);
+    if (a.qmin == 0) return 0;
+    if (a.kind == A_SET) {
+      for (k = 0; k < 32; k++) set[k] |= a.set[k];
+    } else if (depth >= MAXDEPTH || !first_set(re, a.lo, a.hi, set, depth + 1)) {
+      return 0;
+    }
+    if (bar >= hi) return 1;
+    start = bar + 1;
+  }
+}
+
+/* After a proven lead, at re[i] (inside the plain groups ends[0..nends)): a group
+ * whose every match is one of a few whole strings (the keyword group), then
+ * optional bounded items, then a required one. Fills out's tail fields. */
+static void find_tail(const char *re, size_t i, size_t *ends, int nends, size_t n, vl_lead *out)
+{
+  bset *s;
+  atom a;
+  int k;
+  for (;;) {  /* the group, past zero-width atoms */
+    while (nends && i == ends[nends - 1]) i = ends[--nends] + 1;
+    if (i >= n || !read_atom(re, nends ? ends[nends - 1] : n, i, &a)) return;
+    i = a.end;
+    if (a.kind != A_ZERO) break;
+  }
+  if (a.kind != A_GROUP || a.qmin != 1 || a.qmax != 1 || !(s = (bset *)malloc(sizeof *s))) return;
+  if (!alt_begin(re, a.lo, a.hi, s, 0) || s->n == 0 || !(out->strs = (char *)malloc((size_t)s->n * MAXL))) {
+    free(s);
+    return;
+  }
+  for (k = 0; k < s->n && s->s[k].exact; k++) {
+    memcpy(out->strs + (size_t)k * MAXL, s->s[k].b, s->s[k].n);
+    out->str_len[k] = s->s[k].n;
+  }
+  out->nstr = k == s->n ? k : 0;  /* every match of the group a whole string */
+  free(s);
+  if (!out->nstr) return;
+  for (;;) {
+    while (nends && i == ends[nends - 1]) i = ends[--nends] + 1;
+    if (i >= n || !read_atom(re, nends ? ends[nends - 1] : n, i, &a)) return;
+    i = a.end;
+    if (a.kind == A_ZERO) continue;
+    if (a.kind == A_GROUP && a.qmin == 1 && a.qmax == 1 && nends < MAXDEPTH && next_bar(re, a.lo, a.hi) == a.hi) {
+      ends[nends++] = a.hi;  /* a plain group: go in */
+      i = a.lo;
+      continue;
+    }
+    if (a.qmin == 0 && a.kind == A_SET && a.qmax != INF) {  /* optional, bounded */
+      for (k = 0; k < 32; k++) out->tail_cls[k] |= a.set[k];
+      out->tail_max += a.qmax;
+      if (out->tail_max > MAXLEAD) return;
+      continue;
+    }
+    if (a.qmin == 0) return;
+    if (a.kind == A_SET) memcpy(out->tail_first, a.set, sizeof a.set);
+    else if (!first_set(re, a.lo, a.hi, out->tail_first, 0)) return;
+    out->tail = 1;
+    return;
+  }
+}
+
+void vl_secrets_lead_free(vl_lead *l)
+{
+  free(l->strs);
+  memset(l, 0, sizeof *l);
+}
+
 void vl_secrets_lead(const char *re, size_t n, const char *const *kw, const size_t *len, size_t nkw, vl_lead *out)
 {
   bset *s = (bset *)malloc(sizeof *s);
@@ -527,12 +608,13 @@ void vl_secrets_lead(const char *re, size_t n, const char *const *kw, const size
     free(s);
     return;
   }
+  size_t ends[MAXDEPTH] = { 0 };  /* the ")" of each plain group the lead went into */
+  int nends = 0;
   /* a top-level alternation: no lead, the whole pattern's beginnings */
   if (alt_begin(re, 0, n, s, 0) && begins_with_keyword(s, kw, len, nkw)) {
     out->ok = 1;
   } else if (next_bar(re, 0, n) == n) {
-    size_t ends[MAXDEPTH];  /* the ')' of each plain group the lead went into */
-    int nends = 0, items = 0, same = 1, asserts = 0;
+    int items = 0, same = 1, asserts = 0;
     uint8_t first[32];
     for (;;) {
       atom a;
@@ -568,6 +650,12 @@ void vl_secrets_lead(const char *re, size_t n, const char *const *kw, const size
       }
     }
   }
-  if (!out->ok) memset(out, 0, sizeof *out);
   free(s);
+  if (!out->ok) memset(out, 0, sizeof *out);
+  else if (next_bar(re, 0, n) == n) find_tail(re, i, ends, nends, n, out);
+  if (!out->tail) {
+    free(out->strs);
+    out->strs = NULL;
+    out->nstr = 0;
+  }
 }

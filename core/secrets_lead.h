@@ -29,6 +29,13 @@
  * same), as long as the lead stays within max. So the leftmost match at or after
  * any position p starts at max(p, the first position of some hit's window): the
  * scanner tries just those positions instead of every position of the windows.
+ *
+ * The tail, when the lead is followed by a group of whole strings (gitleaks'
+ * `(?:access|auth|...|token)`) and then by optional bounded items and a required
+ * one (`(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|...)`), lets the scanner drop
+ * a keyword hit at y before any regex runs: a match whose keyword group is at y
+ * needs one of the strings at y, then at most tail_max bytes of tail_cls, then a
+ * byte of tail_first. Every match's own hit passes, so its window stays.
  */
 #ifndef VL_SECRETS_LEAD_H
 #define VL_SECRETS_LEAD_H
@@ -36,14 +43,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define VL_LEAD_STR 48  /* bytes per string of the tail's group */
+
 typedef struct vl_lead {
   int ok;             /* 1: proven */
-  int single;         /* 1: the lead is one item (an ASCII class, bounded) and no assertion */
+  int single;         /* 1: one shifting class (below) */
   uint32_t max;       /* the lead's longest length in bytes */
   uint8_t cls[32];    /* bit b of cls[b >> 3]: byte b may appear in the lead */
+  /* the tail (with ok): after the lead comes a group whose every match is one of
+   * nstr whole strings, then at most tail_max bytes of tail_cls, then a byte of
+   * tail_first */
+  int tail;
+  int nstr;
+  unsigned char str_len[64];
+  char *strs;         /* nstr strings, lowercase, VL_LEAD_STR bytes apart; owned (vl_secrets_lead_free) */
+  uint32_t tail_max;
+  uint8_t tail_cls[32], tail_first[32];
 } vl_lead;
 
 /* Analyse regex re[0..n) against keywords kw[i] (lowercase, len[i] > 0). */
 void vl_secrets_lead(const char *re, size_t n, const char *const *kw, const size_t *len, size_t nkw, vl_lead *out);
+void vl_secrets_lead_free(vl_lead *l);
 
 #endif

@@ -349,22 +349,24 @@ describe("windowed scan == naive scan", function()
   local LEADS = {
     { [[(?i)[\w.-]{0,50}?(?:access|auth|(?-i:[Aa]pi|API)|credential|creds|key|passw(?:or)?d|secret|token)]]
       .. [[(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([\w.=-]{10,150})]],
-      GL_KW, { 50, true } },
-    { [[(?:ghu|ghs)_[0-9a-zA-Z]{36}]], { "ghu_", "ghs_" }, { 0, false } },
-    { [[\b(ey[a-zA-Z0-9]{17,}\.ey[a-zA-Z0-9\/\\_-]{17,})]], { "ey" }, { 0, false } },
-    { [[SK[0-9a-fA-F]{32}]], { "sk" }, { 0, false } },
-    { [[(?i)[\w.-]{0,5}KEY=(\w+)]], { "key" }, { 5, true } },
-    { [[[a-z]{0,5}x?key]], { "key" }, { 6, false } },          -- two classes in the lead do not shift
+      GL_KW, { 50, true, true } },
+    { [[(?:ghu|ghs)_[0-9a-zA-Z]{36}]], { "ghu_", "ghs_" }, { 0, false, true } },
+    { [[\b(ey[a-zA-Z0-9]{17,}\.ey[a-zA-Z0-9\/\\_-]{17,})]], { "ey" }, { 0, false, false } },
+    { [[SK[0-9a-fA-F]{32}]], { "sk" }, { 0, false, false } },
+    { [[(?i)[\w.-]{0,5}KEY=(\w+)]], { "key" }, { 5, true, false } },
+    { [[[a-z]{0,5}x?key]], { "key" }, { 6, false, false } },          -- two classes in the lead do not shift
     { [[[\w.-]{0,50}?(?i:[\w.-]{0,50}?(?:cohere|CO_API_KEY)[ \t]{0,3})=]], { "cohere", "co_api_key" },
-      { 100, true } },                                          -- one class, twice, through a plain group
-    { [[(?:[a-z]{0,3}(?:[0-9]{0,2}))key]], { "key" }, { 5, false } },
-    { [[\b[\w]{0,5}key]], { "key" }, { 5, false } },           -- an assertion in the lead
-    { [[[\w.-]{0,50}+key]], { "key" }, { 50, false } },         -- possessive
-    { [[.{0,4}key]], { "key" }, { 4, false } },                 -- a class with non-ASCII bytes
-    { [[\x41{0,3}(?:key|tok)(?=x)]], { "key", "tok" }, { 3, false } }, -- 'A' alone: wider once folded
-    { [[[a-z_.]{0,5}key]], { "key" }, { 5, false } },            -- [a-z] without (?i) is not [A-Za-z]
-    { [[[^a-z]{0,3}key]], { "key" }, { 3, false } },             -- negated: complemented, then folded
-    { [[[\w]{0,5}(?:[A-Za-z_]{0,2})key]], { "key" }, { 7, false } },
+      { 100, true, true } },                                          -- one class, twice, through a plain group
+    { [[(?:[a-z]{0,3}(?:[0-9]{0,2}))key]], { "key" }, { 5, false, false } },
+    { [[\b[\w]{0,5}key]], { "key" }, { 5, false, false } },           -- an assertion in the lead
+    { [[[\w.-]{0,50}+key]], { "key" }, { 50, false, false } },         -- possessive
+    { [[.{0,4}key]], { "key" }, { 4, false, false } },                 -- a class with non-ASCII bytes
+    { [[\x41{0,3}(?:key|tok)(?=x)]], { "key", "tok" }, { 3, false, false } }, -- 'A' alone: wider once folded
+    { [[[a-z_.]{0,5}key]], { "key" }, { 5, false, false } },            -- [a-z] without (?i) is not [A-Za-z]
+    { [[[^a-z]{0,3}key]], { "key" }, { 3, false, false } },             -- negated: complemented, then folded
+    { [[[\w]{0,5}(?:[A-Za-z_]{0,2})key]], { "key" }, { 7, false, false } },
+    { [=[(?:key|tok(?:en)?)\s{0,2}[=:]]=], { "key", "tok" }, { 0, false, true } },   -- a tail: [=:] must follow
+    { [=[(?:key|tok(?:en)?)\s*[=:]]=], { "key", "tok" }, { 0, false, false } },      -- unbounded before it
     { [[[a-z]*key]], { "key" }, nil },                          -- unbounded lead
     { [[a|[0-9]{0,3}key]], { "key" }, nil },                    -- a top-level alternative without it
     { [[(?:key|other)=x]], { "key" }, nil },                    -- an alternative without a keyword
@@ -382,7 +384,8 @@ describe("windowed scan == naive scan", function()
       local s = assert(secrets.compile({ name = "t", version = "1", rules = {
         { id = "r", kind = "secret", regex = c[1], keywords = c[2], limits = { window = 128 } } } }, { base = false }))
       local got = s:info().rule_leads.r
-      assert.same(c[3] and { max = c[3][1], single = c[3][2] } or nil, got, "case " .. i .. ": " .. c[1])
+      local want = c[3] and { max = c[3][1], single = c[3][2], tail = c[3][3] } or nil
+      assert.same(want, got, "case " .. i .. ": " .. c[1])
     end
   end)
 

@@ -284,8 +284,8 @@ function Redactor:finish()
 end
 
 --- Compiler statistics: {rules=, keywords=, whole=, jit=, prefilter = "pairs"|"aho-corasick",
---- rule_keywords = {id = {...}}, rule_leads = {id = {max=, single=}}} (rule_leads: the rules whose
---- matches are proven to begin with at most `max` bytes of a class and then a keyword).
+--- rule_keywords = {id = {...}}, rule_leads = {id = {max=, single=, tail=}}} (rule_leads: the rules
+--- whose matches are proven to begin with at most `max` bytes of a class and then a keyword).
 function Scanner:info()
   return self.core:info()
 end
