@@ -10,6 +10,7 @@
 #define MAXL VL_LEAD_STR  /* bytes of a beginning */
 #define MAXDEPTH 8     /* group nesting read */
 #define MAXLEAD 4096   /* bytes of lead */
+#define MAXRE 8192     /* longer regexes are not read (the reading is quadratic at worst) */
 #define INF 0xFFFFFFFFu
 
 typedef struct bstr {
@@ -604,7 +605,7 @@ void vl_secrets_lead(const char *re, size_t n, const char *const *kw, const size
   bset *s = (bset *)malloc(sizeof *s);
   size_t i = 0;
   memset(out, 0, sizeof *out);
-  if (!s || nkw == 0 || unreadable(re, n)) {
+  if (!s || nkw == 0 || n > MAXRE || unreadable(re, n)) {
     free(s);
     return;
   }

@@ -19,7 +19,8 @@
  * over-approximated (ASCII case folded both ways, any byte >= 0x80 for a class
  * that could match a non-ASCII character); anything the reader does not know
  * (backreferences, \Q..\E, (?x), comments, conditionals, POSIX classes,
- * recursion, \G) makes it give up: `ok` 0, and the rule keeps its window.
+ * recursion, \G; a regex over 8 KiB) makes it give up: `ok` 0, and the rule
+ * keeps its window.
  *
  * `single` marks the common lead of one class C, bounded, in one item or more
  * ([C]{0,max}, as in gitleaks' `[\w.-]{0,50}?` before its keyword group), with C
