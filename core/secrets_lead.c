@@ -544,31 +544,61 @@ static int first_set(const char *re, size_t lo, size_t hi, uint8_t *set, int dep
   }
 }
 
-/* After a proven lead, at re[i] (inside the plain groups ends[0..nends)): a group
- * whose every match is one of a few whole strings (the keyword group), then
- * optional bounded items, then a required one. Fills out's tail fields. */
+/* After a proven lead, at re[i] (inside the plain groups ends[0..nends)): atoms
+ * whose every match is one of a few whole strings (the keyword group, literals),
+ * then optional bounded items, then a required one. Fills out's tail fields. */
 static void find_tail(const char *re, size_t i, size_t *ends, int nends, size_t n, vl_lead *out)
 {
-  bset *s;
+  bset *s = (bset *)malloc(sizeof *s), *b = (bset *)malloc(sizeof *b), *t = (bset *)malloc(sizeof *t);
   atom a;
-  int k;
-  for (;;) {  /* the group, past zero-width atoms */
+  int k, atoms = 0, ok = s && b && t;
+  if (ok) {
+    memset(&s->s[0], 0, sizeof s->s[0]);
+    s->s[0].exact = 1;
+    s->n = 1;
+  }
+  /* the strings: atoms that each match one of a few whole strings (literals, [Aa],
+   * groups of such alternatives), while the concatenation stays whole */
+  while (ok) {
     while (nends && i == ends[nends - 1]) i = ends[--nends] + 1;
-    if (i >= n || !read_atom(re, nends ? ends[nends - 1] : n, i, &a)) return;
+    if (i >= n || !read_atom(re, nends ? ends[nends - 1] : n, i, &a)) {
+      ok = 0;
+      break;
+    }
+    if (a.kind == A_ZERO) {
+      i = a.end;
+      continue;
+    }
+    if (a.qmin != 1 || a.qmax != 1) break;
+    if (a.kind == A_SET) {
+      int c = one_char(a.set);
+      if (c < 0) break;
+      memset(&b->s[0], 0, sizeof b->s[0]);
+      b->s[0].b[0] = (unsigned char)c;
+      b->s[0].n = 1;
+      b->s[0].exact = 1;
+      b->n = 1;
+    } else if (!alt_begin(re, a.lo, a.hi, b, 0)) {
+      break;
+    }
+    *t = *s;
+    if (!concat(t, b)) break;
+    for (k = 0; k < t->n && t->s[k].exact; k++) {}
+    if (k < t->n) break;  /* a beginning that is not whole: the strings end before this atom */
+    *s = *t;
     i = a.end;
-    if (a.kind != A_ZERO) break;
+    atoms++;
   }
-  if (a.kind != A_GROUP || a.qmin != 1 || a.qmax != 1 || !(s = (bset *)malloc(sizeof *s))) return;
-  if (!alt_begin(re, a.lo, a.hi, s, 0) || s->n == 0 || !(out->strs = (char *)malloc((size_t)s->n * MAXL))) {
-    free(s);
-    return;
+  if (ok && atoms && (out->strs = (char *)malloc((size_t)s->n * MAXL)) != NULL) {
+    for (k = 0; k < s->n; k++) {
+      memcpy(out->strs + (size_t)k * MAXL, s->s[k].b, s->s[k].n);
+      out->str_len[k] = s->s[k].n;
+    }
+    out->nstr = s->n;
   }
-  for (k = 0; k < s->n && s->s[k].exact; k++) {
-    memcpy(out->strs + (size_t)k * MAXL, s->s[k].b, s->s[k].n);
-    out->str_len[k] = s->s[k].n;
-  }
-  out->nstr = k == s->n ? k : 0;  /* every match of the group a whole string */
   free(s);
+  free(b);
+  free(t);
   if (!out->nstr) return;
   for (;;) {
     while (nends && i == ends[nends - 1]) i = ends[--nends] + 1;

@@ -31,9 +31,9 @@
  * any position p starts at max(p, the first position of some hit's window): the
  * scanner tries just those positions instead of every position of the windows.
  *
- * The tail, when the lead is followed by a group of whole strings (gitleaks'
- * `(?:access|auth|...|token)`) and then by optional bounded items and a required
- * one (`(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|...)`), lets the scanner drop
+ * The tail, when the lead is followed by atoms of whole strings (gitleaks'
+ * `(?:access|auth|...|token)`, or literals: `SK` of `SK[0-9a-f]{32}`) and then by
+ * optional bounded items and a required one (`(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|...)`), lets the scanner drop
  * a keyword hit at y before any regex runs: a match whose keyword group is at y
  * needs one of the strings at y, then at most tail_max bytes of tail_cls, then a
  * byte of tail_first. Every match's own hit passes, so its window stays.
@@ -51,7 +51,7 @@ typedef struct vl_lead {
   int single;         /* 1: one shifting class (below) */
   uint32_t max;       /* the lead's longest length in bytes */
   uint8_t cls[32];    /* bit b of cls[b >> 3]: byte b may appear in the lead */
-  /* the tail (with ok): after the lead comes a group whose every match is one of
+  /* the tail (with ok): after the lead come atoms whose every match is one of
    * nstr whole strings, then at most tail_max bytes of tail_cls, then a byte of
    * tail_first */
   int tail;

@@ -352,8 +352,8 @@ describe("windowed scan == naive scan", function()
       GL_KW, { 50, true, true } },
     { [[(?:ghu|ghs)_[0-9a-zA-Z]{36}]], { "ghu_", "ghs_" }, { 0, false, true } },
     { [[\b(ey[a-zA-Z0-9]{17,}\.ey[a-zA-Z0-9\/\\_-]{17,})]], { "ey" }, { 0, false, false } },
-    { [[SK[0-9a-fA-F]{32}]], { "sk" }, { 0, false, false } },
-    { [[(?i)[\w.-]{0,5}KEY=(\w+)]], { "key" }, { 5, true, false } },
+    { [[SK[0-9a-fA-F]{32}]], { "sk" }, { 0, false, true } },      -- "sk", then a hex digit
+    { [[(?i)[\w.-]{0,5}KEY=(\w+)]], { "key" }, { 5, true, true } },
     { [[[a-z]{0,5}x?key]], { "key" }, { 6, false, false } },          -- two classes in the lead do not shift
     { [[[\w.-]{0,50}?(?i:[\w.-]{0,50}?(?:cohere|CO_API_KEY)[ \t]{0,3})=]], { "cohere", "co_api_key" },
       { 100, true, true } },                                          -- one class, twice, through a plain group
