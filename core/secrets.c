@@ -22,6 +22,7 @@
 #include "secrets.h"
 #include "secrets_lead.h"
 #include "secrets_pairs.h"
+#include "vl_bits.h"
 
 #define VL_OMP(x) _Pragma(x)
 #define NL_SHIFT 12  /* newline checkpoints of the prefilter pass: every 4096 bytes */
@@ -73,11 +74,6 @@ static char *dupmem(const char *p, size_t n)
   if (n) memcpy(d, p, n);
   d[n] = 0;
   return d;
-}
-
-static unsigned char lower(unsigned char c)
-{
-  return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
 double vl_secrets_entropy(const void *p, size_t n)
@@ -309,7 +305,7 @@ static int compile_rule(rule_c *r, const vl_secrets_rule *d, size_t idx, int jit
     for (i = 0; i < d->nstopwords; i++, r->nstop++) {
       size_t k;
       if (!(r->stop[i] = dupmem(d->stopwords[i], d->stopword_lens[i]))) return VL_ENOMEM;
-      for (k = 0; k < d->stopword_lens[i]; k++) r->stop[i][k] = (char)lower((unsigned char)r->stop[i][k]);
+      for (k = 0; k < d->stopword_lens[i]; k++) r->stop[i][k] = (char)vl_ascii_lower((unsigned char)r->stop[i][k]);
       r->stoplen[i] = d->stopword_lens[i];
     }
   }
@@ -321,7 +317,7 @@ static int compile_rule(rule_c *r, const vl_secrets_rule *d, size_t idx, int jit
       size_t k;
       if (!d->keywords[i] || d->keyword_lens[i] == 0) return bad(err, idx, "keywords", "empty keyword");
       if (!(r->kws[i] = dupmem(d->keywords[i], d->keyword_lens[i]))) return VL_ENOMEM;
-      for (k = 0; k < d->keyword_lens[i]; k++) r->kws[i][k] = (char)lower((unsigned char)r->kws[i][k]);
+      for (k = 0; k < d->keyword_lens[i]; k++) r->kws[i][k] = (char)vl_ascii_lower((unsigned char)r->kws[i][k]);
       r->kwlens[i] = d->keyword_lens[i];
     }
   } else {
@@ -331,7 +327,7 @@ static int compile_rule(rule_c *r, const vl_secrets_rule *d, size_t idx, int jit
       r->kws = (char **)calloc(1, sizeof *r->kws);
       r->kwlens = (size_t *)calloc(1, sizeof *r->kwlens);
       if (!r->kws || !r->kwlens || !(r->kws[0] = dupmem(lit, n))) return VL_ENOMEM;
-      for (k = 0; k < n; k++) r->kws[0][k] = (char)lower((unsigned char)r->kws[0][k]);
+      for (k = 0; k < n; k++) r->kws[0][k] = (char)vl_ascii_lower((unsigned char)r->kws[0][k]);
       r->kwlens[0] = n;
       r->nkw = 1;
     }
@@ -557,7 +553,7 @@ static int tail_ok(const vl_lead *l, const unsigned char *buf, size_t n, uint64_
     size_t len = l->str_len[k], j;
     uint64_t x, lim;
     if (len > n - y) continue;
-    for (j = 0; j < len && lower(buf[y + j]) == w[j]; j++) {}
+    for (j = 0; j < len && vl_ascii_lower(buf[y + j]) == w[j]; j++) {}
     if (j < len) continue;
     for (x = y + len, lim = x + l->tail_max; x < n && x <= lim; x++) {
       unsigned c = buf[x];
@@ -658,7 +654,7 @@ static int contains_ci(const unsigned char *h, size_t hn, const char *nd, size_t
   size_t i, k;
   if (nn > hn) return 0;
   for (i = 0; i + nn <= hn; i++) {
-    for (k = 0; k < nn && lower(h[i + k]) == (unsigned char)nd[k]; k++) {}
+    for (k = 0; k < nn && vl_ascii_lower(h[i + k]) == (unsigned char)nd[k]; k++) {}
     if (k == nn) return 1;
   }
   return 0;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "secrets_lead.h"
+#include "vl_bits.h"
 
 #define MAXS 64        /* beginnings in a set */
 #define MAXL VL_LEAD_STR  /* bytes of a beginning */
@@ -37,11 +38,6 @@ typedef struct atom {
   uint32_t qmin, qmax;
   size_t end;           /* after the atom and its quantifier */
 } atom;
-
-static unsigned char lower(unsigned char c)
-{
-  return (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-}
 
 static int isalnum_(unsigned char c)
 {
@@ -89,7 +85,7 @@ static int escape_class(uint8_t *set, unsigned char e)
   uint8_t t[32];
   int neg = e >= 'A' && e <= 'Z' && e != 'N', k;
   memset(t, 0, sizeof t);
-  switch (lower(e)) {
+  switch (vl_ascii_lower(e)) {
   case 'w': add_range(t, 'a', 'z'); add_range(t, 'A', 'Z'); add_range(t, '0', '9'); add(t, '_'); break;
   case 'd': add_range(t, '0', '9'); break;
   case 's': add_range(t, '\t', '\r'); add(t, ' '); break;
@@ -105,7 +101,7 @@ static int escape_class(uint8_t *set, unsigned char e)
 static int hexval(unsigned char c)
 {
   if (c >= '0' && c <= '9') return c - '0';
-  c = lower(c);
+  c = vl_ascii_lower(c);
   return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
@@ -343,8 +339,8 @@ static int one_char(const uint8_t *set)
   int c, found = -1;
   for (c = 0; c < 256; c++) {
     if (!(set[c >> 3] >> (c & 7) & 1)) continue;
-    if (found >= 0 && lower((unsigned char)c) != found) return -1;
-    found = lower((unsigned char)c);
+    if (found >= 0 && vl_ascii_lower((unsigned char)c) != found) return -1;
+    found = vl_ascii_lower((unsigned char)c);
   }
   return found;
 }

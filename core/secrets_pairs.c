@@ -27,11 +27,6 @@ struct vl_pairs {
   const size_t *len;
 };
 
-static unsigned char lower(unsigned char c)
-{
-  return (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-}
-
 /* The reach index of the pair at p: as it stands (the table holds every case
  * variant of a keyword's pairs). */
 static uint32_t pair_hash(const unsigned char *p)
@@ -190,7 +185,7 @@ static void verify(const vl_pairs *f, const unsigned char *p, size_t n, size_t i
     const unsigned char *w = (const unsigned char *)f->kw[id];
     size_t len = f->len[id], j;
     if (!(mask >> f->bucket[id] & 1) || len > n - i) continue;
-    for (j = 0; j < len && lower(p[i + j]) == w[j]; j++) {}
+    for (j = 0; j < len && vl_ascii_lower(p[i + j]) == w[j]; j++) {}
     if (j == len) fn(ud, id, i);
   }
 }

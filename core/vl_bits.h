@@ -1,4 +1,4 @@
-/* vl_bits.h: bit helpers shared by the kernels' SIMD scans (header-only, pure C).
+/* vl_bits.h: bit and byte helpers shared by the kernels' scans (header-only, pure C).
  * The compiler's builtins where there are any, a loop otherwise. */
 #ifndef VL_BITS_H
 #define VL_BITS_H
@@ -14,6 +14,12 @@ static inline int vl_ctz32(unsigned x)
   int k = 0;
   while (!(x & 1u)) { x >>= 1; k++; }
   return k;
+/* ASCII lowercase of byte c (other bytes unchanged). */
+static inline unsigned char vl_ascii_lower(unsigned char c)
+{
+  return (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+}
+
 #endif
 }
 
@@ -26,7 +32,19 @@ static inline int vl_ctz64(uint64_t x)
   int k = 0;
   while (!(x & 1u)) { x >>= 1; k++; }
   return k;
+/* ASCII lowercase of byte c (other bytes unchanged). */
+static inline unsigned char vl_ascii_lower(unsigned char c)
+{
+  return (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+}
+
 #endif
+}
+
+/* ASCII lowercase of byte c (other bytes unchanged). */
+static inline unsigned char vl_ascii_lower(unsigned char c)
+{
+  return (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 }
 
 #endif
