@@ -52,7 +52,7 @@ struct vl_secrets {
   vl_ac *ac;          /* NULL when no rule has a keyword */
   const char **kw_p;  /* distinct keywords (lowercase), by automaton id */
   size_t *kw_n;
-  vl_pairs *pairs;    /* the pair-hash prefilter; NULL: the automaton finds keywords */
+  vl_pairs *pairs;    /* the byte-pair prefilter; NULL: the automaton finds keywords */
   size_t *kw_off;     /* CSR: automaton pattern id -> rules */
   uint32_t *kw_rules;
   uint32_t *kw_win;   /* start window of each (keyword, rule) entry: 0 when the keyword

@@ -1,5 +1,11 @@
 /*
- * secrets_pairs.c: the pair-hash shift-or keyword prefilter (secrets_pairs.h).
+ * secrets_pairs.c: the byte-pair shift-or keyword prefilter (secrets_pairs.h).
+ *
+ * The reach table is indexed by the two bytes as they stand (64 Ki entries,
+ * 256 KiB; every case variant of a keyword's pairs is entered): measured on
+ * gitleaks' keywords over 20 MB of source, 1.46-1.58 GB/s against 1.1-1.3 GB/s
+ * for a 12- to 14-bit multiplicative or xor-folded hash of the folded pair (a
+ * 16 KiB table, L1-resident, but a multiply or three more operations a byte).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -8,18 +14,12 @@
 #include "vl_status.h"
 #include "vl_bits.h"
 
-#ifndef PAIR_BITS
-#define PAIR_BITS 16
-#endif
-#define NSHIFT 4    /* pairs at offsets 0..3: a 5-byte fingerprint */
+#define NSHIFT 4       /* pairs at offsets 0..3: a 5-byte fingerprint */
 #define NBUCKET 8
-
-#ifndef FIRST_BITS
-#define FIRST_BITS 12
-#endif
+#define FIRST_BITS 12  /* the candidates' keyword lists: by a hash of the folded first pair */
 
 struct vl_pairs {
-  uint32_t reach[1u << PAIR_BITS];  /* byte 3 - s: buckets blocked for this pair at offset s */
+  uint32_t reach[1u << 16];         /* byte 3 - s: buckets blocked for this pair at offset s */
   uint32_t first_off[(1u << FIRST_BITS) + 1];  /* CSR by the hash of the first pair: keyword ids */
   uint32_t *first_id;
   uint8_t *bucket;                  /* by keyword id */
@@ -27,17 +27,12 @@ struct vl_pairs {
   const size_t *len;
 };
 
-/* The reach index of the pair at p: as it stands (the table holds every case
- * variant of a keyword's pairs). */
-static uint32_t pair_hash(const unsigned char *p)
+/* The reach index of the pair at p: its two bytes as they stand. */
+static uint32_t pair_index(const unsigned char *p)
 {
   uint16_t v;
   memcpy(&v, p, 2);
-#if PAIR_BITS == 16
   return v;
-#else
-  return ((uint32_t)v * 0x9E3779B1u) >> (32 - PAIR_BITS);
-#endif
 }
 
 /* The first-pair index of the pair at p, ASCII-folded (| 0x20). */
@@ -61,7 +56,7 @@ static void clear_pair(vl_pairs *f, const unsigned char *k, uint32_t mask)
     for (b = 0; b < 2; b++) {
       v[0] = a ? upper(k[0]) : k[0];
       v[1] = b ? upper(k[1]) : k[1];
-      f->reach[pair_hash(v)] &= ~mask;
+      f->reach[pair_index(v)] &= ~mask;
     }
 }
 
@@ -143,7 +138,7 @@ int vl_pairs_build(const char *const *kw, const size_t *len, size_t nkw, vl_pair
   qsort(o, nkw, sizeof *o, ordcmp);
   assign_buckets(o, nkw, f->bucket);
   free(o);
-  for (h = 0; h < (1u << PAIR_BITS); h++) f->reach[h] = 0xFFFFFFFFu;
+  for (h = 0; h < (1u << 16); h++) f->reach[h] = 0xFFFFFFFFu;
   for (i = 0; i < nkw; i++) {
     const unsigned char *k = (const unsigned char *)kw[i];
     uint32_t bit = 1u << f->bucket[i];
@@ -152,7 +147,7 @@ int vl_pairs_build(const char *const *kw, const size_t *len, size_t nkw, vl_pair
       if (s + 2 <= len[i]) {
         clear_pair(f, k + s, clear);
       } else {  /* past the keyword's end: any pair */
-        for (h = 0; h < (1u << PAIR_BITS); h++) f->reach[h] &= ~clear;
+        for (h = 0; h < (1u << 16); h++) f->reach[h] &= ~clear;
       }
     }
     f->first_off[first_hash(k) + 1]++;
@@ -208,7 +203,7 @@ uint64_t vl_secrets_count_nl(const unsigned char *p, size_t n)
 
 #define STEP(k)                                                               \
   do {                                                                        \
-    uint64_t r_ = f->reach[pair_hash(q + (k))];                               \
+    uint64_t r_ = f->reach[pair_index(q + (k))];                               \
     lo |= r_ << (8 * (k));                                                    \
     if ((k) > 4) hi |= r_ >> (64 - 8 * ((k) > 4 ? (k) : 5));                  \
   } while (0)

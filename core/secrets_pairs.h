@@ -1,21 +1,21 @@
 /*
  * secrets_pairs.h: the portable keyword prefilter of core/secrets.c (private).
  *
- * A shift-or filter over hashed byte pairs, in the style of Hyperscan's FDR.
- * Keywords fall into 8 buckets by length class and bytes. reach[h] holds, for
- * each offset s = 0..3 of a 5-byte fingerprint, the buckets in which NO keyword
- * has a pair of bytes (ASCII-folded: | 0x20) hashing to h at offset s; a keyword
- * shorter than s + 2 bytes allows every pair there. One table load per input
- * position, or-ed into a state shifted by the position, leaves a zero bit for
- * (start, bucket) when every pair of the fingerprint is possible: a candidate.
- * Candidates are checked against the keywords whose first pair hashes the same
- * (ASCII case-insensitive compare), so the filter reports exactly the keyword
+ * A shift-or filter over byte pairs, in the style of Hyperscan's FDR. Keywords
+ * fall into 8 buckets by length class and bytes. reach[x] holds, for each
+ * offset s = 0..3 of a 5-byte fingerprint, the buckets in which NO keyword has
+ * the byte pair x (any ASCII case of it) at offset s; a keyword shorter than
+ * s + 2 bytes allows every pair there. One table load per input position, or-ed
+ * into a state shifted by the position, leaves a zero bit for (start, bucket)
+ * when every pair of the fingerprint is possible: a candidate. Candidates are
+ * checked against the keywords whose folded first pair hashes the same (ASCII
+ * case-insensitive compare), so the filter reports exactly the keyword
  * occurrences, never a false one and never missing one.
  *
- * Why not the nibble tables (secrets_teddy.h) for every set: with a few hundred
- * keywords (an imported gitleaks configuration has 237) each Teddy bucket's
- * nibble masks fill up and 4 positions in 10 become candidates; exact pair
- * hashes over a 5-byte fingerprint keep it near the true keyword density.
+ * It replaced an 8-bucket nibble-table filter (Teddy's, AVX2): with a few
+ * hundred keywords (an imported gitleaks configuration has 237) each bucket's
+ * nibble masks filled up and 4 positions in 10 became candidates; exact pairs
+ * over a 5-byte fingerprint keep them near the true keyword density (1 in 100).
  */
 #ifndef VL_SECRETS_PAIRS_H
 #define VL_SECRETS_PAIRS_H
