@@ -566,6 +566,11 @@ static void find_tail(const char *re, size_t i, size_t *ends, int nends, size_t 
       continue;
     }
     if (a.qmin != 1 || a.qmax != 1) break;
+    if (a.kind == A_GROUP && nends < MAXDEPTH && next_bar(re, a.lo, a.hi) == a.hi) {
+      ends[nends++] = a.hi;  /* a plain group, \b(ey...): its atoms continue the strings */
+      i = a.lo;
+      continue;
+    }
     if (a.kind == A_SET) {
       int c = one_char(a.set);
       if (c < 0) break;

@@ -351,7 +351,8 @@ describe("windowed scan == naive scan", function()
       .. [[(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([\w.=-]{10,150})]],
       GL_KW, { 50, true, true } },
     { [[(?:ghu|ghs)_[0-9a-zA-Z]{36}]], { "ghu_", "ghs_" }, { 0, false, true } },
-    { [[\b(ey[a-zA-Z0-9]{17,}\.ey[a-zA-Z0-9\/\\_-]{17,})]], { "ey" }, { 0, false, false } },
+    -- jwt: "ey" inside its capture group, then an alphanumeric
+    { [[\b(ey[a-zA-Z0-9]{17,}\.ey[a-zA-Z0-9\/\\_-]{17,})]], { "ey" }, { 0, false, true } },
     { [[SK[0-9a-fA-F]{32}]], { "sk" }, { 0, false, true } },      -- "sk", then a hex digit
     { [[(?i)[\w.-]{0,5}KEY=(\w+)]], { "key" }, { 5, true, true } },
     { [[[a-z]{0,5}x?key]], { "key" }, { 6, false, false } },          -- two classes in the lead do not shift
