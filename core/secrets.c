@@ -550,11 +550,9 @@ static int tail_ok(const vl_lead *l, const unsigned char *buf, size_t n, uint64_
   int k;
   for (k = 0; k < l->nstr; k++) {
     const unsigned char *w = (const unsigned char *)l->strs + (size_t)k * VL_LEAD_STR;
-    size_t len = l->str_len[k], j;
+    size_t len = l->str_len[k];
     uint64_t x, lim;
-    if (len > n - y) continue;
-    for (j = 0; j < len && vl_ascii_lower(buf[y + j]) == w[j]; j++) {}
-    if (j < len) continue;
+    if (len > n - y || !vl_ascii_eq_lower(buf + y, w, len)) continue;
     for (x = y + len, lim = x + l->tail_max; x < n && x <= lim; x++) {
       unsigned c = buf[x];
       if (l->tail_first[c >> 3] >> (c & 7) & 1) return 1;
@@ -651,12 +649,10 @@ static int add_limited(vl_secrets_result *res, uint32_t rule, uint64_t off, int 
 
 static int contains_ci(const unsigned char *h, size_t hn, const char *nd, size_t nn)
 {
-  size_t i, k;
+  size_t i;
   if (nn > hn) return 0;
-  for (i = 0; i + nn <= hn; i++) {
-    for (k = 0; k < nn && vl_ascii_lower(h[i + k]) == (unsigned char)nd[k]; k++) {}
-    if (k == nn) return 1;
-  }
+  for (i = 0; i + nn <= hn; i++)
+    if (vl_ascii_eq_lower(h + i, (const unsigned char *)nd, nn)) return 1;
   return 0;
 }
 

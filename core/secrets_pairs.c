@@ -116,7 +116,7 @@ int vl_pairs_build(const char *const *kw, const size_t *len, size_t nkw, vl_pair
   vl_pairs *f;
   order *o;
   size_t i, s;
-  uint32_t h;
+  uint32_t h, any = 0;  /* any: buckets and offsets where a keyword has ended (any pair there) */
   *out = NULL;
   if (!(f = (vl_pairs *)calloc(1, sizeof *f))) return VL_ENOMEM;
   f->first_id = (uint32_t *)malloc((nkw ? nkw : 1) * sizeof *f->first_id);
@@ -144,14 +144,12 @@ int vl_pairs_build(const char *const *kw, const size_t *len, size_t nkw, vl_pair
     uint32_t bit = 1u << f->bucket[i];
     for (s = 0; s < NSHIFT; s++) {
       uint32_t clear = bit << (8 * (NSHIFT - 1 - s));
-      if (s + 2 <= len[i]) {
-        clear_pair(f, k + s, clear);
-      } else {  /* past the keyword's end: any pair */
-        for (h = 0; h < (1u << 16); h++) f->reach[h] &= ~clear;
-      }
+      if (s + 2 <= len[i]) clear_pair(f, k + s, clear);
+      else any |= clear;
     }
     f->first_off[first_hash(k) + 1]++;
   }
+  for (h = 0; h < (1u << 16); h++) f->reach[h] &= ~any;  /* one pass, whatever the number of short keywords */
   for (h = 0; h < (1u << FIRST_BITS); h++) f->first_off[h + 1] += f->first_off[h];
   {
     uint32_t fill[1u << FIRST_BITS];
@@ -178,10 +176,8 @@ static void verify(const vl_pairs *f, const unsigned char *p, size_t n, size_t i
   for (k = f->first_off[h]; k < f->first_off[h + 1]; k++) {
     uint32_t id = f->first_id[k];
     const unsigned char *w = (const unsigned char *)f->kw[id];
-    size_t len = f->len[id], j;
-    if (!(mask >> f->bucket[id] & 1) || len > n - i) continue;
-    for (j = 0; j < len && vl_ascii_lower(p[i + j]) == w[j]; j++) {}
-    if (j == len) fn(ud, id, i);
+    size_t len = f->len[id];
+    if ((mask >> f->bucket[id] & 1) && len <= n - i && vl_ascii_eq_lower(p + i, w, len)) fn(ud, id, i);
   }
 }
 

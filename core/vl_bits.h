@@ -3,6 +3,7 @@
 #ifndef VL_BITS_H
 #define VL_BITS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Count of trailing zero bits of x != 0. */
@@ -45,6 +46,14 @@ static inline unsigned char vl_ascii_lower(unsigned char c)
 static inline unsigned char vl_ascii_lower(unsigned char c)
 {
   return (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+}
+
+/* Whether p[0..n) equals w[0..n) (lowercase where letters) up to ASCII case. */
+static inline int vl_ascii_eq_lower(const unsigned char *p, const unsigned char *w, size_t n)
+{
+  size_t j;
+  for (j = 0; j < n && vl_ascii_lower(p[j]) == w[j]; j++) {}
+  return j == n;
 }
 
 #endif
